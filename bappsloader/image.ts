@@ -1,0 +1,223 @@
+/**
+ * Image decoding to 8-bit RGB (PNG and JPEG) and the reference's two uint8 -> tensor conversions.
+ *
+ * Decoding is done by well-kept libraries (`fast-png`, `jpeg-js`); this module only normalises
+ * their output the way the reference's loaders do: alpha dropped (not composited), grey expanded
+ * to three channels, palettes applied, 16-bit samples reduced to their high byte (libpng's
+ * `png_set_strip_16`, which OpenCV's `imread` and Pillow's `convert("RGB")` both use for RGB).
+ *
+ * @module
+ */
+import { decode as decodePng, hasPngSignature } from "fast-png";
+import jpeg from "jpeg-js";
+
+/** An 8-bit RGB image, row-major, interleaved (`data.length === height * width * 3`). */
+export interface RGBImage {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/** A batch of images as a float32 NCHW array, the form every metric in this package takes. */
+export interface ImageTensor {
+  data: Float32Array;
+  shape: [number, number, number, number];
+}
+
+/** Largest image accepted by the decoders, in pixels (guards against decompression bombs). */
+export const MAX_PIXELS = 1 << 28;
+
+/** Thrown for files that are not a decodable PNG or JPEG; the message names the file. */
+export class ImageDecodeError extends Error {
+  override name = "ImageDecodeError";
+}
+
+/**
+ * Decodes PNG or JPEG bytes to 8-bit RGB.
+ *
+ * @example
+ * ```ts
+ * import { decodeImage } from "./image.ts";
+ * const img = decodeImage(await Deno.readFile("ex_ref.png"));
+ * console.log(img.width, img.height);
+ * ```
+ */
+export function decodeImage(bytes: Uint8Array, name = "<bytes>"): RGBImage {
+  try {
+    if (hasPngSignature(bytes)) return pngToRGB(bytes);
+    if (bytes.length > 2 && bytes[0] === 0xff && bytes[1] === 0xd8) return jpegToRGB(bytes);
+  } catch (e) {
+    throw new ImageDecodeError(`${name}: corrupt or truncated image (${errorText(e)})`);
+  }
+  throw new ImageDecodeError(`${name}: not a PNG or JPEG file`);
+}
+
+/** Reads and decodes an image file to 8-bit RGB. */
+export async function readImage(path: string): Promise<RGBImage> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (e) {
+    throw new ImageDecodeError(`${path}: cannot read (${errorText(e)})`);
+  }
+  return decodeImage(bytes, path);
+}
+
+/**
+ * The script path of the reference (`lpips.im2tensor(lpips.load_image(path))`, SPEC.md §1.8):
+ * `u / 127.5 - 1` in float64, rounded once to float32, as a 1x3xHxW tensor.
+ *
+ * @example
+ * ```ts
+ * import { loadImage } from "./image.ts";
+ * const t = await loadImage("ex_ref.png"); // { data, shape: [1, 3, 64, 64] }
+ * ```
+ */
+export async function loadImage(path: string): Promise<ImageTensor> {
+  return im2tensor(await readImage(path));
+}
+
+/** `u / 127.5 - 1` (float64, one rounding to float32), HWC uint8 -> 1x3xHxW. */
+export function im2tensor(img: RGBImage): ImageTensor {
+  return toCHW(img, (u) => u / 127.5 - 1);
+}
+
+/**
+ * The BAPPS dataset conversion `ToTensor()` + `Normalize(0.5, 0.5)` with every step rounded to
+ * float32: `f32(f32(f32(u / 255) - 0.5) / 0.5)` (SPEC.md §3, §9).
+ */
+export function toTensorNormalize(img: RGBImage): ImageTensor {
+  const f = Math.fround;
+  return toCHW(img, (u) => f(f(f(u / 255) - 0.5) / 0.5));
+}
+
+/** `ToTensor()` alone: `f32(u / 255)` in [0, 1] (for `normalize: true` inputs). */
+export function toTensor01(img: RGBImage): ImageTensor {
+  return toCHW(img, (u) => u / 255);
+}
+
+/** Stacks same-sized single images (1x3xHxW each) into one N x 3 x H x W batch. */
+export function stack(items: ImageTensor[]): ImageTensor {
+  if (items.length === 0) throw new RangeError("stack: no images");
+  const [, c, h, w] = items[0].shape;
+  const per = c * h * w;
+  const data = new Float32Array(per * items.length);
+  items.forEach((t, i) => {
+    const [n, c2, h2, w2] = t.shape;
+    if (n !== 1 || c2 !== c || h2 !== h || w2 !== w) {
+      throw new RangeError(
+        `stack: image ${i} has shape [${t.shape}], expected [1,${c},${h},${w}]`,
+      );
+    }
+    data.set(t.data, i * per);
+  });
+  return { data, shape: [items.length, c, h, w] };
+}
+
+function toCHW(img: RGBImage, convert: (u: number) => number): ImageTensor {
+  const { width: w, height: h, data } = img;
+  const lut = new Float32Array(256);
+  for (let u = 0; u < 256; u++) lut[u] = convert(u);
+  const plane = w * h;
+  const out = new Float32Array(3 * plane);
+  for (let p = 0; p < plane; p++) {
+    out[p] = lut[data[3 * p]];
+    out[plane + p] = lut[data[3 * p + 1]];
+    out[2 * plane + p] = lut[data[3 * p + 2]];
+  }
+  return { data: out, shape: [1, 3, h, w] };
+}
+
+function pngToRGB(bytes: Uint8Array): RGBImage {
+  const png = decodePng(bytes);
+  const { width, height, channels, depth } = png;
+  checkSize(width, height);
+  const n = width * height;
+  const out = new Uint8Array(n * 3);
+  if (png.palette) {
+    const samples = unpackSamples(png.data, depth, n, width);
+    const pal = png.palette;
+    for (let p = 0; p < n; p++) {
+      const entry = pal[samples[p]];
+      if (!entry) throw new Error(`palette index ${samples[p]} out of range`);
+      out[3 * p] = entry[0];
+      out[3 * p + 1] = entry[1];
+      out[3 * p + 2] = entry[2];
+    }
+    return { width, height, data: out };
+  }
+  const samples = unpackSamples(png.data, depth, n * channels, width * channels);
+  // Reduce every sample to 8 bits: high byte of 16-bit, bit replication of 1/2/4-bit grey.
+  const to8 = depth === 16
+    ? (v: number) => v >> 8
+    : depth === 8
+    ? (v: number) => v
+    : (v: number) => Math.round((v * 255) / ((1 << depth) - 1));
+  const colour = channels >= 3;
+  for (let p = 0; p < n; p++) {
+    const base = p * channels;
+    if (colour) {
+      out[3 * p] = to8(samples[base]);
+      out[3 * p + 1] = to8(samples[base + 1]);
+      out[3 * p + 2] = to8(samples[base + 2]);
+    } else {
+      const g = to8(samples[base]);
+      out[3 * p] = out[3 * p + 1] = out[3 * p + 2] = g;
+    }
+  }
+  return { width, height, data: out };
+}
+
+/** fast-png leaves sub-byte samples packed (rows padded to a byte); unpack them. */
+function unpackSamples(
+  data: ArrayLike<number>,
+  depth: number,
+  count: number,
+  rowSamples: number,
+): ArrayLike<number> {
+  if (depth >= 8) {
+    if (data.length < count) throw new Error("pixel data shorter than the header says");
+    return data;
+  }
+  const out = new Uint8Array(count);
+  const rowBytes = Math.ceil((rowSamples * depth) / 8);
+  const mask = (1 << depth) - 1;
+  const rows = count / rowSamples;
+  if (data.length < rows * rowBytes) throw new Error("pixel data shorter than the header says");
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < rowSamples; i++) {
+      const bit = i * depth;
+      const byte = data[r * rowBytes + (bit >> 3)];
+      out[r * rowSamples + i] = (byte >> (8 - depth - (bit & 7))) & mask;
+    }
+  }
+  return out;
+}
+
+function jpegToRGB(bytes: Uint8Array): RGBImage {
+  const img = jpeg.decode(bytes, {
+    useTArray: true,
+    formatAsRGBA: true,
+    maxResolutionInMP: MAX_PIXELS / 1e6,
+    maxMemoryUsageInMB: 4096,
+  });
+  checkSize(img.width, img.height);
+  const n = img.width * img.height;
+  const out = new Uint8Array(n * 3);
+  for (let p = 0; p < n; p++) {
+    out[3 * p] = img.data[4 * p];
+    out[3 * p + 1] = img.data[4 * p + 1];
+    out[3 * p + 2] = img.data[4 * p + 2];
+  }
+  return { width: img.width, height: img.height, data: out };
+}
+
+function checkSize(width: number, height: number): void {
+  if (!(width > 0 && height > 0) || width * height > MAX_PIXELS) {
+    throw new Error(`unsupported image size ${width}x${height}`);
+  }
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
