@@ -1,0 +1,318 @@
+/**
+ * Streaming BAPPS batches: the reference's `TwoAFCDataset` / `JNDDataset` through a serial
+ * (unshuffled) `DataLoader` (SPEC.md §3).
+ *
+ * Each image is decoded to RGB8 (alpha dropped), resized with torchvision's `Resize(64)` (Pillow
+ * BILINEAR, bit-exact) and converted with `ToTensor` + `Normalize(0.5, 0.5)` to float32 in
+ * [-1, 1]; judgements are read from their `.npy` files and rounded to float32, as the reference's
+ * `torch.FloatTensor` does. Batches are produced by an async generator that reads the next batch
+ * while the consumer works on the current one, so at most two batches are in memory.
+ *
+ * @example
+ * ```ts
+ * import { listTwoAFC, twoAFCBatches } from "./mod.ts";
+ * const list = await listTwoAFC("dataset", "val/traditional");
+ * for await (const b of twoAFCBatches(list, { batchSize: 50 })) {
+ *   console.log(b.start, b.ref.shape, b.judge);
+ * }
+ * ```
+ *
+ * @module
+ */
+import { ImageDecodeError, type ImageTensor, readImage, toTensorNormalize } from "./image.ts";
+import type { BappsList, JNDItem, TwoAFCItem } from "./layout.ts";
+import { NpyError, npyScalar, readNpy } from "./npy.ts";
+import { resizeShorterSide } from "./resize.ts";
+
+/** Options of the batch generators. */
+export interface BatchOptions {
+  /** Items per batch (the reference's `--batch_size`, default 50); the last batch may be smaller. */
+  batchSize?: number;
+  /** `Resize(loadSize)`: the shorter side of every image (default 64). */
+  loadSize?: number;
+  /** Files read at once (default 8, at least twice `workers`). */
+  concurrency?: number;
+  /**
+   * Decode and resize images in this many Web Workers (default 0: on this thread). Worth it when
+   * the consumer of the batches runs elsewhere (a GPU) or on spare cores; needs the same read
+   * permission in the workers, which they inherit.
+   */
+  workers?: number;
+  /** Read the next batch while the consumer works on this one (default true). */
+  prefetch?: boolean;
+}
+
+/** A batch of 2AFC triplets. */
+export interface TwoAFCBatch {
+  /** Index (in the list) of the first item. */
+  start: number;
+  items: TwoAFCItem[];
+  ref: ImageTensor;
+  p0: ImageTensor;
+  p1: ImageTensor;
+  /** Fraction preferring p1, rounded to float32. */
+  judge: Float32Array;
+}
+
+/** A batch of JND pairs. */
+export interface JNDBatch {
+  start: number;
+  items: JNDItem[];
+  p0: ImageTensor;
+  p1: ImageTensor;
+  /** Fraction saying "same", rounded to float32. */
+  same: Float32Array;
+}
+
+/**
+ * One dataset image as the reference's loader produces it: decode -> `Resize(loadSize)` ->
+ * `ToTensor` -> `Normalize(0.5, 0.5)`, as a 1x3xHxW float32 tensor.
+ *
+ * @example
+ * ```ts
+ * import { loadDatasetImage } from "./dataset.ts";
+ * const t = await loadDatasetImage("dataset/2afc/val/cnn/ref/000000.png"); // [1, 3, 64, 64]
+ * ```
+ */
+export async function loadDatasetImage(path: string, loadSize = 64): Promise<ImageTensor> {
+  return toTensorNormalize(resizeShorterSide(await readImage(path), loadSize));
+}
+
+/**
+ * A judgement file's single value rounded to float32 (`np.load(p).reshape(1,1,1)` then
+ * `torch.FloatTensor`): any numeric dtype, any one-element shape.
+ *
+ * @example
+ * ```ts
+ * import { readJudgement } from "./dataset.ts";
+ * console.log(await readJudgement("dataset/2afc/val/cnn/judge/000000.npy")); // e.g. 0.6000000238418579
+ * ```
+ */
+export async function readJudgement(path: string): Promise<number> {
+  const v = npyScalar(await readNpy(path), path);
+  if (!Number.isFinite(v)) throw new NpyError(`${path}: judgement is not a finite number (${v})`);
+  return Math.fround(v);
+}
+
+/**
+ * Streams 2AFC batches in list order.
+ *
+ * @example
+ * ```ts
+ * import { listTwoAFC, twoAFCBatches } from "./mod.ts";
+ * for await (const b of twoAFCBatches(await listTwoAFC("dataset", "val/cnn"))) {
+ *   console.log(b.items.length, b.p0.shape);
+ * }
+ * ```
+ */
+export function twoAFCBatches(
+  list: BappsList<TwoAFCItem> | readonly TwoAFCItem[],
+  options: BatchOptions = {},
+): AsyncGenerator<TwoAFCBatch> {
+  const items = Array.isArray(list) ? list : (list as BappsList<TwoAFCItem>).items;
+  return batches(items, options, async (chunk, start, ctx) => {
+    const [ref, p0, p1, judge] = await Promise.all([
+      loadStack(chunk.map((it) => it.ref), ctx),
+      loadStack(chunk.map((it) => it.p0), ctx),
+      loadStack(chunk.map((it) => it.p1), ctx),
+      loadJudgements(chunk.map((it) => it.judge), ctx.run),
+    ]);
+    return { start, items: chunk, ref, p0, p1, judge };
+  });
+}
+
+/**
+ * Streams JND batches in list order.
+ *
+ * @example
+ * ```ts
+ * import { jndBatches, listJND } from "./mod.ts";
+ * for await (const b of jndBatches(await listJND("dataset", "val/cnn"), { batchSize: 25 })) {
+ *   console.log(b.same);
+ * }
+ * ```
+ */
+export function jndBatches(
+  list: BappsList<JNDItem> | readonly JNDItem[],
+  options: BatchOptions = {},
+): AsyncGenerator<JNDBatch> {
+  const items = Array.isArray(list) ? list : (list as BappsList<JNDItem>).items;
+  return batches(items, options, async (chunk, start, ctx) => {
+    const [p0, p1, same] = await Promise.all([
+      loadStack(chunk.map((it) => it.p0), ctx),
+      loadStack(chunk.map((it) => it.p1), ctx),
+      loadJudgements(chunk.map((it) => it.same), ctx.run),
+    ]);
+    return { start, items: chunk, p0, p1, same };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+type Run = <T>(task: () => Promise<T>) => Promise<T>;
+
+/** A limiter: at most `n` tasks in flight. */
+function limiter(n: number): Run {
+  let active = 0;
+  const queue: (() => void)[] = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    // A finishing task hands its slot straight to the next waiter, so `active` never exceeds n.
+    if (active >= n) await new Promise<void>((resolve) => queue.push(resolve));
+    else active++;
+    try {
+      return await task();
+    } finally {
+      const next = queue.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
+
+interface LoadContext {
+  run: Run;
+  image: (path: string) => Promise<ImageTensor>;
+}
+
+async function* batches<I, B>(
+  items: readonly I[],
+  options: BatchOptions,
+  load: (chunk: I[], start: number, ctx: LoadContext) => Promise<B>,
+): AsyncGenerator<B> {
+  const batchSize = options.batchSize ?? 50;
+  const workers = options.workers ?? 0;
+  const concurrency = options.concurrency ?? Math.max(8, 2 * workers);
+  const loadSize = options.loadSize ?? 64;
+  for (
+    const [name, v, min] of [
+      ["batchSize", batchSize, 1],
+      ["concurrency", concurrency, 1],
+      ["workers", workers, 0],
+      ["loadSize", loadSize, 1],
+    ] as const
+  ) {
+    if (!Number.isInteger(v) || v < min) {
+      throw new RangeError(`${name} must be an integer >= ${min}, got ${v}`);
+    }
+  }
+  const prefetch = options.prefetch ?? true;
+  const pool = workers > 0 ? new DecodePool(workers) : undefined;
+  const ctx: LoadContext = {
+    run: limiter(concurrency),
+    image: pool ? (path) => pool.load(path, loadSize) : (path) => loadDatasetImage(path, loadSize),
+  };
+  const starts: number[] = [];
+  for (let s = 0; s < items.length; s += batchSize) starts.push(s);
+  const start = (k: number) => {
+    const p = load(items.slice(starts[k], starts[k] + batchSize), starts[k], ctx);
+    p.catch(() => {}); // handled when awaited; avoids an unhandled rejection if never awaited
+    return p;
+  };
+  try {
+    let pending = starts.length > 0 ? start(0) : undefined;
+    for (let k = 0; k < starts.length; k++) {
+      const batch = await pending!;
+      const more = k + 1 < starts.length;
+      pending = prefetch && more ? start(k + 1) : undefined;
+      yield batch;
+      if (!prefetch && more) pending = start(k + 1);
+    }
+  } finally {
+    pool?.close();
+  }
+}
+
+interface WorkerReply {
+  id: number;
+  data?: Float32Array;
+  shape?: ImageTensor["shape"];
+  error?: { name: string; message: string };
+}
+
+/** A fixed set of Web Workers running {@link loadDatasetImage}. */
+class DecodePool {
+  #workers: Worker[] = [];
+  #busy: number[] = [];
+  #pending = new Map<number, {
+    worker: number;
+    resolve: (t: ImageTensor) => void;
+    reject: (e: Error) => void;
+  }>();
+  #nextId = 0;
+
+  constructor(n: number) {
+    const url = new URL("./_decode_worker.ts", import.meta.url).href;
+    for (let i = 0; i < n; i++) {
+      const w = new Worker(url, { type: "module" });
+      w.onmessage = (e: MessageEvent<WorkerReply>) => this.#reply(e.data);
+      w.onerror = (e: ErrorEvent) => {
+        e.preventDefault();
+        this.#failWorker(i, new Error(`decode worker failed: ${e.message}`));
+      };
+      this.#workers.push(w);
+      this.#busy.push(0);
+    }
+  }
+
+  load(path: string, loadSize: number): Promise<ImageTensor> {
+    // The least busy worker.
+    let w = 0;
+    for (let i = 1; i < this.#busy.length; i++) if (this.#busy[i] < this.#busy[w]) w = i;
+    const id = this.#nextId++;
+    this.#busy[w]++;
+    return new Promise<ImageTensor>((resolve, reject) => {
+      this.#pending.set(id, { worker: w, resolve, reject });
+      this.#workers[w].postMessage({ id, path, loadSize });
+    });
+  }
+
+  close(): void {
+    for (const w of this.#workers) w.terminate();
+    for (const p of this.#pending.values()) p.reject(new Error("decode pool closed"));
+    this.#pending.clear();
+  }
+
+  #reply({ id, data, shape, error }: WorkerReply): void {
+    const p = this.#pending.get(id);
+    if (!p) return;
+    this.#pending.delete(id);
+    this.#busy[p.worker]--;
+    if (error) {
+      const e = error.name === "ImageDecodeError"
+        ? new ImageDecodeError(error.message)
+        : new Error(error.message);
+      p.reject(e);
+    } else p.resolve({ data: data!, shape: shape! });
+  }
+
+  #failWorker(worker: number, e: Error): void {
+    for (const [id, p] of this.#pending) {
+      if (p.worker !== worker) continue;
+      this.#pending.delete(id);
+      p.reject(e);
+    }
+  }
+}
+
+/** Loads images into one N x 3 x H x W tensor. */
+async function loadStack(paths: string[], ctx: LoadContext): Promise<ImageTensor> {
+  const tensors = await Promise.all(paths.map((p) => ctx.run(() => ctx.image(p))));
+  const [, c, h, w] = tensors[0].shape;
+  const per = c * h * w;
+  const data = new Float32Array(per * tensors.length);
+  tensors.forEach((t, i) => {
+    if (t.shape[2] !== h || t.shape[3] !== w) {
+      throw new RangeError(
+        `${paths[i]}: resized to ${t.shape[3]}x${t.shape[2]}, but ${paths[0]} to ${w}x${h}; ` +
+          `images of one batch must have the same size (use batchSize 1)`,
+      );
+    }
+    data.set(t.data, i * per);
+  });
+  return { data, shape: [tensors.length, c, h, w] };
+}
+
+async function loadJudgements(paths: string[], run: Run): Promise<Float32Array> {
+  const values = await Promise.all(paths.map((p) => run(() => readJudgement(p))));
+  return Float32Array.from(values);
+}

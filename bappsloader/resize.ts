@@ -1,0 +1,196 @@
+/**
+ * Pillow's `Image.resize(size, BILINEAR)` on 8-bit RGB images, bit for bit, and torchvision's
+ * `Resize(n)` size rule on top of it (SPEC.md §3).
+ *
+ * Pillow resamples separably: a horizontal pass, then a vertical pass, each producing an 8-bit
+ * image. For every output index it takes the input span `center ± support` (`support` = the scale
+ * factor when shrinking, 1 when enlarging), weights it with the triangle filter stretched by the
+ * scale factor, normalises the weights to sum 1 and converts them to 22-bit fixed point; a pixel is
+ * `clip((2^21 + Σ k_i · in_i) >> 22)`. Non-integer factors (252 -> 64, 256 -> 65) take the same
+ * path. Pillow runs the horizontal pass only over the input rows that the vertical pass reads;
+ * that saves work but cannot change a pixel, so every row is filtered here.
+ *
+ * @module
+ */
+import type { RGBImage } from "./image.ts";
+
+const PRECISION_BITS = 22; // Pillow: 32 - 8 (bits per sample) - 2 (headroom)
+const ONE = 1 << PRECISION_BITS;
+const HALF = 1 << (PRECISION_BITS - 1);
+
+/** Fixed-point filter taps for one axis: output `o` reads `size[o]` inputs from `start[o]`. */
+interface Taps {
+  start: Int32Array;
+  size: Int32Array;
+  /** `ksize` coefficients per output (zero beyond `size[o]`). */
+  coeffs: Int32Array;
+  ksize: number;
+}
+
+const tapsCache = new Map<string, Taps>();
+
+/** Triangle filter of Pillow's BILINEAR (support 1). */
+function triangle(x: number): number {
+  const a = x < 0 ? -x : x;
+  return a < 1 ? 1 - a : 0;
+}
+
+/** Pillow's coefficient precomputation for resampling `inSize` samples to `outSize`. */
+function computeTaps(inSize: number, outSize: number): Taps {
+  const key = `${inSize}>${outSize}`;
+  const cached = tapsCache.get(key);
+  if (cached) return cached;
+  const scale = inSize / outSize; // the box is the whole image: (in1 - in0) / outSize
+  const filterScale = scale < 1 ? 1 : scale;
+  const support = 1 * filterScale;
+  const ksize = Math.ceil(support) * 2 + 1;
+  const invScale = 1 / filterScale; // Pillow multiplies by the reciprocal; keep that rounding
+  const start = new Int32Array(outSize);
+  const size = new Int32Array(outSize);
+  const coeffs = new Int32Array(outSize * ksize);
+  const w = new Float64Array(ksize);
+  for (let o = 0; o < outSize; o++) {
+    const center = (o + 0.5) * scale;
+    // C casts truncate toward zero.
+    const lo = Math.max(Math.trunc(center - support + 0.5), 0);
+    const hi = Math.min(Math.trunc(center + support + 0.5), inSize);
+    const n = hi - lo;
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      w[i] = triangle((i + lo - center + 0.5) * invScale);
+      sum += w[i];
+    }
+    for (let i = 0; i < n; i++) {
+      const v = sum !== 0 ? w[i] / sum : w[i];
+      // Pillow rounds half away from zero; the bilinear weights are never negative.
+      coeffs[o * ksize + i] = v < 0 ? Math.trunc(-0.5 + v * ONE) : Math.trunc(0.5 + v * ONE);
+    }
+    start[o] = lo;
+    size[o] = n;
+  }
+  const taps = { start, size, coeffs, ksize };
+  if (tapsCache.size > 256) tapsCache.clear();
+  tapsCache.set(key, taps);
+  return taps;
+}
+
+function clip8(acc: number): number {
+  const v = acc >> PRECISION_BITS; // arithmetic shift: floor, as in Pillow
+  return v < 0 ? 0 : v > 255 ? 255 : v;
+}
+
+/** Horizontal pass: `src` (w x h) -> `dst` (outW x h). */
+function horizontal(src: Uint8Array, w: number, h: number, outW: number): Uint8Array {
+  const { start, size, coeffs, ksize } = computeTaps(w, outW);
+  const dst = new Uint8Array(outW * h * 3);
+  for (let y = 0; y < h; y++) {
+    const row = y * w * 3;
+    const orow = y * outW * 3;
+    for (let o = 0; o < outW; o++) {
+      let r = HALF, g = HALF, b = HALF;
+      const kb = o * ksize;
+      let p = row + start[o] * 3;
+      for (let i = 0, n = size[o]; i < n; i++, p += 3) {
+        const k = coeffs[kb + i];
+        r += src[p] * k;
+        g += src[p + 1] * k;
+        b += src[p + 2] * k;
+      }
+      const q = orow + o * 3;
+      dst[q] = clip8(r);
+      dst[q + 1] = clip8(g);
+      dst[q + 2] = clip8(b);
+    }
+  }
+  return dst;
+}
+
+/** Vertical pass: `src` (w x h) -> `dst` (w x outH). */
+function vertical(src: Uint8Array, w: number, h: number, outH: number): Uint8Array {
+  const { start, size, coeffs, ksize } = computeTaps(h, outH);
+  const stride = w * 3;
+  const dst = new Uint8Array(outH * stride);
+  const acc = new Int32Array(stride);
+  for (let o = 0; o < outH; o++) {
+    acc.fill(HALF);
+    const kb = o * ksize;
+    for (let i = 0, n = size[o]; i < n; i++) {
+      const k = coeffs[kb + i];
+      const row = (start[o] + i) * stride;
+      for (let x = 0; x < stride; x++) acc[x] += src[row + x] * k;
+    }
+    const orow = o * stride;
+    for (let x = 0; x < stride; x++) dst[orow + x] = clip8(acc[x]);
+  }
+  return dst;
+}
+
+/**
+ * Resizes an RGB8 image to `width` x `height` exactly as Pillow's `Image.resize` with
+ * `Image.BILINEAR` (no `box`, no `reducing_gap`) does.
+ *
+ * @example
+ * ```ts
+ * import { resizeBilinear } from "./resize.ts";
+ * const img = { width: 4, height: 4, data: new Uint8Array(48).fill(200) };
+ * console.log(resizeBilinear(img, 2, 2).data); // twelve 200s
+ * ```
+ */
+export function resizeBilinear(img: RGBImage, width: number, height: number): RGBImage {
+  for (const [what, v] of [["width", width], ["height", height]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new RangeError(`resizeBilinear: bad ${what} ${v}`);
+  }
+  if (img.data.length !== img.width * img.height * 3) {
+    throw new RangeError(
+      `resizeBilinear: ${img.width}x${img.height} RGB needs ${
+        img.width * img.height * 3
+      } bytes, got ${img.data.length}`,
+    );
+  }
+  let data = img.data;
+  let w = img.width;
+  if (width !== w) {
+    data = horizontal(data, w, img.height, width);
+    w = width;
+  }
+  if (height !== img.height) data = vertical(data, w, img.height, height);
+  if (data === img.data) data = data.slice();
+  return { width, height, data };
+}
+
+/**
+ * torchvision's `Resize(size)` output size for a `width` x `height` image: the shorter side
+ * becomes `size`, the longer `int(size * long / short)` (torchvision 0.14).
+ *
+ * @example
+ * ```ts
+ * import { resizedSize } from "./resize.ts";
+ * console.log(resizedSize(252, 256, 64)); // [64, 65]
+ * ```
+ */
+export function resizedSize(width: number, height: number, size: number): [number, number] {
+  const [short, long] = width <= height ? [width, height] : [height, width];
+  const newLong = Math.trunc((size * long) / short);
+  return width <= height ? [size, newLong] : [newLong, size];
+}
+
+/**
+ * torchvision's `transforms.Resize(size)` on a PIL RGB image with the default BILINEAR
+ * interpolation: the shorter side becomes `size` (aspect kept); an image whose size would not
+ * change is returned as is. This is what the BAPPS loader does with `load_size = 64`.
+ *
+ * @example
+ * ```ts
+ * import { readImage } from "./image.ts";
+ * import { resizeShorterSide } from "./resize.ts";
+ * const small = resizeShorterSide(await readImage("p0/000000.png"), 64); // 256x256 -> 64x64
+ * ```
+ */
+export function resizeShorterSide(img: RGBImage, size = 64): RGBImage {
+  if (!Number.isInteger(size) || size < 1) {
+    throw new RangeError(`resizeShorterSide: bad size ${size}`);
+  }
+  const [w, h] = resizedSize(img.width, img.height, size);
+  if (w === img.width && h === img.height) return img;
+  return resizeBilinear(img, w, h);
+}

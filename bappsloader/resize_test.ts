@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { needsTestData, testData } from "../lpips/_test_data.ts";
+import { readImage, type RGBImage } from "./image.ts";
+import { readNpy } from "./npy.ts";
+import { resizeBilinear, resizedSize, resizeShorterSide } from "./resize.ts";
+
+function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+function nearestUpsample(img: RGBImage, f: number): RGBImage {
+  const w = img.width * f, h = img.height * f;
+  const data = new Uint8Array(w * h * 3);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const s = ((Math.floor(y / f) * img.width) + Math.floor(x / f)) * 3;
+      data.set(img.data.subarray(s, s + 3), (y * w + x) * 3);
+    }
+  }
+  return { width: w, height: h, data };
+}
+
+interface ResizeCase {
+  id: string;
+  type: string;
+  inputs: { image: { file: string; size_wh: [number, number] } };
+  expected: { npy: string; shape_hwc: [number, number, number]; sha256_raw_bytes: string };
+}
+
+Deno.test({
+  ...needsTestData("Resize(64) matches Pillow byte for byte on every resize vector of cases.json"),
+  fn: async () => {
+    const cases = (JSON.parse(await Deno.readTextFile(testData("reference", "cases.json"))) as {
+      cases: ResizeCase[];
+    }).cases.filter((c) => c.type === "resize");
+    assert.equal(cases.length, 6);
+    for (const c of cases) {
+      const img = await readImage(testData(c.inputs.image.file));
+      assert.deepEqual([img.width, img.height], c.inputs.image.size_wh, c.id);
+      const out = resizeShorterSide(img, 64);
+      const [h, w] = c.expected.shape_hwc;
+      assert.deepEqual([out.height, out.width], [h, w], c.id);
+      const want = await readNpy(testData(c.expected.npy));
+      assert.equal(want.dtype, "uint8");
+      assert.deepEqual(want.shape, c.expected.shape_hwc);
+      assert.equal(sha256(want.data as Uint8Array), c.expected.sha256_raw_bytes, c.id);
+      let diffs = 0;
+      for (let i = 0; i < out.data.length; i++) if (out.data[i] !== want.data[i]) diffs++;
+      assert.equal(diffs, 0, `${c.id}: ${diffs} bytes differ`);
+      assert.equal(sha256(out.data), c.expected.sha256_raw_bytes, c.id);
+    }
+  },
+});
+
+Deno.test({
+  ...needsTestData(
+    "SPEC §3: the example images nearest-upsampled x4 then Resize(64) hash as stated",
+  ),
+  fn: async () => {
+    const want: Record<string, string> = {
+      ex_ref: "49374cce4651cf8c4afe272d7a801e85d6d22a661f2e2f812540304a265a5813",
+      ex_p0: "847b89dd439c2f908d6d49ed58703ae6a7d9c767dfa19ab6bc20a0bb2d1fbef4",
+      ex_p1: "6d1083c988373bf3bdf47f4af750d236d699bb2e36cb9eb0b1f63ab903e6c4aa",
+    };
+    const changed: Record<string, [number, number]> = {
+      ex_ref: [8778, 42],
+      ex_p0: [1854, 4],
+      ex_p1: [10916, 39],
+    };
+    for (const [name, hash] of Object.entries(want)) {
+      const orig = await readImage(testData("images", `${name}.png`));
+      const big = nearestUpsample(orig, 4);
+      assert.equal(big.width, 256);
+      const out = resizeShorterSide(big, 64);
+      assert.equal(sha256(out.data), hash, name);
+      let n = 0, max = 0;
+      for (let i = 0; i < out.data.length; i++) {
+        const d = Math.abs(out.data[i] - orig.data[i]);
+        if (d) n++;
+        max = Math.max(max, d);
+      }
+      assert.deepEqual([n, max], changed[name], name);
+      if (name === "ex_p1") {
+        const red = (im: RGBImage) => Array.from({ length: 8 }, (_, x) => im.data[x * 3]);
+        assert.deepEqual(red(orig), [246, 238, 222, 116, 213, 249, 250, 239]);
+        assert.deepEqual(red(out), [245, 237, 210, 138, 205, 244, 248, 241]);
+      }
+    }
+  },
+});
+
+Deno.test("a 4x nearest-upsampled image gives the [1/8, 3/4, 1/8] closed form of SPEC §3", () => {
+  // One axis at a time: a 1-pixel-high 16-wide image from 4 source values.
+  const src = [10, 200, 30, 255];
+  const row = new Uint8Array(16 * 3);
+  for (let x = 0; x < 16; x++) row.fill(src[x >> 2], x * 3, x * 3 + 3);
+  const out = resizeBilinear({ width: 16, height: 1, data: row }, 4, 1);
+  const r = [0, 1, 2, 3].map((x) => out.data[x * 3]);
+  const closed = (l: number, c: number, rr: number) => Math.floor((l + 6 * c + rr) / 8 + 0.5);
+  assert.deepEqual(r, [
+    Math.floor((6 * 10 + 200) / 7 + 0.5),
+    closed(10, 200, 30),
+    closed(200, 30, 255),
+    Math.floor((30 + 6 * 255) / 7 + 0.5),
+  ]);
+});
+
+Deno.test("Resize(n) size rule, identity and upscaling", () => {
+  assert.deepEqual(resizedSize(256, 256, 64), [64, 64]);
+  assert.deepEqual(resizedSize(252, 256, 64), [64, 65]);
+  assert.deepEqual(resizedSize(256, 252, 64), [65, 64]);
+  assert.deepEqual(resizedSize(100, 30, 64), [213, 64]);
+  const img = { width: 64, height: 80, data: new Uint8Array(64 * 80 * 3).fill(9) };
+  assert.equal(resizeShorterSide(img, 64), img); // shorter side already 64: unchanged
+  // Upscaling a constant image keeps it constant; a 2-pixel ramp interpolates inside.
+  const up = resizeShorterSide({ width: 2, height: 2, data: new Uint8Array(12).fill(77) }, 5);
+  assert.deepEqual([up.width, up.height], [5, 5]);
+  assert.ok(up.data.every((v) => v === 77));
+  const ramp = resizeBilinear(
+    { width: 2, height: 1, data: new Uint8Array([0, 0, 0, 255, 255, 255]) },
+    4,
+    1,
+  );
+  assert.deepEqual([0, 1, 2, 3].map((x) => ramp.data[3 * x]), [0, 64, 191, 255]);
+  assert.throws(() => resizeBilinear(img, 0, 3), RangeError);
+  assert.throws(() => resizeBilinear({ width: 2, height: 2, data: new Uint8Array(5) }, 1, 1));
+});
