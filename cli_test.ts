@@ -1,0 +1,179 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { needsTestData, TEST_DATA, testData } from "./lpips/_test_data.ts";
+import { lpipsCases } from "./lpips/_conformance.ts";
+import { readNpy } from "./bappsloader/npy.ts";
+import { decodeImage } from "./bappsloader/image.ts";
+
+/** Runs `cli.ts` as a user would (offline: weights from the shared folder). */
+async function lpips(args: string[], env: Record<string, string> = {}) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-net",
+      "--allow-sys",
+      "cli.ts",
+      ...args,
+    ],
+    env: {
+      LPIPS_WEIGHTS_DIR: TEST_DATA ? testData("weights") : "",
+      NO_COLOR: "1",
+      ...env,
+    },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder();
+  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+}
+
+const img = (name: string) => testData("images", `${name}.png`);
+
+async function golden(id: string): Promise<number> {
+  const e = (await lpipsCases()).find((c) => c.id === id)!.expected;
+  return (e.distance ?? e.map_mean)![0];
+}
+
+Deno.test({
+  ...needsTestData("compare --json prints one object with the reference's values"),
+  fn: async () => {
+    const r = await lpips(["compare", img("ex_ref"), img("ex_p0"), "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.deepEqual(Object.keys(j), ["metric", "net", "version", "lpips", "distance", "layers"]);
+    assert.equal(j.metric, "lpips");
+    assert.ok(Math.abs(j.distance - await golden("lpips.ex_p0.alex.v0.1.lin.scalar")) < 1e-5);
+    assert.equal(j.layers.length, 5);
+    assert.ok(Math.abs(j.layers.reduce((a: number, b: number) => a + b) - j.distance) < 1e-6);
+    const v = await lpips([
+      "compare",
+      img("ex_ref"),
+      img("ex_p1"),
+      "--net",
+      "squeeze",
+      "--version",
+      "0.0",
+      "--json",
+    ]);
+    const jv = JSON.parse(v.stdout);
+    assert.equal(jv.net, "squeeze");
+    assert.ok(Math.abs(jv.distance - await golden("lpips.ex_p1.squeeze.v0.0.lin.scalar")) < 1e-5);
+    const u = await lpips(["compare", img("ex_ref"), img("ex_p1"), "--uncalibrated", "--json"]);
+    assert.equal(JSON.parse(u.stdout).lpips, false);
+    assert.ok(
+      Math.abs(JSON.parse(u.stdout).distance - await golden("lpips.ex_p1.alex.v0.1.nolin.scalar")) <
+        1e-5,
+    );
+  },
+});
+
+Deno.test({
+  ...needsTestData("compare --spatial writes the map as float32 .npy and as a heatmap PNG"),
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const npy = join(dir, "map.npy");
+      const r = await lpips(["compare", img("ex_ref"), img("ex_p0"), "--spatial", npy, "--json"]);
+      assert.equal(r.code, 0, r.stderr);
+      const map = await readNpy(npy);
+      assert.deepEqual(map.shape, [1, 1, 64, 64]);
+      assert.equal(map.dtype, "float32");
+      const mean = (map.data as Float32Array).reduce((a, b) => a + b) / 4096;
+      assert.ok(Math.abs(mean - await golden("lpips.ex_p0.alex.v0.1.lin.spatial")) < 1e-5);
+      assert.ok(Math.abs(JSON.parse(r.stdout).map_mean - mean) < 1e-6);
+      const png = join(dir, "map.png");
+      assert.equal(
+        (await lpips(["compare", img("ex_ref"), img("ex_p0"), "--spatial", png])).code,
+        0,
+      );
+      const pic = decodeImage(await Deno.readFile(png));
+      assert.equal(pic.width, 64);
+      assert.equal(pic.height, 64);
+      assert.ok(new Set(pic.data).size > 20, "the heatmap should not be flat");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  ...needsTestData("user mistakes: one line on stderr, exit 1, nothing on stdout"),
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const broken = join(dir, "broken.png");
+      await Deno.writeFile(broken, (await Deno.readFile(img("ex_p0"))).slice(0, 300));
+      const cases: [string[], RegExp][] = [
+        [["compare", img("ex_ref"), join(dir, "missing.png")], /missing\.png: cannot read/],
+        [["compare", img("ex_ref"), broken], /broken\.png: corrupt or truncated/],
+        [["compare", img("ex_ref"), img("tid_I03_ref")], /differ in shape/],
+        [["compare", img("ex_ref")], /expected two image files/],
+        [["compare", img("ex_ref"), img("ex_p0"), "--net", "resnet"], /--net must be one of/],
+        [["compare", img("ex_ref"), img("ex_p0"), "--bogus"], /bogus/],
+        [["compare", img("ex_ref"), img("ex_p0"), "--spatial", "x.jpg"], /\.png or \.npy/],
+        [["frobnicate"], /unknown command/],
+      ];
+      for (const [args, msg] of cases) {
+        const r = await lpips(args);
+        assert.equal(r.code, 1, args.join(" "));
+        assert.equal(r.stdout, "");
+        assert.match(r.stderr, msg);
+        assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      }
+      const noWeights = await lpips(["compare", img("ex_ref"), img("ex_p0")], {
+        LPIPS_WEIGHTS_DIR: dir,
+      });
+      assert.equal(noWeights.code, 1);
+      assert.match(noWeights.stderr, /alexnet-owt-7be5be79\.pth not found.*LPIPS_WEIGHTS_DIR/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  ...needsTestData("dirs and allpairs: the reference's example folders"),
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      // ex_dir0 = {0: ref, 1: ref}, ex_dir1 = {0: p0, 1: p1}, as in the reference repository.
+      for (const d of ["d0", "d1"]) await Deno.mkdir(join(dir, d));
+      await Deno.copyFile(img("ex_ref"), join(dir, "d0", "0.png"));
+      await Deno.copyFile(img("ex_ref"), join(dir, "d0", "1.png"));
+      await Deno.copyFile(img("ex_p0"), join(dir, "d1", "0.png"));
+      await Deno.copyFile(img("ex_p1"), join(dir, "d1", "1.png"));
+      await Deno.writeTextFile(join(dir, "d1", "notes.txt"), "not an image");
+      const out = join(dir, "out.txt");
+      const r = await lpips(["dirs", join(dir, "d0"), join(dir, "d1"), "--out", out]);
+      assert.equal(r.code, 0, r.stderr);
+      const lines = (await Deno.readTextFile(out)).trim().split("\n");
+      assert.equal(lines.length, 2);
+      assert.match(lines[0], /^0\.png: 0\.72\d{4}$/);
+      assert.match(lines[1], /^1\.png: 0\.13\d{4}$/);
+      assert.equal(r.stdout.trim(), lines.join("\n"));
+      const a = await lpips(["allpairs", join(dir, "d1"), "--json"]);
+      assert.equal(a.code, 0, a.stderr);
+      const j = JSON.parse(a.stdout);
+      assert.equal(j.pairs.length, 1);
+      assert.equal(j.stderr, 0);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  ...needsTestData("demo runs offline from LPIPS_TEST_DATA and finds ex_p1 closer"),
+  fn: async () => {
+    const r = await lpips(["demo"], {
+      LPIPS_TEST_DATA: TEST_DATA!,
+      XDG_CACHE_HOME: "/nonexistent",
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /d\(ex_ref, ex_p0\) = 0\.72\d+/);
+    assert.match(r.stdout, /ex_p1 is closer/);
+  },
+});

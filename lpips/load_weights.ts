@@ -1,0 +1,66 @@
+/**
+ * Loading a trunk's and the linear heads' tensors: resolve the file (explicit path, weights dir,
+ * cache, download), parse it with the safe .pth reader, check every tensor strictly.
+ *
+ * @module
+ */
+import { type Arch, linTensorSpec, trunkTensorSpec } from "./arch.ts";
+import { type PthTensor, readPth, toFloat32 } from "./pth.ts";
+import { checkTensors, linFileName, pinnedTensorHashes, resolveFile } from "./weights.ts";
+import type { WeightMap } from "./tfjs_engine.ts";
+
+/** Where to look for a weight file. */
+export interface WeightSource {
+  /** An explicit file; used as is. */
+  path?: string;
+  /** A folder holding files under their official names. */
+  weightsDir?: string;
+  /** No progress bar while downloading. */
+  quiet?: boolean;
+}
+
+/**
+ * The trunk's `features.*` tensors. Full torchvision files (with `classifier.*`) and files saved
+ * from `model.features` (keys without the `features.` prefix) are both accepted.
+ */
+export async function loadTrunkWeights(a: Arch, src: WeightSource): Promise<WeightMap> {
+  const file = await resolveFile(a.trunkFile, src);
+  const raw = readPth(await Deno.readFile(file), file);
+  const unprefixed = ![...raw.keys()].some((k) => k.startsWith("features."));
+  const tensors = new Map(
+    [...raw].flatMap(([k, t]) =>
+      unprefixed ? [[`features.${k}`, t]] : k.startsWith("features.") ? [[k, t]] : []
+    ),
+  );
+  return await checked(file, tensors, trunkTensorSpec(a), pins(a.trunkFile, src));
+}
+
+/** The `lin{k}.model.1.weight` heads of `version`. Other tensors in the file are ignored. */
+export async function loadLinWeights(
+  a: Arch,
+  version: string,
+  src: WeightSource,
+): Promise<WeightMap> {
+  const name = linFileName(a.net, version);
+  const file = await resolveFile(name, src);
+  const raw = readPth(await Deno.readFile(file), file);
+  const spec = linTensorSpec(a);
+  const tensors = new Map([...raw].filter(([k]) => k.startsWith("lin") && k.includes(".model.")));
+  return await checked(file, tensors, spec, pins(name, src));
+}
+
+/** Files found by their official name must hold the official tensors; explicit paths need not. */
+function pins(name: string, src: WeightSource): Readonly<Record<string, string>> | undefined {
+  return src.path ? undefined : pinnedTensorHashes(name);
+}
+
+async function checked(
+  file: string,
+  tensors: Map<string, PthTensor>,
+  spec: { key: string; shape: number[] }[],
+  pinned: Readonly<Record<string, string>> | undefined,
+): Promise<WeightMap> {
+  const floats = new Map([...tensors].map(([k, t]) => [k, { shape: t.shape, data: toFloat32(t) }]));
+  await checkTensors(file, floats, spec, { pinned });
+  return new Map([...floats].map(([k, t]) => [k, t.data]));
+}

@@ -1,0 +1,365 @@
+/**
+ * The `LPIPS` class: the public face of the metric (SPEC.md §1). It resolves and checks the
+ * weights, picks the engine and backend, validates inputs and returns plain typed arrays.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { type Arch, arch, minInputSize, type NetName } from "./arch.ts";
+import { type BackendName, useBackend } from "./backend.ts";
+import { type ForwardResult, TfjsLpips } from "./tfjs_engine.ts";
+import { loadLinWeights, loadTrunkWeights } from "./load_weights.ts";
+import { checkRange, checkShapes, InputError } from "./validate.ts";
+import { im2tensor, type ImageTensor, type RGBImage } from "../bappsloader/image.ts";
+
+/** LPIPS versions: '0.1' (current, with input scaling) and '0.0' (the first release). */
+export type Version = "0.1" | "0.0";
+
+/** Which engine runs the network. `auto` picks the fastest available one for inference. */
+export type EngineName = "auto" | "tfjs";
+
+/** Options of {@link LPIPS.create}. Defaults follow the reference: alex, 0.1, calibrated. */
+export interface LPIPSOptions {
+  /** Trunk: "alex" (default), "squeeze" or "vgg" ("vgg16" is accepted as in the reference). */
+  net?: NetName | "vgg16";
+  /** "0.1" (default) or "0.0". */
+  version?: Version;
+  /** true (default): learned linear heads; false: the uncalibrated baseline (sum over channels). */
+  lpips?: boolean;
+  engine?: EngineName;
+  /** TF.js backend (default "wasm"). The backend is process-wide. */
+  backend?: BackendName;
+  /** Folder with the weight files under their official names (else `LPIPS_WEIGHTS_DIR`). */
+  weightsDir?: string;
+  /** An explicit trunk weight file (a torchvision state dict, `features.*` keys). */
+  trunkPath?: string;
+  /** An explicit linear-head file (the reference's `model_path`). */
+  linPath?: string;
+  /** No download progress bar. */
+  quiet?: boolean;
+}
+
+/** An input batch: NCHW float32 `{ data, shape }`, a TF.js 4-D tensor, or a decoded RGB image. */
+export type LPIPSInput = ImageTensor | tf.Tensor4D | RGBImage;
+
+/** Per-call options of {@link LPIPS.distance}. */
+export interface DistanceOptions {
+  /** Also return the (N, 1, H, W) distance map, upsampled to the input size. */
+  spatial?: boolean;
+  /** Also return each layer's contribution. */
+  perLayer?: boolean;
+  /** The inputs are in [0, 1] rather than [-1, 1]. */
+  normalize?: boolean;
+}
+
+/** A float32 NCHW map, (N, 1, H, W). */
+export interface DistanceMap {
+  data: Float32Array;
+  shape: [number, number, number, number];
+}
+
+/** What {@link LPIPS.distance} returns when options are given. */
+export interface DistanceResult {
+  /** N distances; with `spatial`, the mean of each map (what the reference's test_network prints). */
+  distance: Float32Array;
+  /** `spatial`: the distance map. */
+  map?: DistanceMap;
+  /** `perLayer`: L arrays of N values (each layer's spatial mean); they sum to `distance`. */
+  layers?: Float32Array[];
+  /** `perLayer` and `spatial`: each layer's upsampled map. */
+  layerMaps?: DistanceMap[];
+}
+
+/**
+ * The LPIPS perceptual distance (Zhang et al., CVPR 2018).
+ *
+ * @example
+ * ```ts
+ * import { LPIPS, loadImage } from "@perceptual/lpips";
+ * const m = await LPIPS.create({ net: "alex" });
+ * const d = await m.distance(await loadImage("ex_ref.png"), await loadImage("ex_p0.png"));
+ * console.log(d[0]); // 0.7219
+ * m.dispose();
+ * ```
+ */
+export class LPIPS {
+  /** The trunk description. */
+  readonly arch: Arch;
+  readonly version: Version;
+  readonly lpips: boolean;
+  readonly backend: BackendName;
+  /** Smallest image side the trunk accepts. */
+  readonly minSize: number;
+  readonly #net: TfjsLpips;
+
+  private constructor(
+    a: Arch,
+    version: Version,
+    lpips: boolean,
+    backend: BackendName,
+    net: TfjsLpips,
+  ) {
+    this.arch = a;
+    this.version = version;
+    this.lpips = lpips;
+    this.backend = backend;
+    this.minSize = minInputSize(a);
+    this.#net = net;
+  }
+
+  /** Loads (and if needed downloads) the weights and builds the model. */
+  static async create(opts: LPIPSOptions = {}): Promise<LPIPS> {
+    const net = opts.net === "vgg16" ? "vgg" : opts.net ?? "alex";
+    const version = opts.version ?? "0.1";
+    if (version !== "0.1" && version !== "0.0") {
+      throw new RangeError(`unknown version "${version}" (expected "0.1" or "0.0")`);
+    }
+    const engine = opts.engine ?? "auto";
+    if (engine !== "auto" && engine !== "tfjs") {
+      throw new RangeError(`unknown engine "${engine}" (expected "auto" or "tfjs")`);
+    }
+    const a = arch(net);
+    const lpips = opts.lpips ?? true;
+    const backend = opts.backend ?? "wasm";
+    const fileOpts = { weightsDir: opts.weightsDir, quiet: opts.quiet };
+    const trunk = await loadTrunkWeights(a, { ...fileOpts, path: opts.trunkPath });
+    const lin = lpips
+      ? await loadLinWeights(a, version, { ...fileOpts, path: opts.linPath })
+      : undefined;
+    await useBackend(backend);
+    return new LPIPS(a, version, lpips, backend, new TfjsLpips(a, { version, lpips }, trunk, lin));
+  }
+
+  /** The trunk name. */
+  get net(): NetName {
+    return this.arch.net;
+  }
+
+  /** N distances between two batches of the same shape. */
+  distance(a: LPIPSInput, b: LPIPSInput): Promise<Float32Array>;
+  /** Distances with optional maps and per-layer terms. */
+  distance(a: LPIPSInput, b: LPIPSInput, opts: DistanceOptions): Promise<DistanceResult>;
+  async distance(
+    a: LPIPSInput,
+    b: LPIPSInput,
+    opts?: DistanceOptions,
+  ): Promise<Float32Array | DistanceResult> {
+    const normalize = opts?.normalize ?? false;
+    const [v0, v1] = await Promise.all([
+      validated(a, normalize, 0),
+      validated(b, normalize, 1),
+    ]);
+    checkShapes(v0.shape, v1.shape, this.minSize, this.net);
+    const t0 = asTensor(v0), t1 = asTensor(v1);
+    let f0: Features | undefined, f1: Features | undefined;
+    try {
+      f0 = this.#features(t0, normalize);
+      f1 = this.#features(t1, normalize);
+      return opts ? await this.compare(f0, f1, opts) : await this.compare(f0, f1);
+    } finally {
+      f0?.dispose();
+      f1?.dispose();
+      if (t0 !== a) t0.dispose();
+      if (t1 !== b) t1.dispose();
+    }
+  }
+
+  /**
+   * The trunk features of a batch, to compare against several others without recomputing them
+   * (a 2AFC triplet's reference). Valid for any model with the same net and version; call
+   * `dispose()` on the result when done.
+   *
+   * @example
+   * ```ts
+   * import { loadImage, LPIPS } from "@perceptual/lpips";
+   * const m = await LPIPS.create();
+   * const ref = await m.features(await loadImage("ex_ref.png"));
+   * const p0 = await m.features(await loadImage("ex_p0.png"));
+   * const [d0] = await m.compare(ref, p0);
+   * ref.dispose();
+   * p0.dispose();
+   * ```
+   */
+  async features(x: LPIPSInput, opts: { normalize?: boolean } = {}): Promise<Features> {
+    const normalize = opts.normalize ?? false;
+    const v = await validated(x, normalize, 0);
+    checkShapes(v.shape, v.shape, this.minSize, this.net);
+    const t = asTensor(v);
+    try {
+      return this.#features(t, normalize);
+    } finally {
+      if (t !== x) t.dispose();
+    }
+  }
+
+  /** N distances between two feature sets from {@link features}. */
+  compare(f0: Features, f1: Features): Promise<Float32Array>;
+  /** Distances with optional maps and per-layer terms, from {@link features}. */
+  compare(f0: Features, f1: Features, opts: DistanceOptions): Promise<DistanceResult>;
+  async compare(
+    f0: Features,
+    f1: Features,
+    opts?: DistanceOptions,
+  ): Promise<Float32Array | DistanceResult> {
+    for (const f of [f0, f1]) {
+      if (f.net !== this.net || f.version !== this.version) {
+        throw new InputError(
+          `features of ${f.net} v${f.version} cannot be compared by a ${this.net} v${this.version} model`,
+        );
+      }
+      if (f.disposed) throw new InputError("features were already disposed");
+    }
+    if (f0.shape.some((d, i) => d !== f1.shape[i])) {
+      throw new InputError(`inputs differ in shape: [${f0.shape}] vs [${f1.shape}]`);
+    }
+    const [, , h, w] = f0.shape;
+    const r = this.#net.compareFeatures(f0.tensors, f1.tensors, [h, w], opts?.spatial);
+    try {
+      if (!opts) return await r.total.data() as Float32Array;
+      return await readResult(r, f0.shape, opts);
+    } finally {
+      tf.dispose([r.total, ...r.layers]);
+    }
+  }
+
+  #features(t: tf.Tensor4D, normalize: boolean): Features {
+    const shape = t.shape as [number, number, number, number];
+    return new Features(this.net, this.version, shape, this.#net.features(t, normalize));
+  }
+
+  /**
+   * The distance as a differentiable TF.js tensor ((N,), or (N, H, W) with `spatial`), for use as
+   * a loss inside `tf.grad` / `tf.tidy`. Shapes are checked; values are not (no read-back).
+   *
+   * @example
+   * ```ts
+   * import * as tf from "@tensorflow/tfjs-core";
+   * import { LPIPS } from "@perceptual/lpips";
+   * const m = await LPIPS.create();
+   * const target = tf.zeros([1, 3, 64, 64]) as tf.Tensor4D;
+   * const grad = tf.grad((x: tf.Tensor) => tf.sum(m.distanceTensor(x as tf.Tensor4D, target)));
+   * ```
+   */
+  distanceTensor(
+    a: tf.Tensor4D,
+    b: tf.Tensor4D,
+    opts: { spatial?: boolean; normalize?: boolean } = {},
+  ): tf.Tensor {
+    checkShapes(a.shape, b.shape, this.minSize, this.net);
+    return tf.tidy(() => {
+      const r = this.#net.forward(a, b, opts);
+      return r.total;
+    });
+  }
+
+  /** Frees the model's tensors. The model cannot be used afterwards. */
+  dispose(): void {
+    this.#net.dispose();
+  }
+}
+
+/** Unit-normalised trunk features of a batch (see {@link LPIPS.features}). */
+export class Features {
+  readonly net: NetName;
+  readonly version: Version;
+  /** The NCHW shape of the images they came from. */
+  readonly shape: readonly [number, number, number, number];
+  readonly #tensors: tf.Tensor4D[];
+  #disposed = false;
+
+  constructor(
+    net: NetName,
+    version: Version,
+    shape: readonly [number, number, number, number],
+    tensors: tf.Tensor4D[],
+  ) {
+    this.net = net;
+    this.version = version;
+    this.shape = shape;
+    this.#tensors = tensors;
+  }
+
+  /** The per-tap NHWC tensors (owned by this object). */
+  get tensors(): tf.Tensor4D[] {
+    return this.#tensors;
+  }
+
+  /** Whether {@link dispose} was called. */
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  /** Frees the tensors. */
+  dispose(): void {
+    if (!this.#disposed) tf.dispose(this.#tensors);
+    this.#disposed = true;
+  }
+}
+
+/** Checks an input's form, shape and values; images are converted, tensors passed through. */
+async function validated(
+  x: LPIPSInput,
+  normalize: boolean,
+  which: number,
+): Promise<tf.Tensor4D | ImageTensor> {
+  if (x instanceof tf.Tensor) {
+    if (x.rank !== 4) throw new InputError(`input ${which} has rank ${x.rank}; expected NCHW`);
+    checkRange(await x.data(), normalize, which);
+    return x as tf.Tensor4D;
+  }
+  const t = "width" in x ? im2tensor(x) : x;
+  if (!(t.data instanceof Float32Array) || !Array.isArray(t.shape)) {
+    throw new InputError(
+      `input ${which} is not { data: Float32Array, shape }, a tensor or an image`,
+    );
+  }
+  const n = t.shape.reduce((p, d) => p * d, 1);
+  if (t.shape.length !== 4 || n !== t.data.length) {
+    throw new InputError(
+      `input ${which}: shape [${t.shape}] does not match ${t.data.length} values (need NCHW)`,
+    );
+  }
+  checkRange(t.data, normalize, which);
+  return t;
+}
+
+/** A validated input as a tensor: the caller's own tensor, or a new one it must dispose. */
+function asTensor(v: tf.Tensor4D | ImageTensor): tf.Tensor4D {
+  return v instanceof tf.Tensor ? v : tf.tensor4d(v.data, v.shape);
+}
+
+async function readResult(
+  r: ForwardResult,
+  [n, , h, w]: readonly number[],
+  opts: DistanceOptions,
+): Promise<DistanceResult> {
+  if (!opts.spatial) {
+    const distance = await r.total.data() as Float32Array;
+    const layers = opts.perLayer
+      ? await Promise.all(r.layers.map(async (l) => await l.data() as Float32Array))
+      : undefined;
+    return { distance, layers };
+  }
+  const shape: [number, number, number, number] = [n, 1, h, w];
+  const map = { data: await r.total.data() as Float32Array, shape };
+  const out: DistanceResult = { distance: mapMeans(map.data, n), map };
+  if (opts.perLayer) {
+    out.layerMaps = await Promise.all(
+      r.layers.map(async (l) => ({ data: await l.data() as Float32Array, shape })),
+    );
+    out.layers = out.layerMaps.map((m) => mapMeans(m.data, n));
+  }
+  return out;
+}
+
+/** Mean of each of the N equal-sized maps in `data`, accumulated in float64. */
+function mapMeans(data: Float32Array, n: number): Float32Array {
+  const per = data.length / n;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = i * per; j < (i + 1) * per; j++) s += data[j];
+    out[i] = s / per;
+  }
+  return out;
+}

@@ -1,0 +1,214 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs-core";
+import { needsTestData, testData } from "./_test_data.ts";
+import { lpipsCases } from "./_conformance.ts";
+import { LPIPS } from "./lpips.ts";
+import { InputError } from "./validate.ts";
+import { type ImageTensor, loadImage, readImage, stack } from "../bappsloader/image.ts";
+
+const weightsDir = () => testData("weights");
+const image = (name: string) => loadImage(testData("images", `${name}.png`));
+
+async function golden(id: string) {
+  const c = (await lpipsCases()).find((c) => c.id === id);
+  if (!c) throw new Error(`no case ${id}`);
+  return c.expected;
+}
+
+const close = (got: number, want: number, tol = 1e-5) =>
+  assert.ok(Math.abs(got - want) <= tol, `got ${got}, want ${want}`);
+
+Deno.test({
+  ...needsTestData("distance() reproduces the reference on the README example (scalar and map)"),
+  fn: async () => {
+    const m = await LPIPS.create({ weightsDir: weightsDir(), quiet: true });
+    try {
+      const [ref, p0, p1] = await Promise.all(["ex_ref", "ex_p0", "ex_p1"].map(image));
+      const d = await m.distance(ref, p0);
+      assert.ok(d instanceof Float32Array && d.length === 1);
+      close(d[0], (await golden("lpips.ex_p0.alex.v0.1.lin.scalar")).distance![0]);
+      const s = await m.distance(ref, p1, { spatial: true });
+      assert.deepEqual(s.map!.shape, [1, 1, 64, 64]);
+      close(s.distance[0], (await golden("lpips.ex_p1.alex.v0.1.lin.spatial")).map_mean![0]);
+      assert.equal(s.layers, undefined);
+      // The published values (issue #120): 0.722 and 0.138.
+      assert.equal(d[0].toFixed(3), "0.722");
+      assert.equal(s.distance[0].toFixed(3), "0.138");
+    } finally {
+      m.dispose();
+    }
+  },
+});
+
+Deno.test({
+  ...needsTestData(
+    "a batch gives the same distances as its items one by one; d(x,x) = 0; symmetry",
+  ),
+  fn: async () => {
+    const m = await LPIPS.create({ net: "squeeze", weightsDir: weightsDir(), quiet: true });
+    try {
+      const [ref, p0, p1] = await Promise.all(["ex_ref", "ex_p0", "ex_p1"].map(image));
+      const batch = await m.distance(stack([ref, ref, p1]), stack([p0, p1, p0]));
+      const single = [
+        (await m.distance(ref, p0))[0],
+        (await m.distance(ref, p1))[0],
+        (await m.distance(p1, p0))[0],
+      ];
+      single.forEach((v, i) => close(batch[i], v, 1e-6));
+      assert.equal((await m.distance(p1, p1))[0], 0);
+      close((await m.distance(p0, ref))[0], single[0], 1e-6);
+      assert.notEqual(single[0], single[1]);
+    } finally {
+      m.dispose();
+    }
+  },
+});
+
+Deno.test({
+  ...needsTestData("inputs: decoded images, tensors and { data, shape } give the same distance"),
+  fn: async () => {
+    const m = await LPIPS.create({ weightsDir: weightsDir(), quiet: true });
+    try {
+      const refImg = await readImage(testData("images", "ex_ref.png"));
+      const p0 = await image("ex_p0");
+      const fromImage = (await m.distance(refImg, p0))[0];
+      const ref = await image("ex_ref");
+      const t0 = tf.tensor4d(ref.data, ref.shape);
+      const t1 = tf.tensor4d(p0.data, p0.shape);
+      const fromTensor = (await m.distance(t0, t1))[0];
+      const before = tf.memory().numTensors;
+      const viaTensor = tf.tidy(() => m.distanceTensor(t0, t1).dataSync()[0]);
+      assert.equal(tf.memory().numTensors, before);
+      tf.dispose([t0, t1]);
+      assert.equal(fromImage, (await m.distance(ref, p0))[0]);
+      assert.equal(fromTensor, fromImage);
+      close(viaTensor, fromImage, 1e-6);
+    } finally {
+      m.dispose();
+    }
+  },
+});
+
+Deno.test({
+  ...needsTestData("no tensor leaks: every call, including failing ones, frees what it made"),
+  fn: async () => {
+    const before = tf.memory().numTensors;
+    const m = await LPIPS.create({ weightsDir: weightsDir(), quiet: true });
+    const [ref, p0] = await Promise.all(["ex_ref", "ex_p0"].map(image));
+    const held = tf.memory().numTensors;
+    await m.distance(ref, p0);
+    await m.distance(ref, p0, { spatial: true, perLayer: true });
+    await m.distance(ref, p0, { perLayer: true });
+    const f = await m.features(ref);
+    const g = await m.features(p0);
+    await m.compare(f, g, { spatial: true });
+    f.dispose();
+    g.dispose();
+    await assert.rejects(m.distance(ref, nanCopy(p0)), InputError);
+    await assert.rejects(
+      m.distance(ref, { data: new Float32Array(3 * 40 * 40), shape: [1, 3, 40, 40] }),
+    );
+    assert.equal(tf.memory().numTensors, held);
+    m.dispose();
+    assert.equal(tf.memory().numTensors, before);
+  },
+});
+
+function nanCopy(t: ImageTensor): ImageTensor {
+  const data = t.data.slice();
+  data[100] = NaN;
+  return { data, shape: t.shape };
+}
+
+Deno.test({
+  ...needsTestData("bad inputs give InputErrors that say what was probably passed"),
+  fn: async () => {
+    const m = await LPIPS.create({ weightsDir: weightsDir(), quiet: true });
+    try {
+      const ref = await image("ex_ref");
+      const t = (shape: number[], fill = 0) => ({
+        data: new Float32Array(shape.reduce((a, b) => a * b)).fill(fill),
+        shape: shape as ImageTensor["shape"],
+      });
+      const cases: [ImageTensor, RegExp, { normalize?: boolean }?][] = [
+        [t([1, 3, 64, 32]), /differ in shape/],
+        [t([1, 4, 64, 64]), /4 channels; expected 3/],
+        [t([1, 64, 64, 3]), /looks like NHWC/],
+        [t([1, 3, 30, 64]), /needs at least 31 px/],
+        [{ data: ref.data.map((v) => (v + 1) * 127.5), shape: ref.shape }, /\[0, 255\]/],
+        [nanCopy(ref), /NaN/],
+        [{ data: ref.data.map((v, i) => (i === 7 ? Infinity : v)), shape: ref.shape }, /infinite/],
+        [ref, /looks like \[-1, 1\]: drop normalize/, { normalize: true }],
+        [{ data: new Float32Array(5), shape: [1, 3, 64, 64] }, /does not match 5 values/],
+      ];
+      for (const [bad, msg, opts] of cases) {
+        const other = bad.shape[2] === 30 ? t([1, 3, 30, 64]) : ref;
+        await assert.rejects(
+          opts ? m.distance(other, bad, opts) : m.distance(other, bad),
+          (e: Error) => e instanceof InputError && msg.test(e.message),
+          String(msg),
+        );
+      }
+      await assert.rejects(LPIPS.create({ net: "resnet" as never }), /unknown net/);
+      await assert.rejects(LPIPS.create({ version: "0.2" as never }), /unknown version/);
+    } finally {
+      m.dispose();
+    }
+  },
+});
+
+Deno.test({
+  ...needsTestData("features are reusable across heads of one trunk and refused by another trunk"),
+  fn: async () => {
+    const [lin, base, sq] = await Promise.all([
+      LPIPS.create({ weightsDir: weightsDir(), quiet: true }),
+      LPIPS.create({ lpips: false, weightsDir: weightsDir(), quiet: true }),
+      LPIPS.create({ net: "squeeze", weightsDir: weightsDir(), quiet: true }),
+    ]);
+    try {
+      const [ref, p0] = await Promise.all(["ex_ref", "ex_p0"].map(image));
+      const f0 = await lin.features(ref);
+      const f1 = await lin.features(p0);
+      close(
+        (await base.compare(f0, f1))[0],
+        (await golden("lpips.ex_p0.alex.v0.1.nolin.scalar")).distance![0],
+      );
+      await assert.rejects(sq.compare(f0, f1), /cannot be compared by a squeeze/);
+      f0.dispose();
+      await assert.rejects(lin.compare(f0, f1), /already disposed/);
+      f1.dispose();
+    } finally {
+      [lin, base, sq].forEach((m) => m.dispose());
+    }
+  },
+});
+
+Deno.test({
+  ...needsTestData("LPIPS is differentiable: a gradient step on the input lowers the distance"),
+  fn: async () => {
+    const m = await LPIPS.create({ weightsDir: weightsDir(), quiet: true });
+    try {
+      const [ref, p1] = await Promise.all(["ex_ref", "ex_p1"].map(image));
+      const target = tf.tensor4d(ref.data, ref.shape);
+      const x = tf.tensor4d(p1.data, p1.shape);
+      const before = tf.memory().numTensors;
+      const loss = (v: tf.Tensor) =>
+        tf.sum(m.distanceTensor(v as tf.Tensor4D, target)) as tf.Scalar;
+      const [d0, d1, gnorm] = tf.tidy(() => {
+        const g = tf.grad(loss)(x);
+        const step = tf.clipByValue(
+          tf.sub(x, tf.mul(g, 1e-2 / tf.max(tf.abs(g)).dataSync()[0])),
+          -1,
+          1,
+        );
+        return [loss(x).dataSync()[0], loss(step).dataSync()[0], tf.norm(g).dataSync()[0]];
+      });
+      assert.equal(tf.memory().numTensors, before);
+      assert.ok(Number.isFinite(gnorm) && gnorm > 0, `gradient norm ${gnorm}`);
+      assert.ok(d1 < d0, `a step against the gradient should lower the distance: ${d0} -> ${d1}`);
+      tf.dispose([target, x]);
+    } finally {
+      m.dispose();
+    }
+  },
+});

@@ -1,0 +1,213 @@
+/**
+ * The TF.js engine: runs an {@link Arch} trunk and the LPIPS head (SPEC.md §1.1) with TF.js ops,
+ * so the distance is differentiable and runs on every TF.js backend. Tensors inside are NHWC
+ * (TF.js's native layout); the public inputs and outputs are NCHW as in PyTorch.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+// The union package registers every op's gradient with the shared tfjs-core (the core alone has none).
+import "@tensorflow/tfjs";
+import { type Arch, convLayers, type Layer } from "./arch.ts";
+import { upsampleMatrix } from "./upsample.ts";
+
+/** v0.1 input scaling (SPEC.md §1.1 step 2), the rounded constants of the reference. */
+const SHIFT = [-0.030, -0.088, -0.188];
+const SCALE = [0.458, 0.448, 0.450];
+/** Added to the channel norm before dividing (outside the square root). */
+const EPS = 1e-10;
+/** Pads ceil-mode pooling windows; below any float32 activation, so max() ignores it. */
+const POOL_PAD = -3.4028234663852886e38;
+
+/** Float32 weights by state-dict key (OIHW convolution weights, 1-D biases, lin heads). */
+export type WeightMap = Map<string, Float32Array>;
+
+/** How one forward pass is configured. */
+export interface HeadConfig {
+  /** '0.1' applies the input scaling layer; '0.0' feeds the raw [-1, 1] input. */
+  version: "0.1" | "0.0";
+  /** true: learned linear heads; false: plain sum over channels (the uncalibrated baseline). */
+  lpips: boolean;
+}
+
+/** Options of one forward pass. */
+export interface ForwardOptions {
+  /** Return (N, H, W) maps upsampled to the input size instead of (N,) spatial means. */
+  spatial?: boolean;
+  /** Inputs are in [0, 1]; map them with x -> 2x - 1 first. */
+  normalize?: boolean;
+}
+
+/** The distance and its per-layer terms, as TF.js tensors (NCHW semantics, channel squeezed). */
+export interface ForwardResult extends tf.TensorContainerObject {
+  /** (N,) or, spatial, (N, H, W). */
+  total: tf.Tensor;
+  /** One tensor per tap, same shape as `total`; they sum to it. */
+  layers: tf.Tensor[];
+}
+
+/** The LPIPS network on TF.js: trunk weights, heads and the forward pass. */
+export class TfjsLpips {
+  readonly #arch: Arch;
+  readonly #config: HeadConfig;
+  readonly #params = new Map<string, tf.Tensor>();
+  readonly #lin: tf.Tensor4D[] = [];
+  readonly #shift: tf.Tensor;
+  readonly #scale: tf.Tensor;
+
+  /**
+   * @param trunk the trunk's `<key>.weight` (OIHW) and `<key>.bias` tensors
+   * @param lin the `lin{k}.model.1.weight` heads (needed when `config.lpips` is true)
+   */
+  constructor(arch: Arch, config: HeadConfig, trunk: WeightMap, lin?: WeightMap) {
+    this.#arch = arch;
+    this.#config = config;
+    for (const c of convLayers(arch)) {
+      const w = need(trunk, `${c.key}.weight`);
+      const oihw = tf.tensor4d(w, [c.outChannels, c.inChannels, c.kernel, c.kernel]);
+      this.#params.set(`${c.key}.weight`, tf.keep(tf.transpose(oihw, [2, 3, 1, 0])));
+      oihw.dispose();
+      this.#params.set(`${c.key}.bias`, tf.keep(tf.tensor1d(need(trunk, `${c.key}.bias`))));
+    }
+    if (config.lpips) {
+      if (!lin) throw new Error("lpips=true needs the linear-head weights");
+      arch.channels.forEach((ch, k) => {
+        this.#lin.push(tf.keep(tf.tensor4d(need(lin, `lin${k}.model.1.weight`), [1, 1, ch, 1])));
+      });
+    }
+    this.#shift = tf.keep(tf.tensor4d(SHIFT, [1, 1, 1, 3]));
+    this.#scale = tf.keep(tf.tensor4d(SCALE, [1, 1, 1, 3]));
+  }
+
+  /** The number of tensors this model holds (for leak checks). */
+  get numTensors(): number {
+    return this.#params.size + this.#lin.length + 2;
+  }
+
+  /** Frees every tensor the model holds. */
+  dispose(): void {
+    for (const t of this.#params.values()) t.dispose();
+    for (const t of this.#lin) t.dispose();
+    this.#shift.dispose();
+    this.#scale.dispose();
+    this.#params.clear();
+    this.#lin.length = 0;
+  }
+
+  /**
+   * Unit-normalised tapped features of an NCHW batch, as NHWC tensors. Computing them once lets a
+   * 2AFC triplet reuse the reference image's features for both distances.
+   */
+  features(x: tf.Tensor4D, normalize = false): tf.Tensor4D[] {
+    return tf.tidy(() => {
+      let h = tf.transpose(x, [0, 2, 3, 1]) as tf.Tensor4D;
+      if (normalize) h = tf.sub(tf.mul(h, 2), 1);
+      if (this.#config.version === "0.1") h = tf.div(tf.sub(h, this.#shift), this.#scale);
+      const taps: tf.Tensor4D[] = [];
+      this.#arch.layers.forEach((layer, i) => {
+        h = this.#apply(layer, h);
+        if (this.#arch.taps.includes(i)) taps.push(unitNormalise(h));
+      });
+      return taps;
+    });
+  }
+
+  /** The LPIPS distance between two feature lists from {@link features}. */
+  compareFeatures(
+    f0: tf.Tensor4D[],
+    f1: tf.Tensor4D[],
+    outSize: [number, number],
+    spatial = false,
+  ): ForwardResult {
+    return tf.tidy(() => {
+      const layers = f0.map((a, k) => {
+        const diff = tf.squaredDifference(a, f1[k]) as tf.Tensor4D;
+        const m = this.#config.lpips
+          ? tf.conv2d(diff, this.#lin[k], 1, "valid")
+          : tf.sum(diff, 3, true) as tf.Tensor4D;
+        return spatial ? upsample(m, outSize) : tf.mean(m, [1, 2, 3]);
+      });
+      let total = layers[0];
+      for (let k = 1; k < layers.length; k++) total = tf.add(total, layers[k]);
+      return { total, layers };
+    }) as ForwardResult;
+  }
+
+  /** The full forward pass on two NCHW batches of the same shape. */
+  forward(x0: tf.Tensor4D, x1: tf.Tensor4D, opts: ForwardOptions = {}): ForwardResult {
+    return tf.tidy(() => {
+      const f0 = this.features(x0, opts.normalize);
+      const f1 = this.features(x1, opts.normalize);
+      const [, , h, w] = x0.shape;
+      return this.compareFeatures(f0, f1, [h, w], opts.spatial);
+    }) as ForwardResult;
+  }
+
+  #apply(layer: Layer, h: tf.Tensor4D): tf.Tensor4D {
+    switch (layer.op) {
+      case "relu":
+        return tf.relu(h);
+      case "conv":
+        return this.#conv(layer.key, h, layer.stride, layer.pad);
+      case "maxpool": {
+        const { kernel: k, stride: s } = layer;
+        if (layer.ceil) {
+          const padH = ceilPad(h.shape[1], k, s);
+          const padW = ceilPad(h.shape[2], k, s);
+          if (padH > 0 || padW > 0) h = tf.pad(h, [[0, 0], [0, padH], [0, padW], [0, 0]], POOL_PAD);
+        }
+        return tf.maxPool(h, k, s, "valid");
+      }
+      case "fire": {
+        const sq = tf.relu(this.#conv(layer.squeeze.key, h, 1, 0));
+        return tf.concat([
+          tf.relu(this.#conv(layer.expand1x1.key, sq, 1, 0)),
+          tf.relu(this.#conv(layer.expand3x3.key, sq, 1, 1)),
+        ], 3);
+      }
+    }
+  }
+
+  #conv(key: string, h: tf.Tensor4D, stride: number, pad: number): tf.Tensor4D {
+    const w = this.#params.get(`${key}.weight`) as tf.Tensor4D;
+    const b = this.#params.get(`${key}.bias`) as tf.Tensor1D;
+    const padding = pad === 0 ? "valid" : [[0, 0], [pad, pad], [pad, pad], [0, 0]] as [
+      [number, number],
+      [number, number],
+      [number, number],
+      [number, number],
+    ];
+    return tf.add(tf.conv2d(h, w, stride, padding), b);
+  }
+}
+
+function need(map: WeightMap, key: string): Float32Array {
+  const v = map.get(key);
+  if (!v) throw new Error(`missing weight tensor ${key}`);
+  return v;
+}
+
+/** `f / (sqrt(sum_c f^2) + eps)` over the channel axis. */
+function unitNormalise(f: tf.Tensor4D): tf.Tensor4D {
+  const norm = tf.sqrt(tf.sum(tf.square(f), 3, true));
+  return tf.div(f, tf.add(norm, EPS));
+}
+
+/** Extra rows/columns PyTorch's ceil-mode pooling reads past the end of the input. */
+function ceilPad(size: number, kernel: number, stride: number): number {
+  let out = Math.ceil((size - kernel) / stride) + 1;
+  if ((out - 1) * stride >= size) out--;
+  return Math.max(0, (out - 1) * stride + kernel - size);
+}
+
+/** (N, h, w, 1) -> (N, H, W) bilinear, align_corners=False, as two small matrix products. */
+function upsample(m: tf.Tensor4D, [outH, outW]: [number, number]): tf.Tensor3D {
+  const [n, h, w] = m.shape;
+  if (h === outH && w === outW) return tf.reshape(m, [n, h, w]);
+  const ah = tf.tensor2d(upsampleMatrix(h, outH), [outH, h]);
+  const awT = tf.transpose(tf.tensor2d(upsampleMatrix(w, outW), [outW, w]));
+  const rows = tf.matMul(tf.reshape(m, [n * h, w]), awT); // (n*h, W)
+  const byRow = tf.reshape(tf.transpose(tf.reshape(rows, [n, h, outW]), [1, 0, 2]), [h, n * outW]);
+  const full = tf.matMul(ah, byRow); // (H, n*W)
+  return tf.transpose(tf.reshape(full, [outH, n, outW]), [1, 0, 2]);
+}
