@@ -71,6 +71,29 @@ Deno.test({
 });
 
 Deno.test({
+  ...needsTestData("compare --metric l2|ssim gives the paper's baselines (SPEC.md §2, path A)"),
+  fn: async () => {
+    const want: [string, string, number][] = [
+      ["l2", "RGB", 0.0627344168],
+      ["l2", "Lab", 0.00437430463],
+      ["ssim", "RGB", 0.261782155],
+      ["ssim", "Lab", 0.243387215],
+    ];
+    for (const [metric, colorspace, value] of want) {
+      const args = ["compare", img("ex_ref"), img("ex_p0"), "--metric", metric];
+      const r = await lpips([...args, "--colorspace", colorspace, "--json"]);
+      assert.equal(r.code, 0, r.stderr);
+      const j = JSON.parse(r.stdout);
+      assert.equal(j.metric, metric);
+      assert.equal(j.colorspace, colorspace);
+      assert.ok(Math.abs(j.distance / value - 1) < 1e-6, `${metric} ${colorspace}: ${j.distance}`);
+    }
+    const plain = await lpips(["compare", img("ex_ref"), img("ex_p1"), "--metric", "ssim"]);
+    assert.match(plain.stdout, /^DSSIM \(Lab\): 0\.33842\d\n$/);
+  },
+});
+
+Deno.test({
   ...needsTestData("compare --spatial writes the map as float32 .npy and as a heatmap PNG"),
   fn: async () => {
     const dir = await Deno.makeTempDir();

@@ -1,0 +1,91 @@
+/**
+ * What every command of the command line shares: option parsing, the model options, and the
+ * error type for user mistakes (reported as one line, exit status 1).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import type { EngineName, LPIPSOptions, Version } from "./lpips.ts";
+import type { NetName } from "./arch.ts";
+import type { BackendName } from "./backend.ts";
+
+/** A command of `deno task lpips`. */
+export interface Command {
+  /** One line for the overview. */
+  summary: string;
+  /** The command's own help text. */
+  usage: string;
+  run(args: string[]): Promise<void>;
+}
+
+/** A mistake on the command line or in its inputs: reported as one line, exit status 1. */
+export class UsageError extends Error {}
+
+export const MODEL_OPTIONS = {
+  net: { type: "string" },
+  version: { type: "string" },
+  uncalibrated: { type: "boolean" },
+  engine: { type: "string" },
+  backend: { type: "string" },
+  "weights-dir": { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+export type Values = Record<string, string | boolean | undefined>;
+
+export function parse(
+  args: string[],
+  extra: Record<string, { type: "string" | "boolean" }> = {},
+): { values: Values; positionals: string[] } {
+  try {
+    const r = parseArgs({ args, options: { ...MODEL_OPTIONS, ...extra }, allowPositionals: true });
+    return { values: r.values as Values, positionals: r.positionals };
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e));
+  }
+}
+
+export function oneOf<T extends string>(
+  name: string,
+  value: unknown,
+  allowed: readonly T[],
+  def: T,
+): T {
+  if (value === undefined) return def;
+  if (!allowed.includes(value as T)) {
+    throw new UsageError(`--${name} must be one of ${allowed.join(", ")} (got "${value}")`);
+  }
+  return value as T;
+}
+
+export function modelOptions(v: Values): LPIPSOptions {
+  return {
+    net: oneOf<NetName | "vgg16">("net", v.net, ["alex", "squeeze", "vgg", "vgg16"], "alex"),
+    version: oneOf<Version>("version", v.version, ["0.1", "0.0"], "0.1"),
+    lpips: !v.uncalibrated,
+    engine: oneOf<EngineName>("engine", v.engine, ["auto", "tfjs"], "auto"),
+    backend: oneOf<BackendName>(
+      "backend",
+      v.backend,
+      ["wasm", "cpu", "webgpu", "tensorflow"],
+      "wasm",
+    ),
+    weightsDir: v["weights-dir"] as string | undefined,
+  };
+}
+
+export function positionals(p: string[], n: number, what: string): string[] {
+  if (p.length !== n) throw new UsageError(`expected ${what} (got ${p.length} arguments)`);
+  return p;
+}
+
+/** The model options' help text, shared by every command that builds a model. */
+export const MODEL_USAGE = `Model options:
+  --net alex|squeeze|vgg   trunk (default alex)
+  --version 0.1|0.0        LPIPS version (default 0.1)
+  --uncalibrated           the uncalibrated baseline (sum over channels; reference lpips=False)
+  --engine auto|tfjs       engine (default auto)
+  --backend wasm|cpu|webgpu|tensorflow   TF.js backend (default wasm)
+  --weights-dir DIR        folder with the weight files under their official names
+                           (default $LPIPS_WEIGHTS_DIR, then ~/.cache/lpips, then download)`;
