@@ -6,8 +6,15 @@
  */
 import type { Command } from "./lpips/_cli.ts";
 import { allpairs, compare, demo, dirs } from "./lpips/commands.ts";
+import { download } from "./bappsloader/download_command.ts";
 
-const COMMANDS: Record<string, Command> = { compare, dirs, allpairs, demo };
+const COMMANDS: Record<string, Command> = {
+  compare,
+  dirs,
+  allpairs,
+  demo,
+  download,
+};
 
 const USAGE = `LPIPS perceptual similarity (Zhang et al., CVPR 2018)
 

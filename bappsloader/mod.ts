@@ -9,3 +9,4 @@ export * from "./resize.ts";
 export * from "./npy.ts";
 export * from "./layout.ts";
 export * from "./dataset.ts";
+export * from "./download.ts";

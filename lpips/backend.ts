@@ -86,7 +86,9 @@ async function registerNative(): Promise<void> {
   }
   throw new Error(
     'the "tensorflow" backend needs @tensorflow/tfjs-node-gpu (CUDA) or @tensorflow/tfjs-node ' +
-      "version 4.22.0 installed in your project (npm install, with a package.json beside " +
-      `deno.json); tried: ${reasons.join("; ")}`,
+      '4.22.0: add it to the "imports" of your deno.json and run with --allow-ffi and ' +
+      `--allow-scripts for it (its install script fetches libtensorflow); tried: ${
+        reasons.join("; ")
+      }`,
   );
 }

@@ -479,7 +479,7 @@ export async function downloadFile(ref: FileRef, opts: ResolveOptions = {}): Pro
 }
 
 /** Short reason for a fetch/stream failure (the cause where fetch wraps it). */
-function reason(e: unknown): string {
+export function reason(e: unknown): string {
   const inner = e instanceof Error && e.cause instanceof Error ? e.cause : e;
   const msg = inner instanceof Error ? inner.message : String(inner);
   return msg.replace(/^error sending request for url \([^)]*\): /, "");
@@ -489,7 +489,8 @@ function mib(n: number): string {
   return (n / 1048576).toFixed(1);
 }
 
-async function writeAll(f: Deno.FsFile, chunk: Uint8Array): Promise<void> {
+/** Writes all of `chunk` to `f`. */
+export async function writeAll(f: Deno.FsFile, chunk: Uint8Array): Promise<void> {
   let off = 0;
   while (off < chunk.length) off += await f.write(chunk.subarray(off));
 }
@@ -578,7 +579,8 @@ async function downloadTo(file: OfficialFile, dest: string, opts: ResolveOptions
   }
 }
 
-interface Progress {
+/** A download progress display (see {@linkcode startProgress}). */
+export interface Progress {
   update(received: number): void;
   stop(savedAs: string | undefined): void;
 }
@@ -594,7 +596,11 @@ interface CliProgress {
   Presets: { shades_classic: unknown };
 }
 
-function startProgress(
+/**
+ * Progress on stderr for a download: a bar on a terminal, a few plain lines otherwise.
+ * `stop(undefined)` prints nothing more.
+ */
+export function startProgress(
   name: string,
   url: string,
   total: number | undefined,
