@@ -1,5 +1,6 @@
 /**
- * The BAPPS evaluation: 2AFC score, JND mAP, bootstrap intervals and per-item CSV files.
+ * The BAPPS evaluation: 2AFC score, JND mAP, bootstrap intervals, per-item CSV files, and the
+ * runner behind `deno task lpips eval` ({@link evaluate}).
  *
  * @example
  * ```ts
@@ -14,3 +15,4 @@ export * from "./twoafc.ts";
 export * from "./jnd.ts";
 export * from "./bootstrap.ts";
 export * from "./csv.ts";
+export * from "./runner.ts";

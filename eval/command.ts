@@ -1,0 +1,313 @@
+/**
+ * `deno task lpips eval`: the reference's `test_dataset_model.py` on the command line (DESIGN.md's
+ * contract). Scores go to stdout (the reference's `  Dataset [val/traditional]: 72.17` lines, or
+ * one JSON object with `--json`); progress and errors go to stderr.
+ *
+ * @module
+ */
+import { dirname, extname } from "node:path";
+import process from "node:process";
+import cliProgress from "cli-progress";
+import {
+  type Command,
+  MODEL_USAGE,
+  modelOptions,
+  oneOf,
+  parse,
+  positionals,
+  UsageError,
+} from "../lpips/_cli.ts";
+import type { Colorspace } from "../baselines/l2.ts";
+import type { BappsMode } from "../bappsloader/layout.ts";
+import { writePerItemCsv } from "./csv.ts";
+import {
+  type EvalModel,
+  type EvalProgress,
+  evaluate,
+  type EvaluateResult,
+  JND_VAL_DATASETS,
+  type JNDItems,
+  TWOAFC_VAL_DATASETS,
+  type TwoAFCItems,
+} from "./runner.ts";
+
+const EVAL_OPTIONS = {
+  "dataset-mode": { type: "string" },
+  root: { type: "string" },
+  model: { type: "string" },
+  colorspace: { type: "string" },
+  "batch-size": { type: "string" },
+  "model-path": { type: "string" },
+  "per-item": { type: "string" },
+  bootstrap: { type: "string" },
+  seed: { type: "string" },
+  workers: { type: "string" },
+  quiet: { type: "boolean", short: "q" },
+} as const;
+
+/**
+ * Where `--per-item OUT.csv` writes a dataset's rows: `OUT.csv` itself when one dataset is
+ * evaluated, else `OUT.<dataset with / as _>.csv` (e.g. `OUT.val_traditional.csv`).
+ *
+ * @example
+ * ```ts
+ * import { perItemPath } from "./command.ts";
+ * console.log(perItemPath("out/items.csv", "val/cnn", 2)); // out/items.val_cnn.csv
+ * console.log(perItemPath("out/items.csv", "val/cnn", 1)); // out/items.csv
+ * ```
+ */
+export function perItemPath(out: string, dataset: string, datasets: number): string {
+  if (datasets === 1) return out;
+  const ext = extname(out);
+  const stem = ext ? out.slice(0, -ext.length) : out;
+  return `${stem}.${dataset.replace(/[\\/]+/g, "_")}${ext || ".csv"}`;
+}
+
+/**
+ * The JSON object of `eval --json`: mode, model, net, version, colorspace and per dataset the
+ * score (a fraction), the item count and the bootstrap interval.
+ *
+ * @example
+ * ```ts
+ * import { evaluate } from "./runner.ts";
+ * import { evalJson } from "./command.ts";
+ * const r = await evaluate({ root: "dataset", datasets: ["val/cnn"] });
+ * console.log(JSON.stringify(evalJson(r)));
+ * ```
+ */
+export function evalJson(r: EvaluateResult): Record<string, unknown> {
+  const results: Record<string, { score: number; n: number; ci95: [number, number] | null }> = {};
+  for (const d of r.results) results[d.dataset] = { score: d.score, n: d.n, ci95: d.ci95 };
+  return {
+    dataset_mode: r.mode,
+    model: r.model,
+    net: r.net,
+    version: r.version,
+    colorspace: r.colorspace,
+    results,
+  };
+}
+
+/** `eval`: 2AFC score or JND mAP of a model on BAPPS datasets. */
+export const evalCommand: Command = {
+  summary: "eval --root DIR     2AFC score / JND mAP on BAPPS datasets (test_dataset_model.py)",
+  usage: `Usage: deno task lpips eval --root DATASET_ROOT [options]
+
+  --dataset-mode 2afc|jnd    default 2afc
+  --root DIR                 the folder that holds 2afc/ and jnd/ (the reference's dataroot)
+  --datasets NAME ...        one or more subsets, each scored separately (default: the six 2AFC
+                             val sets ${TWOAFC_VAL_DATASETS.join(" ")};
+                             jnd: ${JND_VAL_DATASETS.join(" ")})
+  --model lpips|baseline|l2|ssim   default lpips; baseline = LPIPS without the linear heads
+                             (uncalibrated; it honours --version, whose default 0.1 is the
+                             reference's baseline); ssim ranks by DSSIM = (1 - SSIM) / 2
+  --colorspace Lab|RGB       l2 and ssim only (default Lab)
+  --batch-size N             items per batch (default 50)
+  --model-path FILE          lpips: linear heads (.pth with lin{k}.model.1.weight), the
+                             reference's --model_path
+  --json                     print one JSON object: dataset_mode, model, net, version,
+                             colorspace, results {dataset: {score (a fraction), n, ci95}}
+  --per-item OUT.csv         write per-item rows (2afc: index,d0,d1,judge,ref,p0,p1; jnd:
+                             index,d,same,p0,p1); with several datasets one file each,
+                             OUT.val_traditional.csv, OUT.val_cnn.csv, ...
+  --bootstrap N              bootstrap resamples of the 95% interval (default 1000; 0: none)
+  --seed S                   bootstrap seed (default 0)
+  --workers N                decode images in N worker threads (default 0)
+  --quiet, -q                no progress on stderr
+
+${MODEL_USAGE}
+
+Images are read as the reference's loader does: RGB, Resize(64) (Pillow bilinear), [-1, 1].`,
+  async run(args) {
+    const { datasets, rest } = takeDatasets(args);
+    const { values, positionals: p } = parse(rest, EVAL_OPTIONS);
+    if (values.help) return console.log(this.usage);
+    positionals(p, 0, "no positional arguments (list subsets after --datasets)");
+    const mode = oneOf<BappsMode>("dataset-mode", values["dataset-mode"], ["2afc", "jnd"], "2afc");
+    const model = oneOf<EvalModel>(
+      "model",
+      values.model,
+      ["lpips", "baseline", "l2", "ssim"],
+      "lpips",
+    );
+    const root = values.root as string | undefined;
+    if (!root) {
+      throw new UsageError("--root DATASET_ROOT is required (the folder with 2afc/, jnd/)");
+    }
+    if (values.uncalibrated) throw new UsageError("use --model baseline instead of --uncalibrated");
+    const colorspace = oneOf<Colorspace>("colorspace", values.colorspace, ["Lab", "RGB"], "Lab");
+    const batchSize = integer("batch-size", values["batch-size"], 50, 1);
+    const bootstrap = integer("bootstrap", values.bootstrap, 1000, 0);
+    const seed = integer("seed", values.seed, 0, -(2 ** 31));
+    const workers = integer("workers", values.workers, 0, 0);
+    const modelPath = values["model-path"] as string | undefined;
+    if (modelPath !== undefined && model !== "lpips") {
+      throw new UsageError(`--model-path applies to --model lpips only (got --model ${model})`);
+    }
+    const perItem = values["per-item"] as string | undefined;
+    if (perItem !== undefined) await checkWritableDir(perItem);
+    const m = modelOptions(values);
+    const progress = values.quiet ? undefined : progressReporter();
+    let r: EvaluateResult;
+    try {
+      r = await evaluate({
+        root,
+        mode,
+        datasets: datasets ?? (mode === "2afc" ? TWOAFC_VAL_DATASETS : JND_VAL_DATASETS),
+        model,
+        net: m.net,
+        version: m.version,
+        colorspace,
+        batchSize,
+        modelPath,
+        engine: m.engine,
+        backend: m.backend,
+        weightsDir: m.weightsDir,
+        quiet: !!values.quiet,
+        bootstrap,
+        seed,
+        workers,
+        onProgress: progress?.update,
+      });
+    } finally {
+      progress?.stop();
+    }
+    if (perItem) {
+      for (const d of r.results) {
+        const path = perItemPath(perItem, d.dataset, r.results.length);
+        const rows = r.mode === "2afc"
+          ? (({ d0, d1, judge, paths }: TwoAFCItems) => ({ d0, d1, judge, paths }))(
+            d.items as TwoAFCItems,
+          )
+          : (({ d, same, paths }: JNDItems) => ({ d, same, paths }))(d.items as JNDItems);
+        try {
+          await writePerItemCsv(path, rows);
+        } catch (e) {
+          throw new UsageError(`cannot write ${path} (${e instanceof Error ? e.message : e})`);
+        }
+        if (!values.quiet) console.error(`lpips eval: wrote ${path}`);
+      }
+    }
+    if (values.json) return console.log(JSON.stringify(evalJson(r)));
+    const what = r.model === "lpips" || r.model === "baseline"
+      ? `${r.model} (${r.net}, v${r.version})`
+      : `${r.model === "ssim" ? "ssim (DSSIM)" : "l2"} (${r.colorspace})`;
+    console.log(`Evaluating ${r.mode} with ${what}`);
+    for (const d of r.results) {
+      const ci = d.ci95
+        ? `  [95% CI ${(100 * d.ci95[0]).toFixed(2)}, ${(100 * d.ci95[1]).toFixed(2)}]`
+        : "";
+      console.log(`  Dataset [${d.dataset}]: ${(100 * d.score).toFixed(2)}${ci}  (n=${d.n})`);
+    }
+  },
+};
+
+/**
+ * Pulls `--datasets A B C` (argparse's `nargs='+'`: every following argument up to the next
+ * option) and `--datasets=A,B` out of the arguments. Repeating `--datasets` adds to the list.
+ */
+function takeDatasets(args: string[]): { datasets?: string[]; rest: string[] } {
+  let datasets: string[] | undefined;
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--") {
+      rest.push(...args.slice(i));
+      break;
+    }
+    if (a === "--datasets" || a.startsWith("--datasets=")) {
+      datasets ??= [];
+      const before = datasets.length;
+      if (a.includes("=")) {
+        datasets.push(...a.slice(a.indexOf("=") + 1).split(",").filter((s) => s !== ""));
+      } else {
+        while (i + 1 < args.length && !args[i + 1].startsWith("-")) datasets.push(args[++i]);
+      }
+      if (datasets.length === before) throw new UsageError("--datasets needs at least one name");
+    } else rest.push(a);
+  }
+  return { datasets, rest };
+}
+
+/** The folder of an output file must exist (checked before the evaluation, not after it). */
+async function checkWritableDir(file: string): Promise<void> {
+  const dir = dirname(file);
+  let ok = false;
+  try {
+    ok = (await Deno.stat(dir)).isDirectory;
+  } catch {
+    // reported below
+  }
+  if (!ok) throw new UsageError(`--per-item ${file}: no such folder ${dir}`);
+}
+
+function integer(name: string, v: unknown, def: number, min: number): number {
+  if (v === undefined) return def;
+  const s = String(v).trim();
+  const n = Number(s);
+  if (s === "" || !Number.isInteger(n) || n < min || n > 2 ** 31 - 1) {
+    throw new UsageError(`--${name} must be an integer >= ${min} (got "${v}")`);
+  }
+  return n;
+}
+
+/** The part of cli-progress's SingleBar used here (the package ships no types). */
+interface Bar {
+  start(total: number, start: number, payload?: Record<string, string>): void;
+  update(value: number, payload?: Record<string, string>): void;
+  stop(): void;
+}
+interface CliProgress {
+  SingleBar: new (opts: Record<string, unknown>, preset?: unknown) => Bar;
+  Presets: { shades_classic: unknown };
+}
+
+/**
+ * Progress on stderr: a cli-progress bar with items/s and ETA on a terminal, else a plain line
+ * at every 10% of a dataset and at its end.
+ */
+function progressReporter(): { update: (p: EvalProgress) => void; stop: () => void } {
+  const tty = Deno.stderr.isTerminal();
+  let bar: Bar | undefined;
+  let current = "";
+  let t0 = 0;
+  let nextLine = 0;
+  const stats = (p: EvalProgress) => {
+    const secs = (performance.now() - t0) / 1000;
+    const rate = secs > 0 ? p.done / secs : 0;
+    const eta = rate > 0 ? (p.total - p.done) / rate : NaN;
+    return { rate: rate.toFixed(1), left: Number.isFinite(eta) ? `${Math.round(eta)}s` : "?" };
+  };
+  return {
+    update(p) {
+      if (p.dataset !== current) {
+        bar?.stop();
+        bar = undefined;
+        current = p.dataset;
+        t0 = performance.now();
+        nextLine = p.total / 10;
+        if (tty) {
+          const lib = cliProgress as unknown as CliProgress;
+          bar = new lib.SingleBar({
+            format: `${p.dataset} [{bar}] {value}/{total} items | {rate} items/s | ETA {left}`,
+            stream: process.stderr,
+            hideCursor: true,
+          }, lib.Presets.shades_classic);
+          bar.start(p.total, p.done, { rate: "0.0", left: "?" });
+        }
+        if (p.done === 0) return;
+      }
+      const s = stats(p);
+      if (bar) return bar.update(p.done, s);
+      if (p.done < nextLine && p.done < p.total) return;
+      while (nextLine <= p.done) nextLine += p.total / 10;
+      console.error(
+        `lpips eval: ${p.dataset} ${p.done}/${p.total} items, ${s.rate} items/s` +
+          (p.done < p.total ? `, ETA ${s.left}` : ""),
+      );
+    },
+    stop() {
+      bar?.stop();
+    },
+  };
+}

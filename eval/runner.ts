@@ -1,0 +1,340 @@
+/**
+ * The evaluation runner behind `deno task lpips eval`: the reference's `test_dataset_model.py`
+ * (SPEC.md §4.3). Every dataset (e.g. `val/traditional`) is listed, streamed in batches, scored
+ * and bootstrapped on its own, as the reference builds one loader per dataset.
+ *
+ * Models, as the reference's `--model`:
+ * - `lpips`: the calibrated LPIPS of `net`/`version`, heads from `modelPath` if given (the
+ *   reference's `--model_path`, a `.pth` holding `lin{k}.model.1.weight`).
+ * - `baseline`: LPIPS with `lpips: false` (sum over channels, no heads). **Version**: the
+ *   reference's `Trainer` builds it as `LPIPS(lpips=False, net=...)`, i.e. always version 0.1,
+ *   whatever `--version` says. Here `version` is honoured, as `LPIPS.create` and `compare
+ *   --uncalibrated` honour it; the default (0.1) is the reference's model, and that is what
+ *   `bapps-mini`'s `baseline_alex_v0.1` scores were made with. Pass `version: "0.0"` only to get
+ *   the unscaled variant on purpose.
+ * - `l2`, `ssim`: the paper's baselines in `colorspace` (default Lab); `ssim` is the DSSIM
+ *   `(1 - SSIM) / 2` the reference ranks by. The reference forces batch size 1 for them; their
+ *   distances are per image here, so the batch size only changes how many images are in memory.
+ *
+ * For 2AFC with LPIPS the reference image's features are computed once per batch and compared
+ * with both `p0` and `p1` (the reference runs the trunk on `ref` twice; the numbers are the same).
+ *
+ * @module
+ */
+import type { BackendName } from "../lpips/backend.ts";
+import type { NetName } from "../lpips/arch.ts";
+import { type EngineName, type Features, LPIPS, type Version } from "../lpips/lpips.ts";
+import type { ImageTensor } from "../bappsloader/image.ts";
+import {
+  type BappsList,
+  type BappsMode,
+  type JNDItem,
+  listJND,
+  listTwoAFC,
+  type TwoAFCItem,
+} from "../bappsloader/layout.ts";
+import { jndBatches, twoAFCBatches } from "../bappsloader/dataset.ts";
+import { l2 } from "../baselines/l2.ts";
+import { dssim } from "../baselines/ssim.ts";
+import type { Colorspace } from "../baselines/l2.ts";
+import { bootstrap2AFC, bootstrapJND } from "./bootstrap.ts";
+import { score2AFC } from "./twoafc.ts";
+import { jndMAP } from "./jnd.ts";
+
+/** The reference's `--model` choices. */
+export type EvalModel = "lpips" | "baseline" | "l2" | "ssim";
+
+/** The six 2AFC validation sets, the reference's default `--datasets`. */
+export const TWOAFC_VAL_DATASETS: readonly string[] = Object.freeze([
+  "val/traditional",
+  "val/cnn",
+  "val/superres",
+  "val/deblur",
+  "val/color",
+  "val/frameinterp",
+]);
+
+/** The two JND validation sets. */
+export const JND_VAL_DATASETS: readonly string[] = Object.freeze(["val/traditional", "val/cnn"]);
+
+/** Progress of one dataset, reported after every batch. */
+export interface EvalProgress {
+  dataset: string;
+  /** Items (triplets or pairs) scored so far in this dataset. */
+  done: number;
+  total: number;
+}
+
+/** Options of {@link evaluate}. Defaults follow the reference's `test_dataset_model.py`. */
+export interface EvaluateOptions {
+  /** The folder that holds `2afc/` and `jnd/` (the reference's `--dataroot`). */
+  root: string;
+  /** `2afc` (default) or `jnd`. */
+  mode?: BappsMode;
+  /**
+   * Subsets, each evaluated separately (default: the six 2AFC val sets, or `val/traditional`
+   * and `val/cnn` for JND).
+   */
+  datasets?: readonly string[];
+  /** Default `lpips`. */
+  model?: EvalModel;
+  /** lpips/baseline: trunk (default alex). */
+  net?: NetName | "vgg16";
+  /** lpips/baseline: "0.1" (default) or "0.0" (see the module notes on `baseline`). */
+  version?: Version;
+  /** l2/ssim: default Lab. */
+  colorspace?: Colorspace;
+  /** Items per batch (default 50). */
+  batchSize?: number;
+  /** lpips: an explicit linear-head file (the reference's `--model_path`). */
+  modelPath?: string;
+  /** An explicit trunk weight file. */
+  trunkPath?: string;
+  weightsDir?: string;
+  engine?: EngineName;
+  backend?: BackendName;
+  /** No weight-download progress bar. */
+  quiet?: boolean;
+  /**
+   * lpips/baseline: an already created model to use instead of building one (it is not
+   * disposed). Its net, version and calibration then define the model.
+   */
+  metric?: LPIPS;
+  /** Bootstrap resamples for `ci95` (default 1000; 0: no interval). */
+  bootstrap?: number;
+  /** Bootstrap seed (default 0). */
+  seed?: number;
+  /** Decode images in this many Web Workers (default 0: on this thread). */
+  workers?: number;
+  /** Called after every batch. */
+  onProgress?: (p: EvalProgress) => void;
+}
+
+/** Per-item 2AFC results of one dataset, in loader order. */
+export interface TwoAFCItems {
+  /** d(ref, p0). */
+  d0: Float32Array;
+  /** d(ref, p1). */
+  d1: Float32Array;
+  /** Fraction preferring p1, float32 as the loader gives it. */
+  judge: Float32Array;
+  paths: { ref: string; p0: string; p1: string; judge: string }[];
+}
+
+/** Per-item JND results of one dataset, in loader order. */
+export interface JNDItems {
+  /** d(p0, p1). */
+  d: Float32Array;
+  /** Fraction saying "same", float32. */
+  same: Float32Array;
+  paths: { p0: string; p1: string; same: string }[];
+}
+
+/** The result of one dataset. */
+export interface DatasetResult {
+  dataset: string;
+  /** 2AFC score or JND mAP, a fraction in [0, 1]. */
+  score: number;
+  /** Items scored. */
+  n: number;
+  /** Bootstrap 95% percentile interval `[low, high]`, or null with `bootstrap: 0`. */
+  ci95: [number, number] | null;
+  /** Wall-clock seconds for this dataset (loading and distances). */
+  seconds: number;
+  /** Per-item values: 2AFC `TwoAFCItems`, JND `JNDItems`. */
+  items: TwoAFCItems | JNDItems;
+}
+
+/** What {@link evaluate} returns. */
+export interface EvaluateResult {
+  mode: BappsMode;
+  model: EvalModel;
+  /** lpips/baseline only (else null). */
+  net: NetName | null;
+  version: Version | null;
+  /** l2/ssim only (else null). */
+  colorspace: Colorspace | null;
+  batchSize: number;
+  /** Resamples and seed of the intervals. */
+  bootstrap: { resamples: number; seed: number };
+  /** One entry per dataset, in the order given. */
+  results: DatasetResult[];
+}
+
+/** A batch distance: N distances between two NCHW batches. */
+type PairDistance = (a: ImageTensor, b: ImageTensor) => Promise<Float32Array>;
+
+/**
+ * Evaluates a model on BAPPS datasets: the 2AFC score or JND mAP of every dataset, a seeded
+ * bootstrap interval, and the per-item distances.
+ *
+ * @example
+ * ```ts
+ * import { evaluate } from "./runner.ts";
+ * const r = await evaluate({ root: "dataset", mode: "2afc", datasets: ["val/traditional"] });
+ * for (const d of r.results) console.log(d.dataset, (100 * d.score).toFixed(2), d.ci95);
+ * ```
+ */
+export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult> {
+  const mode = options.mode ?? "2afc";
+  if (mode !== "2afc" && mode !== "jnd") {
+    throw new RangeError(`unknown dataset mode "${mode}" (expected 2afc or jnd)`);
+  }
+  const model = options.model ?? "lpips";
+  if (!["lpips", "baseline", "l2", "ssim"].includes(model)) {
+    throw new RangeError(`unknown model "${model}" (expected lpips, baseline, l2 or ssim)`);
+  }
+  const datasets = [
+    ...(options.datasets ?? (mode === "2afc" ? TWOAFC_VAL_DATASETS : JND_VAL_DATASETS)),
+  ];
+  if (datasets.length === 0) throw new RangeError("no datasets given");
+  const batchSize = options.batchSize ?? 50;
+  const resamples = options.bootstrap ?? 1000;
+  const seed = options.seed ?? 0;
+  for (
+    const [name, v, min] of [["batchSize", batchSize, 1], ["bootstrap", resamples, 0]] as const
+  ) {
+    if (!Number.isInteger(v) || v < min) {
+      throw new RangeError(`${name} must be an integer >= ${min}, got ${v}`);
+    }
+  }
+  if (!Number.isInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
+  const deep = model === "lpips" || model === "baseline";
+  if (!deep && (options.modelPath !== undefined || options.metric !== undefined)) {
+    throw new RangeError(`a model path or LPIPS model does not apply to --model ${model}`);
+  }
+  if (model === "baseline" && options.modelPath !== undefined) {
+    throw new RangeError("the baseline has no linear heads: a model path does not apply");
+  }
+  if (options.metric && options.metric.lpips !== (model === "lpips")) {
+    throw new RangeError(
+      `the given LPIPS model is ${options.metric.lpips ? "calibrated" : "uncalibrated"}, ` +
+        `but the model is "${model}"`,
+    );
+  }
+  const colorspace = deep ? null : options.colorspace ?? "Lab";
+  if (colorspace !== null && colorspace !== "Lab" && colorspace !== "RGB") {
+    throw new RangeError(`unknown colorspace "${colorspace}" (expected Lab or RGB)`);
+  }
+
+  // List every dataset first: a missing folder fails before any weights are loaded.
+  const lists: (BappsList<TwoAFCItem> | BappsList<JNDItem>)[] = [];
+  for (const ds of datasets) {
+    lists.push(
+      mode === "2afc" ? await listTwoAFC(options.root, ds) : await listJND(options.root, ds),
+    );
+  }
+
+  let metric = options.metric;
+  const owned = deep && !metric;
+  if (owned) {
+    metric = await LPIPS.create({
+      net: options.net,
+      version: options.version,
+      lpips: model === "lpips",
+      engine: options.engine,
+      backend: options.backend,
+      weightsDir: options.weightsDir,
+      trunkPath: options.trunkPath,
+      linPath: options.modelPath,
+      quiet: options.quiet,
+    });
+  }
+  try {
+    const distance: PairDistance = metric
+      ? (a, b) => metric!.distance(a, b)
+      : model === "l2"
+      ? (a, b) => Promise.resolve(l2(a, b, { colorspace: colorspace! }))
+      : (a, b) => Promise.resolve(dssim(a, b, { colorspace: colorspace! }));
+    const batchOptions = { batchSize, workers: options.workers };
+    const boot = { resamples, seed };
+    const results: DatasetResult[] = [];
+    for (let k = 0; k < datasets.length; k++) {
+      const dataset = datasets[k];
+      const t0 = performance.now();
+      const total = lists[k].items.length;
+      const report = (done: number) => options.onProgress?.({ dataset, done, total });
+      report(0);
+      let result: Omit<DatasetResult, "seconds">;
+      if (lists[k].mode === "2afc") {
+        const items = (lists[k] as BappsList<TwoAFCItem>).items;
+        const d0 = new Float32Array(total), d1 = new Float32Array(total);
+        const judge = new Float32Array(total);
+        for await (const b of twoAFCBatches(items, batchOptions)) {
+          const [x0, x1] = metric
+            ? await refDistances(metric, b.ref, b.p0, b.p1)
+            : [await distance(b.ref, b.p0), await distance(b.ref, b.p1)];
+          d0.set(x0, b.start);
+          d1.set(x1, b.start);
+          judge.set(b.judge, b.start);
+          report(b.start + b.items.length);
+        }
+        const ci = resamples > 0 ? bootstrap2AFC(d0, d1, judge, boot) : undefined;
+        result = {
+          dataset,
+          score: score2AFC(d0, d1, judge),
+          n: total,
+          ci95: ci ? [ci.low, ci.high] : null,
+          items: {
+            d0,
+            d1,
+            judge,
+            paths: items.map(({ ref, p0, p1, judge }) => ({ ref, p0, p1, judge })),
+          },
+        };
+      } else {
+        const items = (lists[k] as BappsList<JNDItem>).items;
+        const d = new Float32Array(total), same = new Float32Array(total);
+        for await (const b of jndBatches(items, batchOptions)) {
+          d.set(await distance(b.p0, b.p1), b.start);
+          same.set(b.same, b.start);
+          report(b.start + b.items.length);
+        }
+        const ci = resamples > 0 ? bootstrapJND(d, same, boot) : undefined;
+        result = {
+          dataset,
+          score: jndMAP(d, same),
+          n: total,
+          ci95: ci ? [ci.low, ci.high] : null,
+          items: { d, same, paths: items.map(({ p0, p1, same }) => ({ p0, p1, same })) },
+        };
+      }
+      results.push({ ...result, seconds: (performance.now() - t0) / 1000 });
+    }
+    return {
+      mode,
+      model,
+      net: metric ? metric.net : null,
+      version: metric ? metric.version : null,
+      colorspace,
+      batchSize,
+      bootstrap: { resamples, seed },
+      results,
+    };
+  } finally {
+    if (owned) metric?.dispose();
+  }
+}
+
+/** d(ref, p0) and d(ref, p1) with the reference's features computed once. */
+async function refDistances(
+  m: LPIPS,
+  ref: ImageTensor,
+  p0: ImageTensor,
+  p1: ImageTensor,
+): Promise<[Float32Array, Float32Array]> {
+  const fs: Features[] = [];
+  try {
+    const f = async (x: ImageTensor) => {
+      const r = await m.features(x);
+      fs.push(r);
+      return r;
+    };
+    const fr = await f(ref);
+    const d0 = await m.compare(fr, await f(p0));
+    const d1 = await m.compare(fr, await f(p1));
+    return [d0, d1];
+  } finally {
+    for (const x of fs) x.dispose();
+  }
+}
