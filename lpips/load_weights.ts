@@ -45,7 +45,7 @@ export async function loadLinWeights(
   const file = await resolveFile(name, src);
   const raw = readPth(await Deno.readFile(file), file);
   const spec = linTensorSpec(a);
-  const tensors = new Map([...raw].filter(([k]) => k.startsWith("lin") && k.includes(".model.")));
+  const tensors = new Map([...raw].filter(([k]) => /^lin\d+\.model\./.test(k)));
   return await checked(file, tensors, spec, pins(name, src));
 }
 
