@@ -64,7 +64,7 @@ export function modelOptions(v: Values): LPIPSOptions {
     net: oneOf<NetName | "vgg16">("net", v.net, ["alex", "squeeze", "vgg", "vgg16"], "alex"),
     version: oneOf<Version>("version", v.version, ["0.1", "0.0"], "0.1"),
     lpips: !v.uncalibrated,
-    engine: oneOf<EngineName>("engine", v.engine, ["auto", "tfjs"], "auto"),
+    engine: oneOf<EngineName>("engine", v.engine, ["auto", "onnx", "tfjs"], "auto"),
     backend: oneOf<BackendName>(
       "backend",
       v.backend,
@@ -85,7 +85,7 @@ export const MODEL_USAGE = `Model options:
   --net alex|squeeze|vgg   trunk (default alex)
   --version 0.1|0.0        LPIPS version (default 0.1)
   --uncalibrated           the uncalibrated baseline (sum over channels; reference lpips=False)
-  --engine auto|tfjs       engine (default auto)
+  --engine auto|onnx|tfjs  engine (default auto: onnx when it loads, else tfjs)
   --backend wasm|cpu|webgpu|tensorflow   TF.js backend (default wasm)
   --weights-dir DIR        folder with the weight files under their official names
                            (default $LPIPS_WEIGHTS_DIR, then ~/.cache/lpips, then download)`;

@@ -7,7 +7,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { type Arch, arch, minInputSize, type NetName } from "./arch.ts";
 import { type BackendName, useBackend } from "./backend.ts";
-import { type ForwardResult, TfjsLpips } from "./tfjs_engine.ts";
+import { TfjsLpips } from "./tfjs_engine.ts";
+import { type EngineResult, loadOrt, type Nchw, OnnxLpips } from "./onnx_engine.ts";
 import { loadLinWeights, loadTrunkWeights } from "./load_weights.ts";
 import { checkRange, checkShapes, InputError } from "./validate.ts";
 import { im2tensor, type ImageTensor, type RGBImage } from "../bappsloader/image.ts";
@@ -15,8 +16,12 @@ import { im2tensor, type ImageTensor, type RGBImage } from "../bappsloader/image
 /** LPIPS versions: '0.1' (current, with input scaling) and '0.0' (the first release). */
 export type Version = "0.1" | "0.0";
 
-/** Which engine runs the network. `auto` picks the fastest available one for inference. */
-export type EngineName = "auto" | "tfjs";
+/**
+ * Which engine runs the network. `auto` picks the fastest available one for inference: `onnx`
+ * (ONNX Runtime, needs `--allow-ffi`) when it loads, else `tfjs`. Gradients
+ * ({@link LPIPS.distanceTensor}) always run on TF.js.
+ */
+export type EngineName = "auto" | "onnx" | "tfjs";
 
 /** Options of {@link LPIPS.create}. Defaults follow the reference: alex, 0.1, calibrated. */
 export interface LPIPSOptions {
@@ -27,6 +32,8 @@ export interface LPIPSOptions {
   /** true (default): learned linear heads; false: the uncalibrated baseline (sum over channels). */
   lpips?: boolean;
   engine?: EngineName;
+  /** ONNX engine: intra-op threads (default: the number of logical cores). */
+  threads?: number;
   /** TF.js backend (default "wasm"). The backend is process-wide. */
   backend?: BackendName;
   /** Folder with the weight files under their official names (else `LPIPS_WEIGHTS_DIR`). */
@@ -88,9 +95,12 @@ export class LPIPS {
   readonly version: Version;
   readonly lpips: boolean;
   readonly backend: BackendName;
+  /** The engine that runs inference ("onnx" or "tfjs"; `auto` resolved). */
+  readonly engine: "onnx" | "tfjs";
   /** Smallest image side the trunk accepts. */
   readonly minSize: number;
   readonly #net: TfjsLpips;
+  readonly #onnx?: OnnxLpips;
 
   private constructor(
     a: Arch,
@@ -98,13 +108,16 @@ export class LPIPS {
     lpips: boolean,
     backend: BackendName,
     net: TfjsLpips,
+    onnx?: OnnxLpips,
   ) {
     this.arch = a;
     this.version = version;
     this.lpips = lpips;
     this.backend = backend;
+    this.engine = onnx ? "onnx" : "tfjs";
     this.minSize = minInputSize(a);
     this.#net = net;
+    this.#onnx = onnx;
   }
 
   /** Loads (and if needed downloads) the weights and builds the model. */
@@ -115,8 +128,8 @@ export class LPIPS {
       throw new RangeError(`unknown version "${version}" (expected "0.1" or "0.0")`);
     }
     const engine = opts.engine ?? "auto";
-    if (engine !== "auto" && engine !== "tfjs") {
-      throw new RangeError(`unknown engine "${engine}" (expected "auto" or "tfjs")`);
+    if (engine !== "auto" && engine !== "onnx" && engine !== "tfjs") {
+      throw new RangeError(`unknown engine "${engine}" (expected "auto", "onnx" or "tfjs")`);
     }
     const a = arch(net);
     const lpips = opts.lpips ?? true;
@@ -126,8 +139,26 @@ export class LPIPS {
     const lin = lpips
       ? await loadLinWeights(a, version, { ...fileOpts, path: opts.linPath })
       : undefined;
+    let onnx: OnnxLpips | undefined;
+    // `auto` never prompts for the FFI permission: without it, it quietly uses TF.js.
+    if (engine === "onnx" || (engine === "auto" && ffiGranted())) {
+      try {
+        const ort = await loadOrt();
+        onnx = new OnnxLpips(ort, a, { version, lpips }, trunk, lin, { threads: opts.threads });
+      } catch (e) {
+        if (engine === "onnx") {
+          throw new Error(
+            `the onnx engine needs onnxruntime-node (and --allow-ffi): ${
+              e instanceof Error ? e.message : e
+            }`,
+          );
+        }
+      }
+    }
     await useBackend(backend);
-    return new LPIPS(a, version, lpips, backend, new TfjsLpips(a, { version, lpips }, trunk, lin));
+    // The TF.js network is built for the onnx engine too: gradients (distanceTensor) run on it.
+    const tfjs = new TfjsLpips(a, { version, lpips }, trunk, lin);
+    return new LPIPS(a, version, lpips, backend, tfjs, onnx);
   }
 
   /** The trunk name. */
@@ -150,6 +181,13 @@ export class LPIPS {
       validated(b, normalize, 1),
     ]);
     checkShapes(v0.shape, v1.shape, this.minSize, this.net);
+    if (this.#onnx) {
+      const [r] = await this.#onnx.distances([await nchw(v0), await nchw(v1)], [[0, 1]], {
+        spatial: opts?.spatial,
+        normalize,
+      });
+      return opts ? readResult(r, v0.shape, opts) : r.total;
+    }
     const t0 = asTensor(v0), t1 = asTensor(v1);
     let f0: Features | undefined, f1: Features | undefined;
     try {
@@ -184,6 +222,15 @@ export class LPIPS {
     const normalize = opts.normalize ?? false;
     const v = await validated(x, normalize, 0);
     checkShapes(v.shape, v.shape, this.minSize, this.net);
+    if (this.#onnx) {
+      const shape = [...v.shape] as [number, number, number, number];
+      return new Features(
+        this.net,
+        this.version,
+        shape,
+        await this.#onnx.features(await nchw(v), normalize),
+      );
+    }
     const t = asTensor(v);
     try {
       return this.#features(t, normalize);
@@ -208,15 +255,26 @@ export class LPIPS {
         );
       }
       if (f.disposed) throw new InputError("features were already disposed");
+      if (f.engine !== this.engine) {
+        throw new InputError(
+          `features from the ${f.engine} engine cannot be compared on the ${this.engine} engine`,
+        );
+      }
     }
     if (f0.shape.some((d, i) => d !== f1.shape[i])) {
       throw new InputError(`inputs differ in shape: [${f0.shape}] vs [${f1.shape}]`);
     }
     const [, , h, w] = f0.shape;
+    if (this.#onnx) {
+      const r = await this.#onnx.compare(f0.arrays, f1.arrays, [h, w], opts?.spatial);
+      return opts ? readResult(r, f0.shape, opts) : r.total;
+    }
     const r = this.#net.compareFeatures(f0.tensors, f1.tensors, [h, w], opts?.spatial);
     try {
-      if (!opts) return await r.total.data() as Float32Array;
-      return await readResult(r, f0.shape, opts);
+      const total = await r.total.data() as Float32Array;
+      if (!opts) return total;
+      const layers = await Promise.all(r.layers.map(async (l) => await l.data() as Float32Array));
+      return readResult({ total, layers }, f0.shape, opts);
     } finally {
       tf.dispose([r.total, ...r.layers]);
     }
@@ -252,9 +310,10 @@ export class LPIPS {
     });
   }
 
-  /** Frees the model's tensors. The model cannot be used afterwards. */
+  /** Frees the model's tensors and sessions. The model cannot be used afterwards. */
   dispose(): void {
     this.#net.dispose();
+    void this.#onnx?.dispose();
   }
 }
 
@@ -264,24 +323,35 @@ export class Features {
   readonly version: Version;
   /** The NCHW shape of the images they came from. */
   readonly shape: readonly [number, number, number, number];
-  readonly #tensors: tf.Tensor4D[];
+  /** The engine that computed them (and the only one that can compare them). */
+  readonly engine: "onnx" | "tfjs";
+  readonly #tensors: tf.Tensor4D[] | Nchw[];
   #disposed = false;
 
+  /** `tensors`: TF.js NHWC tensors (tfjs engine) or NCHW float32 arrays (onnx engine). */
   constructor(
     net: NetName,
     version: Version,
     shape: readonly [number, number, number, number],
-    tensors: tf.Tensor4D[],
+    tensors: tf.Tensor4D[] | Nchw[],
   ) {
     this.net = net;
     this.version = version;
     this.shape = shape;
     this.#tensors = tensors;
+    this.engine = tensors.length > 0 && !(tensors[0] instanceof tf.Tensor) ? "onnx" : "tfjs";
   }
 
-  /** The per-tap NHWC tensors (owned by this object). */
+  /** The per-tap NHWC tensors (owned by this object; tfjs engine). */
   get tensors(): tf.Tensor4D[] {
-    return this.#tensors;
+    if (this.engine !== "tfjs") throw new InputError("onnx features hold arrays, not tensors");
+    return this.#tensors as tf.Tensor4D[];
+  }
+
+  /** The per-tap NCHW float32 arrays (onnx engine). */
+  get arrays(): Nchw[] {
+    if (this.engine !== "onnx") throw new InputError("tfjs features hold tensors, not arrays");
+    return this.#tensors as Nchw[];
   }
 
   /** Whether {@link dispose} was called. */
@@ -291,7 +361,7 @@ export class Features {
 
   /** Frees the tensors. */
   dispose(): void {
-    if (!this.#disposed) tf.dispose(this.#tensors);
+    if (!this.#disposed && this.engine === "tfjs") tf.dispose(this.#tensors as tf.Tensor4D[]);
     this.#disposed = true;
   }
 }
@@ -323,30 +393,36 @@ async function validated(
   return t;
 }
 
+/** Whether native add-ons may load (onnxruntime-node needs `--allow-ffi`), without prompting. */
+function ffiGranted(): boolean {
+  try {
+    return Deno.permissions.querySync({ name: "ffi" }).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
+/** A validated input as an NCHW array (the onnx engine's input). */
+async function nchw(v: tf.Tensor4D | ImageTensor): Promise<Nchw> {
+  return v instanceof tf.Tensor ? { data: await v.data() as Float32Array, shape: v.shape } : v;
+}
+
 /** A validated input as a tensor: the caller's own tensor, or a new one it must dispose. */
 function asTensor(v: tf.Tensor4D | ImageTensor): tf.Tensor4D {
   return v instanceof tf.Tensor ? v : tf.tensor4d(v.data, v.shape);
 }
 
-async function readResult(
-  r: ForwardResult,
+function readResult(
+  r: EngineResult,
   [n, , h, w]: readonly number[],
   opts: DistanceOptions,
-): Promise<DistanceResult> {
-  if (!opts.spatial) {
-    const distance = await r.total.data() as Float32Array;
-    const layers = opts.perLayer
-      ? await Promise.all(r.layers.map(async (l) => await l.data() as Float32Array))
-      : undefined;
-    return { distance, layers };
-  }
+): DistanceResult {
+  if (!opts.spatial) return { distance: r.total, layers: opts.perLayer ? r.layers : undefined };
   const shape: [number, number, number, number] = [n, 1, h, w];
-  const map = { data: await r.total.data() as Float32Array, shape };
+  const map = { data: r.total, shape };
   const out: DistanceResult = { distance: mapMeans(map.data, n), map };
   if (opts.perLayer) {
-    out.layerMaps = await Promise.all(
-      r.layers.map(async (l) => ({ data: await l.data() as Float32Array, shape })),
-    );
+    out.layerMaps = r.layers.map((data) => ({ data, shape }));
     out.layers = out.layerMaps.map((m) => mapMeans(m.data, n));
   }
   return out;

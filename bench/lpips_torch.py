@@ -1,0 +1,138 @@
+"""The PyTorch side of `deno task bench:torch` (bench/torch_side_by_side.ts).
+
+LPIPS written from SPEC.md section 1 on torchvision's trunks, loading the same weight files
+(torch.load), timed on the same inputs. A worker: one JSON request per stdin line, one JSON reply
+per stdout line.
+
+Requests:
+  {"cmd": "load", "net": "alex", "version": "0.1", "lpips": true, "trunk": PATH, "lin": PATH,
+   "threads": 2}
+  {"cmd": "run", "inputs": [PATH, ...], "shape": [N, 3, H, W], "pairs": [[0, 1]],
+   "spatial": false, "iters": K, "warmup_s": S, "out": PATH}
+     times K forward passes (after warm-up passes for S seconds, at least one), each image's trunk once per pass, writes the
+     distances of the last pass (float32, pairs in order) to `out`; replies the fastest pass's
+     seconds (the least disturbed by other processes).
+  {"cmd": "reset_peak"} / {"cmd": "peak"}: the process's peak RSS (VmHWM) reset / read, bytes.
+"""
+
+import json
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+import torchvision
+
+SHIFT = [-0.030, -0.088, -0.188]
+SCALE = [0.458, 0.448, 0.450]
+
+# Index of the last module of each tapped slice of torchvision's `features` (SPEC.md 1.2).
+TAPS = {
+    "alex": [1, 4, 7, 9, 11],
+    "squeeze": [1, 4, 7, 9, 10, 11, 12],
+    "vgg": [3, 8, 15, 22, 29],
+}
+
+
+class Lpips(torch.nn.Module):
+    def __init__(self, net, version, lpips, trunk_path, lin_path):
+        super().__init__()
+        ctor = {
+            "alex": torchvision.models.alexnet,
+            "squeeze": torchvision.models.squeezenet1_1,
+            "vgg": torchvision.models.vgg16,
+        }[net]
+        features = ctor().features
+        sd = torch.load(trunk_path, map_location="cpu")
+        sd = {k[len("features."):]: v for k, v in sd.items() if k.startswith("features.")}
+        features.load_state_dict(sd)
+        taps = TAPS[net]
+        self.slices = torch.nn.ModuleList(
+            torch.nn.Sequential(*[features[i] for i in range(lo, hi + 1)])
+            for lo, hi in zip([0] + [t + 1 for t in taps[:-1]], taps)
+        )
+        self.version = version
+        self.lpips = lpips
+        self.register_buffer("shift", torch.tensor(SHIFT).view(1, 3, 1, 1))
+        self.register_buffer("scale", torch.tensor(SCALE).view(1, 3, 1, 1))
+        if lpips:
+            lin = torch.load(lin_path, map_location="cpu")
+            self.lins = [lin[f"lin{k}.model.1.weight"] for k in range(len(taps))]
+        self.eval()
+
+    def features(self, x):
+        if self.version == "0.1":
+            x = (x - self.shift) / self.scale
+        out = []
+        for s in self.slices:
+            x = s(x)
+            n = torch.sqrt(torch.sum(x * x, dim=1, keepdim=True))
+            out.append(x / (n + 1e-10))
+        return out
+
+    def compare(self, f0, f1, size, spatial):
+        total = None
+        for k, (a, b) in enumerate(zip(f0, f1)):
+            d = (a - b) ** 2
+            m = F.conv2d(d, self.lins[k]) if self.lpips else d.sum(dim=1, keepdim=True)
+            if spatial:
+                r = F.interpolate(m, size=size, mode="bilinear", align_corners=False)
+            else:
+                r = m.mean(dim=[2, 3], keepdim=True)
+            total = r if total is None else total + r
+        return total
+
+
+def peak_rss():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def main():
+    model = None
+    for line in sys.stdin:
+        req = json.loads(line)
+        cmd = req["cmd"]
+        if cmd == "load":
+            torch.set_num_threads(req["threads"])
+            model = Lpips(req["net"], req["version"], req["lpips"], req["trunk"], req.get("lin"))
+            reply = {"ok": True, "torch": torch.__version__, "torchvision": torchvision.__version__}
+        elif cmd == "run":
+            shape = req["shape"]
+            xs = [torch.from_numpy(np.fromfile(p, dtype=np.float32).reshape(shape)) for p in req["inputs"]]
+            size = tuple(shape[2:])
+
+            def one_pass():
+                feats = [model.features(x) for x in xs]
+                return [model.compare(feats[i], feats[j], size, req["spatial"]) for i, j in req["pairs"]]
+
+            with torch.inference_mode():
+                t0 = time.perf_counter()
+                one_pass()
+                while time.perf_counter() - t0 < req.get("warmup_s", 0):
+                    one_pass()
+                secs = float("inf")
+                for _ in range(req["iters"]):
+                    t0 = time.perf_counter()
+                    out = one_pass()
+                    secs = min(secs, time.perf_counter() - t0)
+            np.concatenate([o.numpy().reshape(-1) for o in out]).astype(np.float32).tofile(req["out"])
+            reply = {"ok": True, "seconds": secs}
+        elif cmd == "reset_peak":
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")
+            reply = {"ok": True}
+        elif cmd == "peak":
+            reply = {"ok": True, "bytes": peak_rss()}
+        else:
+            reply = {"ok": False, "error": f"unknown command {cmd}"}
+        sys.stdout.write(json.dumps(reply) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,363 @@
+/**
+ * The ONNX Runtime engine: builds the LPIPS forward graph (SPEC.md §1.1) in memory from an
+ * {@link Arch} and the loaded weights, and runs it with `onnxruntime-node` on the CPU. Inference
+ * only (gradients go through the TF.js engine). Tensors are NCHW throughout, as in PyTorch.
+ *
+ * Graphs (built lazily, one ONNX Runtime session each, dynamic batch and image size):
+ * - `images` inputs `x0..`, `pairs` of them compared: outputs `d{p}` (N,) or (N, 1, H, W) and
+ *   `d{p}_l{k}` per layer. A pair `[[0, 1]]` is a plain distance; `[[0, 1], [0, 2]]` a 2AFC
+ *   triplet that runs the reference's trunk once.
+ * - features: `x0` -> the unit-normalised taps `f{k}` (N, C_k, h_k, w_k).
+ * - compare: `a{k}`, `b{k}` -> `d0`, `d0_l{k}`.
+ * Spatial graphs also take the bilinear upsampling matrices `uh{k}` (H, h_k) and `uw{k}`
+ * (w_k, W) of {@link upsampleMatrix} as inputs, so the maps match PyTorch's `align_corners=False`
+ * exactly as the TF.js engine's do.
+ *
+ * @module
+ */
+import type * as Ort from "onnxruntime-node";
+import { type Arch, type ConvLayer, convLayers, tapSizes } from "./arch.ts";
+import { GraphBuilder } from "./_onnx_proto.ts";
+import { upsampleMatrix } from "./upsample.ts";
+import type { HeadConfig, WeightMap } from "./tfjs_engine.ts";
+
+/** v0.1 input scaling (SPEC.md §1.1 step 2), the rounded constants of the reference. */
+const SHIFT = [-0.030, -0.088, -0.188];
+const SCALE = [0.458, 0.448, 0.450];
+/** Added to the channel norm before dividing (outside the square root). */
+const EPS = 1e-10;
+
+type OrtModule = typeof Ort;
+
+/** A float32 NCHW array. */
+export interface Nchw {
+  data: Float32Array;
+  shape: readonly number[];
+}
+
+/** Distances and per-layer terms as plain arrays: (N,) values, or (N, 1, H, W) maps. */
+export interface EngineResult {
+  total: Float32Array;
+  layers: Float32Array[];
+}
+
+/** Options of the ONNX engine. */
+export interface OnnxOptions {
+  /** Intra-op threads (default: the number of logical cores). */
+  threads?: number;
+  /**
+   * Let idle worker threads spin between runs (ONNX Runtime's default). Off by default here:
+   * spinning threads take the cores from whatever runs between two inferences (image decoding,
+   * another process), which costs more than the spin saves on small CPU machines.
+   */
+  spinning?: boolean;
+}
+
+/** What one graph computes. */
+interface GraphSpec {
+  kind: "images" | "features" | "compare";
+  /** images: how many image inputs. */
+  images?: number;
+  /** images: which inputs are compared (each pair gives one distance output). */
+  pairs?: [number, number][];
+  spatial?: boolean;
+  normalize?: boolean;
+}
+
+let ortModule: Promise<OrtModule> | undefined;
+
+/**
+ * Loads `onnxruntime-node` (a Node-API addon: Deno needs `--allow-ffi`). Rejects when it cannot
+ * be loaded, so callers can fall back to the TF.js engine.
+ */
+export function loadOrt(): Promise<OrtModule> {
+  ortModule ??= import("onnxruntime-node").then((m) => (m.default ?? m) as OrtModule);
+  const p = ortModule;
+  p.catch(() => ortModule = undefined);
+  return p;
+}
+
+/** The LPIPS network on ONNX Runtime. */
+export class OnnxLpips {
+  readonly #ort: OrtModule;
+  readonly #arch: Arch;
+  readonly #config: HeadConfig;
+  readonly #trunk: WeightMap;
+  readonly #lin?: WeightMap;
+  readonly #threads: number;
+  readonly #spinning: boolean;
+  readonly #sessions = new Map<string, Promise<Ort.InferenceSession>>();
+
+  constructor(
+    ort: OrtModule,
+    arch: Arch,
+    config: HeadConfig,
+    trunk: WeightMap,
+    lin?: WeightMap,
+    opts: OnnxOptions = {},
+  ) {
+    if (config.lpips && !lin) throw new Error("lpips=true needs the linear-head weights");
+    this.#ort = ort;
+    this.#arch = arch;
+    this.#config = config;
+    this.#trunk = trunk;
+    this.#lin = lin;
+    this.#threads = opts.threads ?? navigator.hardwareConcurrency ?? 1;
+    this.#spinning = opts.spinning ?? false;
+  }
+
+  /** Unit-normalised tapped features (NCHW) of one batch. */
+  async features(x: Nchw, normalize = false): Promise<Nchw[]> {
+    const s = await this.#session({ kind: "features", normalize });
+    const out = await s.run({ x0: this.#tensor(x) });
+    return this.#arch.taps.map((_, k) => plain(out[`f${k}`]));
+  }
+
+  /** The distance between two feature lists from {@link features}. */
+  async compare(
+    f0: Nchw[],
+    f1: Nchw[],
+    outSize: [number, number],
+    spatial = false,
+  ): Promise<EngineResult> {
+    const s = await this.#session({ kind: "compare", spatial });
+    const feeds: Record<string, Ort.Tensor> = {};
+    f0.forEach((f, k) => {
+      feeds[`a${k}`] = this.#tensor(f);
+      feeds[`b${k}`] = this.#tensor(f1[k]);
+    });
+    if (spatial) this.#upsampleFeeds(feeds, outSize);
+    return this.#results(await s.run(feeds), 1)[0];
+  }
+
+  /**
+   * Distances between image batches of one shape: `pairs` index `images` (default: the one pair
+   * `[0, 1]`). Each image's trunk runs once, however many pairs use it.
+   */
+  async distances(
+    images: Nchw[],
+    pairs: [number, number][] = [[0, 1]],
+    opts: { spatial?: boolean; normalize?: boolean } = {},
+  ): Promise<EngineResult[]> {
+    const spatial = opts.spatial ?? false;
+    const s = await this.#session({
+      kind: "images",
+      images: images.length,
+      pairs,
+      spatial,
+      normalize: opts.normalize ?? false,
+    });
+    const feeds: Record<string, Ort.Tensor> = {};
+    images.forEach((x, i) => feeds[`x${i}`] = this.#tensor(x));
+    if (spatial) this.#upsampleFeeds(feeds, [images[0].shape[2], images[0].shape[3]]);
+    return this.#results(await s.run(feeds), pairs.length);
+  }
+
+  /** Releases the sessions. */
+  async dispose(): Promise<void> {
+    const all = [...this.#sessions.values()];
+    this.#sessions.clear();
+    for (const s of all) await s.then((x) => x.release(), () => {});
+  }
+
+  #tensor(x: Nchw): Ort.Tensor {
+    return new this.#ort.Tensor("float32", x.data, [...x.shape]);
+  }
+
+  #upsampleFeeds(feeds: Record<string, Ort.Tensor>, [h, w]: [number, number]): void {
+    const hs = tapSizes(this.#arch, h), ws = tapSizes(this.#arch, w);
+    hs.forEach((hk, k) => {
+      feeds[`uh${k}`] = new this.#ort.Tensor("float32", upsampleMatrix(hk, h), [h, hk]);
+      feeds[`uw${k}`] = new this.#ort.Tensor("float32", transposed(upsampleMatrix(ws[k], w), w), [
+        ws[k],
+        w,
+      ]);
+    });
+  }
+
+  #results(out: Ort.InferenceSession.ReturnType, n: number): EngineResult[] {
+    return Array.from({ length: n }, (_, p) => ({
+      total: out[`d${p}`].data as Float32Array,
+      layers: this.#arch.taps.map((_, k) => out[`d${p}_l${k}`].data as Float32Array),
+    }));
+  }
+
+  #session(spec: GraphSpec): Promise<Ort.InferenceSession> {
+    const key = JSON.stringify(spec);
+    let s = this.#sessions.get(key);
+    if (!s) {
+      const model = buildGraph(this.#arch, this.#config, this.#trunk, this.#lin, spec);
+      s = this.#ort.InferenceSession.create(model, {
+        graphOptimizationLevel: "all",
+        intraOpNumThreads: this.#threads,
+        interOpNumThreads: 1,
+        executionMode: "sequential",
+        executionProviders: ["cpu"],
+        logSeverityLevel: 3,
+        extra: { session: { intra_op: { allow_spinning: this.#spinning ? "1" : "0" } } },
+      });
+      this.#sessions.set(key, s);
+      // A failed build is not cached: the next call tries again.
+      s.catch(() => this.#sessions.delete(key));
+    }
+    return s;
+  }
+}
+
+function plain(t: Ort.Tensor): Nchw {
+  return { data: t.data as Float32Array, shape: t.dims };
+}
+
+/** Transposes a row-major (rows x cols) matrix. */
+function transposed(m: Float32Array, rows: number): Float32Array {
+  const cols = m.length / rows;
+  const t = new Float32Array(m.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = m[r * cols + c];
+  return t;
+}
+
+/** The serialised ONNX model for `spec`. */
+export function buildGraph(
+  a: Arch,
+  config: HeadConfig,
+  trunk: WeightMap,
+  lin: WeightMap | undefined,
+  spec: GraphSpec,
+): Uint8Array {
+  const g = new GraphBuilder();
+  const L = a.taps.length;
+  const need = (m: WeightMap | undefined, key: string) => {
+    const v = m?.get(key);
+    if (!v) throw new Error(`missing weight tensor ${key}`);
+    return v;
+  };
+  /** A value added to the graph on first use only (unused initializers draw warnings). */
+  const once = <T>(make: () => T) => {
+    let v: T | undefined;
+    return () => v ??= make();
+  };
+  // Weights are shared by every trunk of the graph.
+  const params = once(() =>
+    new Map(
+      convLayers(a).map((c) => {
+        const w = g.initializer(
+          `${c.key}.weight`,
+          [c.outChannels, c.inChannels, c.kernel, c.kernel],
+          need(trunk, `${c.key}.weight`),
+        );
+        const b = g.initializer(`${c.key}.bias`, [c.outChannels], need(trunk, `${c.key}.bias`));
+        return [c.key, [w, b]];
+      }),
+    )
+  );
+  const shift = once(() => g.floats([1, 3, 1, 1], SHIFT));
+  const scale = once(() => g.floats([1, 3, 1, 1], SCALE));
+  const two = once(() => g.floats([], [2])), one = once(() => g.floats([], [1]));
+  const eps = once(() => g.floats([], [EPS]));
+
+  const conv = (c: ConvLayer, x: string) =>
+    g.node("Conv", [x, ...params().get(c.key)!], {
+      kernel_shape: { ints: [c.kernel, c.kernel] },
+      strides: { ints: [c.stride, c.stride] },
+      pads: { ints: [c.pad, c.pad, c.pad, c.pad] },
+    });
+  const convRelu = (c: ConvLayer, x: string) => g.node("Relu", [conv(c, x)]);
+
+  /** Input -> unit-normalised taps. */
+  const features = (x: string, normalize: boolean): string[] => {
+    let h = x;
+    if (normalize) h = g.node("Sub", [g.node("Mul", [h, two()]), one()]);
+    if (config.version === "0.1") h = g.node("Div", [g.node("Sub", [h, shift()]), scale()]);
+    const taps: string[] = [];
+    a.layers.forEach((layer, i) => {
+      switch (layer.op) {
+        case "relu":
+          h = g.node("Relu", [h]);
+          break;
+        case "conv":
+          h = conv(layer, h);
+          break;
+        case "maxpool":
+          h = g.node("MaxPool", [h], {
+            kernel_shape: { ints: [layer.kernel, layer.kernel] },
+            strides: { ints: [layer.stride, layer.stride] },
+            ceil_mode: layer.ceil ? 1 : 0,
+          });
+          break;
+        case "fire": {
+          const sq = convRelu(layer.squeeze, h);
+          h = g.node("Concat", [convRelu(layer.expand1x1, sq), convRelu(layer.expand3x3, sq)], {
+            axis: 1,
+          });
+          break;
+        }
+      }
+      if (a.taps.includes(i)) {
+        const norm = g.node("Sqrt", [g.node("ReduceSumSquare", [h], { axes: { ints: [1] } })]);
+        taps.push(g.node("Div", [h, g.node("Add", [norm, eps()])]));
+      }
+    });
+    return taps;
+  };
+
+  const lins = once(() =>
+    a.channels.map((ch, k) =>
+      g.initializer(`lin${k}`, [1, ch, 1, 1], need(lin, `lin${k}.model.1.weight`))
+    )
+  );
+  const chanAxis = once(() => g.ints([1]));
+
+  /** Two tap lists -> outputs `d{p}` and `d{p}_l{k}`. */
+  const compare = (f0: string[], f1: string[], p: number, spatial: boolean) => {
+    const layers = f0.map((a0, k) => {
+      const d = g.node("Sub", [a0, f1[k]]);
+      const sq = g.node("Mul", [d, d]);
+      const m = config.lpips
+        ? g.node("Conv", [sq, lins()[k]], { kernel_shape: { ints: [1, 1] } })
+        : g.node("ReduceSum", [sq, chanAxis()], { keepdims: 1 });
+      if (!spatial) return g.node("ReduceMean", [m], { axes: { ints: [1, 2, 3] }, keepdims: 0 });
+      return g.node("MatMul", [g.node("MatMul", [`uh${k}`, m]), `uw${k}`]);
+    });
+    let total = layers[0];
+    for (let k = 1; k < L; k++) total = g.node("Add", [total, layers[k]]);
+    const dims = spatial ? ["N", 1, "H", "W"] : ["N"];
+    layers.forEach((l, k) => g.output(`d${p}_l${k}`, l, dims));
+    g.output(`d${p}`, total, dims);
+  };
+
+  const spatialInputs = () => {
+    for (let k = 0; k < L; k++) {
+      g.input(`uh${k}`, ["H", `h${k}`]);
+      g.input(`uw${k}`, [`w${k}`, "W"]);
+    }
+  };
+
+  switch (spec.kind) {
+    case "features": {
+      const taps = features(g.input("x0", ["N", 3, "H", "W"]), spec.normalize ?? false);
+      taps.forEach((t, k) => g.output(`f${k}`, t, ["N", a.channels[k], `h${k}`, `w${k}`]));
+      break;
+    }
+    case "compare": {
+      const tap = (p: string) =>
+        a.channels.map((c, k) => g.input(`${p}${k}`, ["N", c, `h${k}`, `w${k}`]));
+      const f0 = tap("a"), f1 = tap("b");
+      if (spec.spatial) spatialInputs();
+      compare(f0, f1, 0, spec.spatial ?? false);
+      break;
+    }
+    case "images": {
+      const n = spec.images ?? 2;
+      const feats = Array.from(
+        { length: n },
+        (_, i) => features(g.input(`x${i}`, ["N", 3, "H", "W"]), spec.normalize ?? false),
+      );
+      if (spec.spatial) spatialInputs();
+      (spec.pairs ?? [[0, 1]]).forEach(([i, j], p) =>
+        compare(feats[i], feats[j], p, spec.spatial ?? false)
+      );
+      break;
+    }
+  }
+  return g.model(17);
+}
