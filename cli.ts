@@ -8,12 +8,14 @@ import type { Command } from "./lpips/_cli.ts";
 import { allpairs, compare, demo, dirs } from "./lpips/commands.ts";
 import { download } from "./bappsloader/download_command.ts";
 import { evalCommand } from "./eval/command.ts";
+import { trainCommand } from "./lpips/train_command.ts";
 
 const COMMANDS: Record<string, Command> = {
   compare,
   dirs,
   allpairs,
   eval: evalCommand,
+  train: trainCommand,
   demo,
   download,
 };

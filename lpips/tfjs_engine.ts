@@ -10,6 +10,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs";
 import { type Arch, convLayers, type Layer } from "./arch.ts";
 import { upsampleMatrix } from "./upsample.ts";
+import { conv2dPortableGrad } from "./_conv_grad.ts";
 
 /** v0.1 input scaling (SPEC.md §1.1 step 2), the rounded constants of the reference. */
 const SHIFT = [-0.030, -0.088, -0.188];
@@ -28,6 +29,20 @@ export interface HeadConfig {
   version: "0.1" | "0.0";
   /** true: learned linear heads; false: plain sum over channels (the uncalibrated baseline). */
   lpips: boolean;
+}
+
+/**
+ * Transforms a head's input (the squared feature difference, NHWC) before its 1x1 conv: the
+ * training-time Dropout(0.5) of the reference's `NetLinLayer`. `k` is the head's index.
+ */
+export type HeadInputHook = (k: number, diff: tf.Tensor4D) => tf.Tensor4D;
+
+/**
+ * The heads in training: each head's 1x1 conv runs as a matrix product, whose gradient every
+ * backend has (TF.js's wasm backend has no convolution gradients), after the optional `headInput`.
+ */
+export interface TrainingHeads {
+  headInput?: HeadInputHook;
 }
 
 /** Options of one forward pass. */
@@ -50,8 +65,8 @@ export interface ForwardResult extends tf.TensorContainerObject {
 export class TfjsLpips {
   readonly #arch: Arch;
   readonly #config: HeadConfig;
-  readonly #params = new Map<string, tf.Tensor>();
-  readonly #lin: tf.Tensor4D[] = [];
+  readonly #params = new Map<string, tf.Variable>();
+  readonly #lin: tf.Variable<tf.Rank.R4>[] = [];
   readonly #shift: tf.Tensor;
   readonly #scale: tf.Tensor;
 
@@ -65,14 +80,19 @@ export class TfjsLpips {
     for (const c of convLayers(arch)) {
       const w = need(trunk, `${c.key}.weight`);
       const oihw = tf.tensor4d(w, [c.outChannels, c.inChannels, c.kernel, c.kernel]);
-      this.#params.set(`${c.key}.weight`, tf.keep(tf.transpose(oihw, [2, 3, 1, 0])));
-      oihw.dispose();
-      this.#params.set(`${c.key}.bias`, tf.keep(tf.tensor1d(need(trunk, `${c.key}.bias`))));
+      const hwio = tf.transpose(oihw, [2, 3, 1, 0]);
+      this.#params.set(`${c.key}.weight`, tf.variable(hwio, false));
+      tf.dispose([oihw, hwio]);
+      const bias = tf.tensor1d(need(trunk, `${c.key}.bias`));
+      this.#params.set(`${c.key}.bias`, tf.variable(bias, false));
+      bias.dispose();
     }
     if (config.lpips) {
       if (!lin) throw new Error("lpips=true needs the linear-head weights");
       arch.channels.forEach((ch, k) => {
-        this.#lin.push(tf.keep(tf.tensor4d(need(lin, `lin${k}.model.1.weight`), [1, 1, ch, 1])));
+        const w = tf.tensor4d(need(lin, `lin${k}.model.1.weight`), [1, 1, ch, 1]);
+        this.#lin.push(tf.variable(w, false));
+        w.dispose();
       });
     }
     this.#shift = tf.keep(tf.tensor4d(SHIFT, [1, 1, 1, 3]));
@@ -82,6 +102,20 @@ export class TfjsLpips {
   /** The number of tensors this model holds (for leak checks). */
   get numTensors(): number {
     return this.#params.size + this.#lin.length + 2;
+  }
+
+  /**
+   * The trunk's parameters as TF.js variables, by state-dict key (`features.3.weight`, ...).
+   * Weights are HWIO (TF.js's layout; `transpose([3, 2, 0, 1])` gives PyTorch's OIHW), biases 1-D.
+   * Training assigns new values to them; inference only reads them.
+   */
+  get trunkVariables(): ReadonlyMap<string, tf.Variable> {
+    return this.#params;
+  }
+
+  /** The linear heads as TF.js variables, each (1, 1, C_k, 1): the values of `lin{k}.model.1.weight`. */
+  get linVariables(): readonly tf.Variable<tf.Rank.R4>[] {
+    return this.#lin;
   }
 
   /** Frees every tensor the model holds. */
@@ -96,16 +130,22 @@ export class TfjsLpips {
 
   /**
    * Unit-normalised tapped features of an NCHW batch, as NHWC tensors. Computing them once lets a
-   * 2AFC triplet reuse the reference image's features for both distances.
+   * 2AFC triplet reuse the reference image's features for both distances. `portableGrad`: run
+   * the convolutions with a filter gradient built from ops every backend has (training the trunk
+   * on wasm, which lacks `Conv2DBackpropFilter`); the forward values are the same.
    */
-  features(x: tf.Tensor4D, normalize = false): tf.Tensor4D[] {
+  features(
+    x: tf.Tensor4D,
+    normalize = false,
+    opts: { portableGrad?: boolean } = {},
+  ): tf.Tensor4D[] {
     return tf.tidy(() => {
       let h = tf.transpose(x, [0, 2, 3, 1]) as tf.Tensor4D;
       if (normalize) h = tf.sub(tf.mul(h, 2), 1);
       if (this.#config.version === "0.1") h = tf.div(tf.sub(h, this.#shift), this.#scale);
       const taps: tf.Tensor4D[] = [];
       this.#arch.layers.forEach((layer, i) => {
-        h = this.#apply(layer, h);
+        h = this.#apply(layer, h, opts.portableGrad ?? false);
         if (this.#arch.taps.includes(i)) taps.push(unitNormalise(h));
       });
       return taps;
@@ -118,13 +158,17 @@ export class TfjsLpips {
     f1: tf.Tensor4D[],
     outSize: [number, number],
     spatial = false,
+    training?: TrainingHeads,
   ): ForwardResult {
     return tf.tidy(() => {
       const layers = f0.map((a, k) => {
-        const diff = tf.squaredDifference(a, f1[k]) as tf.Tensor4D;
-        const m = this.#config.lpips
-          ? tf.conv2d(diff, this.#lin[k], 1, "valid")
-          : tf.sum(diff, 3, true) as tf.Tensor4D;
+        let diff = tf.squaredDifference(a, f1[k]) as tf.Tensor4D;
+        if (training?.headInput) diff = training.headInput(k, diff);
+        const m = !this.#config.lpips
+          ? tf.sum(diff, 3, true) as tf.Tensor4D
+          : training
+          ? linAsMatMul(diff, this.#lin[k])
+          : tf.conv2d(diff, this.#lin[k], 1, "valid");
         return spatial ? upsample(m, outSize) : tf.mean(m, [1, 2, 3]);
       });
       let total = layers[0];
@@ -143,12 +187,12 @@ export class TfjsLpips {
     }) as ForwardResult;
   }
 
-  #apply(layer: Layer, h: tf.Tensor4D): tf.Tensor4D {
+  #apply(layer: Layer, h: tf.Tensor4D, portable: boolean): tf.Tensor4D {
     switch (layer.op) {
       case "relu":
         return tf.relu(h);
       case "conv":
-        return this.#conv(layer.key, h, layer.stride, layer.pad);
+        return this.#conv(layer.key, h, layer.stride, layer.pad, portable);
       case "maxpool": {
         const { kernel: k, stride: s } = layer;
         if (layer.ceil) {
@@ -159,18 +203,19 @@ export class TfjsLpips {
         return tf.maxPool(h, k, s, "valid");
       }
       case "fire": {
-        const sq = tf.relu(this.#conv(layer.squeeze.key, h, 1, 0));
+        const sq = tf.relu(this.#conv(layer.squeeze.key, h, 1, 0, portable));
         return tf.concat([
-          tf.relu(this.#conv(layer.expand1x1.key, sq, 1, 0)),
-          tf.relu(this.#conv(layer.expand3x3.key, sq, 1, 1)),
+          tf.relu(this.#conv(layer.expand1x1.key, sq, 1, 0, portable)),
+          tf.relu(this.#conv(layer.expand3x3.key, sq, 1, 1, portable)),
         ], 3);
       }
     }
   }
 
-  #conv(key: string, h: tf.Tensor4D, stride: number, pad: number): tf.Tensor4D {
+  #conv(key: string, h: tf.Tensor4D, stride: number, pad: number, portable = false): tf.Tensor4D {
     const w = this.#params.get(`${key}.weight`) as tf.Tensor4D;
     const b = this.#params.get(`${key}.bias`) as tf.Tensor1D;
+    if (portable) return tf.add(conv2dPortableGrad(h, w, stride, pad), b);
     const padding = pad === 0 ? "valid" : [[0, 0], [pad, pad], [pad, pad], [0, 0]] as [
       [number, number],
       [number, number],
@@ -185,6 +230,13 @@ function need(map: WeightMap, key: string): Float32Array {
   const v = map.get(key);
   if (!v) throw new Error(`missing weight tensor ${key}`);
   return v;
+}
+
+/** A (1, 1, C, 1) head applied to (N, H, W, C) as (NHW, C) x (C, 1). */
+function linAsMatMul(x: tf.Tensor4D, w: tf.Tensor4D): tf.Tensor4D {
+  const [n, h, wd, c] = x.shape;
+  const y = tf.matMul(tf.reshape(x, [n * h * wd, c]), tf.reshape(w, [c, 1]));
+  return tf.reshape(y, [n, h, wd, 1]);
 }
 
 /** `f / (sqrt(sum_c f^2) + eps)` over the channel axis. */
