@@ -51,7 +51,7 @@ export class Adam {
   readonly beta2: number;
   readonly eps: number;
   /** Per-parameter state, by name (PyTorch creates it on a parameter's first gradient). */
-  readonly state = new Map<string, AdamSlot>();
+  readonly state: Map<string, AdamSlot> = new Map();
 
   constructor(opts: AdamOptions = {}) {
     this.lr = opts.lr ?? 1e-4;

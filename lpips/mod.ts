@@ -18,3 +18,15 @@ export {
   WeightsError,
 } from "./weights.ts";
 export { PthError, type PthTensor, readPth, toFloat32, writePth } from "./pth.ts";
+export {
+  loadCheckpoint,
+  saveCheckpoint,
+  train,
+  TRAIN_MODES,
+  Trainer,
+  type TrainerOptions,
+  type TrainMode,
+  type TrainOptions,
+  type TrainProgress,
+  type TrainSummary,
+} from "./train.ts";
