@@ -35,6 +35,29 @@ export async function loadTrunkWeights(a: Arch, src: WeightSource): Promise<Weig
   return await checked(file, tensors, trunkTensorSpec(a), pins(a.trunkFile, src));
 }
 
+/** `net.slice{i}.{j}.rest` (how the reference's checkpoints name trunk tensors) -> `features.{j}.rest`. */
+export function checkpointTrunkKey(key: string): string | undefined {
+  const m = /^net\.slice\d+\.(\d+\..+)$/.exec(key);
+  return m ? `features.${m[1]}` : undefined;
+}
+
+/**
+ * The trunk stored in a training checkpoint (`tune`/`scratch` runs save `net.slice{i}.{j}.*`),
+ * checked like any trunk; `undefined` when the file holds none (`lin` runs, the shipped heads).
+ * The reference's `model_path` loads such a trunk too (`load_state_dict(strict=False)`).
+ */
+export async function loadCheckpointTrunk(a: Arch, path: string): Promise<WeightMap | undefined> {
+  const raw = readPth(await Deno.readFile(path), path);
+  const tensors = new Map(
+    [...raw].flatMap(([k, t]) => {
+      const key = checkpointTrunkKey(k);
+      return key ? [[key, t] as const] : [];
+    }),
+  );
+  if (tensors.size === 0) return undefined;
+  return await checked(path, tensors, trunkTensorSpec(a), undefined);
+}
+
 /** The `lin{k}.model.1.weight` heads of `version`. Other tensors in the file are ignored. */
 export async function loadLinWeights(
   a: Arch,

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { needsTestData, testData } from "./_test_data.ts";
-import { arch } from "./arch.ts";
-import { loadLinWeights, loadTrunkWeights } from "./load_weights.ts";
+import { arch, trunkTensorSpec } from "./arch.ts";
+import { loadCheckpointTrunk, loadLinWeights, loadTrunkWeights } from "./load_weights.ts";
+import { LPIPS } from "./lpips.ts";
+import { loadImage } from "../bappsloader/image.ts";
 import { readPth, toFloat32, writePth } from "./pth.ts";
 
 const alex = arch("alex");
@@ -85,6 +87,58 @@ Deno.test({
         loadTrunkWeights(arch("squeeze"), { path: testData("weights", alex.trunkFile) }),
         /features\.0\.weight has shape \[64, 3, 11, 11\], expected \[64, 3, 3, 3\]/,
       );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  ...needsTestData("a tune/scratch checkpoint as linPath brings its own trunk (net.slice keys)"),
+  fn: async () => {
+    const trunk = await loadTrunkWeights(alex, { weightsDir: testData("weights") });
+    const heads = readPth(await Deno.readFile(headFile()));
+    const state = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const [k, t] of heads) state.set(k, { shape: t.shape, data: toFloat32(t) });
+    const spec = new Map(trunkTensorSpec(alex).map((e) => [e.key, e.shape]));
+    for (const [k, data] of trunk) {
+      const j = Number(k.split(".")[1]);
+      const slice = alex.taps.findIndex((t) => j <= t) + 1;
+      // A "tuned" trunk: every weight halved, so the distance must change.
+      const scaled = k.endsWith("weight") ? data.map((v) => v / 2) : data;
+      state.set(`net.slice${slice}.${k.slice("features.".length)}`, {
+        shape: spec.get(k)!,
+        data: scaled,
+      });
+    }
+    const dir = await Deno.makeTempDir();
+    try {
+      const ckpt = join(dir, "latest_net_.pth");
+      await Deno.writeFile(ckpt, writePth(state));
+      const loaded = await loadCheckpointTrunk(alex, ckpt);
+      assert.deepEqual(
+        loaded!.get("features.0.weight"),
+        trunk.get("features.0.weight")!.map((v) => v / 2),
+      );
+      assert.equal(await loadCheckpointTrunk(alex, headFile()), undefined);
+      const opts = { weightsDir: dir, quiet: true, engine: "tfjs" as const };
+      const tuned = await LPIPS.create({ ...opts, linPath: ckpt }); // no trunk file in dir: not needed
+      const stock = await LPIPS.create({
+        ...opts,
+        weightsDir: testData("weights"),
+        linPath: headFile(),
+      });
+      try {
+        const [a, b] = await Promise.all(
+          ["ex_ref", "ex_p0"].map((n) => loadImage(testData("images", `${n}.png`))),
+        );
+        const [dt] = await tuned.distance(a, b);
+        const [ds] = await stock.distance(a, b);
+        assert.ok(Math.abs(dt - ds) > 1e-3, `tuned ${dt} vs stock ${ds}`);
+      } finally {
+        tuned.dispose();
+        stock.dispose();
+      }
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

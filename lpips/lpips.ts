@@ -9,7 +9,7 @@ import { type Arch, arch, minInputSize, type NetName } from "./arch.ts";
 import { type BackendName, useBackend } from "./backend.ts";
 import { TfjsLpips } from "./tfjs_engine.ts";
 import { type EngineResult, loadOrt, type Nchw, OnnxLpips } from "./onnx_engine.ts";
-import { loadLinWeights, loadTrunkWeights } from "./load_weights.ts";
+import { loadCheckpointTrunk, loadLinWeights, loadTrunkWeights } from "./load_weights.ts";
 import { checkRange, checkShapes, InputError } from "./validate.ts";
 import { im2tensor, type ImageTensor, type RGBImage } from "../bappsloader/image.ts";
 
@@ -135,7 +135,12 @@ export class LPIPS {
     const lpips = opts.lpips ?? true;
     const backend = opts.backend ?? "wasm";
     const fileOpts = { weightsDir: opts.weightsDir, quiet: opts.quiet };
-    const trunk = await loadTrunkWeights(a, { ...fileOpts, path: opts.trunkPath });
+    // A tune/scratch checkpoint given as linPath carries its own trunk, as the reference's
+    // model_path does; an explicit trunkPath wins.
+    const trunk =
+      (lpips && opts.linPath && !opts.trunkPath
+        ? await loadCheckpointTrunk(a, opts.linPath)
+        : undefined) ?? await loadTrunkWeights(a, { ...fileOpts, path: opts.trunkPath });
     const lin = lpips
       ? await loadLinWeights(a, version, { ...fileOpts, path: opts.linPath })
       : undefined;

@@ -36,7 +36,7 @@ import { dirname, join } from "node:path";
 import { type Arch, arch, convLayers, linTensorSpec, type NetName } from "./arch.ts";
 import { type BackendName, useBackend } from "./backend.ts";
 import { TfjsLpips, type TrainingHeads, type WeightMap } from "./tfjs_engine.ts";
-import { loadTrunkWeights } from "./load_weights.ts";
+import { checkpointTrunkKey, loadTrunkWeights } from "./load_weights.ts";
 import { readPth, toFloat32, writePth } from "./pth.ts";
 import { Adam } from "./_adam.ts";
 import { bceLoss, rankAccuracy, RankHead, rankTarget, rankTensorSpec } from "./_rank_head.ts";
@@ -551,8 +551,8 @@ function trunkKey(a: Arch, key: string): string {
 export function trunkFromCheckpoint(state: ReadonlyMap<string, Float32Array>): WeightMap {
   const out: WeightMap = new Map();
   for (const [k, v] of state) {
-    const m = /^net\.slice\d+\.(\d+\..+)$/.exec(k);
-    if (m) out.set(`features.${m[1]}`, v);
+    const key = checkpointTrunkKey(k);
+    if (key) out.set(key, v);
   }
   return out;
 }
