@@ -43,6 +43,7 @@ import { encode } from "fast-png";
 import { writeNpy } from "../bappsloader/npy.ts";
 import type { TwoAFCItems } from "../eval/runner.ts";
 import type { LPIPS } from "../lpips/lpips.ts";
+import { TorchWorker } from "./_torch_worker.ts";
 
 const SUBSET = "val/bench";
 const PATCH = 64;
@@ -268,50 +269,6 @@ async function prepareSet(dir: string, n: number, seed: number): Promise<string>
 // ---------------------------------------------------------------------------------------------
 // The PyTorch worker
 
-/** bench/eval_torch.py in worker mode, one JSON line per request. */
-class Torch {
-  readonly #proc: Deno.ChildProcess;
-  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
-  readonly #lines: AsyncIterator<string>;
-
-  constructor(python: string) {
-    this.#proc = new Deno.Command(python, {
-      args: [new URL("./eval_torch.py", import.meta.url).pathname],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-    this.#writer = this.#proc.stdin.getWriter();
-    this.#lines = lines(this.#proc.stdout)[Symbol.asyncIterator]();
-  }
-
-  async call(req: Record<string, unknown>): Promise<Record<string, unknown>> {
-    await this.#writer.write(new TextEncoder().encode(JSON.stringify(req) + "\n"));
-    const r = await this.#lines.next();
-    if (r.done) throw new Error("the PyTorch worker exited");
-    const reply = JSON.parse(r.value);
-    if (!reply.ok) throw new Error(`PyTorch: ${reply.error}`);
-    return reply;
-  }
-
-  async close(): Promise<void> {
-    await this.#writer.close();
-    await this.#proc.status;
-  }
-}
-
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  let buf = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    buf += chunk;
-    let i;
-    while ((i = buf.indexOf("\n")) >= 0) {
-      yield buf.slice(0, i);
-      buf = buf.slice(i + 1);
-    }
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // The benchmark
 
@@ -403,7 +360,7 @@ async function main(): Promise<void> {
   const tmp = args.dir === undefined;
   const dir = args.dir ?? await Deno.makeTempDir({ prefix: "lpips-eval-bench-" });
   const scratch = await Deno.makeTempDir({ prefix: "lpips-eval-bench-out-" });
-  let torch: Torch | undefined;
+  let torch: TorchWorker | undefined;
   const models: LPIPS[] = [];
   let failed = false;
   try {
@@ -415,7 +372,7 @@ async function main(): Promise<void> {
     const loadTimes: string[] = [];
     if (!args["no-torch"]) {
       try {
-        torch = new Torch(args.python!);
+        torch = new TorchWorker(args.python!, "eval_torch.py");
         info = await torch.call({
           cmd: "load",
           trunk: trunkPath,

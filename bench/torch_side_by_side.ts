@@ -24,6 +24,7 @@ import type { ImageTensor } from "../bappsloader/image.ts";
 import { LPIPS } from "../lpips/lpips.ts";
 import { arch, type NetName } from "../lpips/arch.ts";
 import { linFileName } from "../lpips/weights.ts";
+import { TorchWorker } from "./_torch_worker.ts";
 
 /** One timed workload. */
 interface Workload {
@@ -91,50 +92,6 @@ function images(n: number, size: number, seed: number): ImageTensor {
     data[i] = Math.fround(Math.min(255, Math.max(0, u)) / 127.5 - 1);
   }
   return { data, shape: [n, 3, size, size] };
-}
-
-/** The Python worker, one JSON line per request. */
-class Torch {
-  readonly #proc: Deno.ChildProcess;
-  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
-  readonly #lines: AsyncIterator<string>;
-
-  constructor(python: string) {
-    this.#proc = new Deno.Command(python, {
-      args: [new URL("./lpips_torch.py", import.meta.url).pathname],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-    this.#writer = this.#proc.stdin.getWriter();
-    this.#lines = lines(this.#proc.stdout)[Symbol.asyncIterator]();
-  }
-
-  async call(req: Record<string, unknown>): Promise<Record<string, unknown>> {
-    await this.#writer.write(new TextEncoder().encode(JSON.stringify(req) + "\n"));
-    const r = await this.#lines.next();
-    if (r.done) throw new Error("the PyTorch worker exited");
-    const reply = JSON.parse(r.value);
-    if (!reply.ok) throw new Error(`PyTorch: ${reply.error}`);
-    return reply;
-  }
-
-  async close(): Promise<void> {
-    await this.#writer.close();
-    await this.#proc.status;
-  }
-}
-
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  let buf = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    buf += chunk;
-    let i;
-    while ((i = buf.indexOf("\n")) >= 0) {
-      yield buf.slice(0, i);
-      buf = buf.slice(i + 1);
-    }
-  }
 }
 
 function peakRss(): number {
@@ -262,7 +219,7 @@ async function rssChild(spec: string): Promise<void> {
 }
 
 async function torchRss(w: Workload, xs: string[]): Promise<{ loaded: number; peak: number }> {
-  const t = new Torch(args.python!);
+  const t = new TorchWorker(args.python!, "lpips_torch.py");
   try {
     await t.call(torchLoad(w.net));
     const loaded = (await t.call({ cmd: "peak" })).bytes as number;
@@ -304,7 +261,7 @@ async function writeInputs(w: Workload, xs: ImageTensor[]): Promise<string[]> {
 
 async function main(): Promise<void> {
   const nets = args.nets!.split(",") as NetName[];
-  const torch = new Torch(args.python!);
+  const torch = new TorchWorker(args.python!, "lpips_torch.py");
   const rows: string[][] = [];
   const mb = (b: number) => `${(b / 2 ** 20).toFixed(0)} MB`;
   console.log(

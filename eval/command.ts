@@ -6,8 +6,7 @@
  * @module
  */
 import { dirname, extname } from "node:path";
-import process from "node:process";
-import cliProgress from "cli-progress";
+import { type Bar, progressBar } from "../lpips/_progress_bar.ts";
 import {
   type Command,
   MODEL_USAGE,
@@ -251,17 +250,6 @@ function integer(name: string, v: unknown, def: number, min: number): number {
   return n;
 }
 
-/** The part of cli-progress's SingleBar used here (the package ships no types). */
-interface Bar {
-  start(total: number, start: number, payload?: Record<string, string>): void;
-  update(value: number, payload?: Record<string, string>): void;
-  stop(): void;
-}
-interface CliProgress {
-  SingleBar: new (opts: Record<string, unknown>, preset?: unknown) => Bar;
-  Presets: { shades_classic: unknown };
-}
-
 /**
  * Progress on stderr: a cli-progress bar with items/s and ETA on a terminal, else a plain line
  * at every 10% of a dataset and at its end.
@@ -287,12 +275,9 @@ function progressReporter(): { update: (p: EvalProgress) => void; stop: () => vo
         t0 = performance.now();
         nextLine = p.total / 10;
         if (tty) {
-          const lib = cliProgress as unknown as CliProgress;
-          bar = new lib.SingleBar({
-            format: `${p.dataset} [{bar}] {value}/{total} items | {rate} items/s | ETA {left}`,
-            stream: process.stderr,
-            hideCursor: true,
-          }, lib.Presets.shades_classic);
+          bar = progressBar(
+            `${p.dataset} [{bar}] {value}/{total} items | {rate} items/s | ETA {left}`,
+          );
           bar.start(p.total, p.done, { rate: "0.0", left: "?" });
         }
         if (p.done === 0) return;

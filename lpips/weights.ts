@@ -48,8 +48,7 @@
  * @module
  */
 import { basename, dirname, join } from "node:path";
-import process from "node:process";
-import cliProgress from "cli-progress";
+import { progressBar } from "./_progress_bar.ts";
 import { PINNED_TENSOR_SHA256 } from "./_pinned_hashes.ts";
 
 /** Commit of richzhang/PerceptualSimilarity from which heads and example images are fetched. */
@@ -585,17 +584,6 @@ export interface Progress {
   stop(savedAs: string | undefined): void;
 }
 
-/** The part of cli-progress's SingleBar used here (the package ships no types). */
-interface Bar {
-  start(total: number, start: number, payload?: Record<string, string>): void;
-  update(value: number, payload?: Record<string, string>): void;
-  stop(): void;
-}
-interface CliProgress {
-  SingleBar: new (opts: Record<string, unknown>, preset?: unknown) => Bar;
-  Presets: { shades_classic: unknown };
-}
-
 /**
  * Progress on stderr for a download: a bar on a terminal, a few plain lines otherwise.
  * `stop(undefined)` prints nothing more.
@@ -609,12 +597,7 @@ export function startProgress(
   if (quiet) return { update() {}, stop() {} };
   const size = total !== undefined ? ` (${mib(total)} MiB)` : "";
   if (total !== undefined && total > 0 && Deno.stderr.isTerminal()) {
-    const lib = cliProgress as unknown as CliProgress;
-    const bar = new lib.SingleBar({
-      format: `${name} [{bar}] {percentage}% {got}/{size} MiB`,
-      stream: process.stderr,
-      hideCursor: true,
-    }, lib.Presets.shades_classic);
+    const bar = progressBar(`${name} [{bar}] {percentage}% {got}/{size} MiB`);
     console.error(`lpips: downloading ${name}${size} from ${url}`);
     bar.start(total, 0, { got: mib(0), size: mib(total) });
     return {
