@@ -11,6 +11,8 @@ import { TfjsLpips } from "./tfjs_engine.ts";
 import { type EngineResult, loadOrt, type Nchw, OnnxLpips } from "./onnx_engine.ts";
 import { loadCheckpointTrunk, loadLinWeights, loadTrunkWeights } from "./load_weights.ts";
 import { checkRange, checkShapes, InputError } from "./validate.ts";
+import { defaultTileSide, needsTiling, tiledLayerMaps } from "./tiled.ts";
+import { addUpsampled } from "./upsample.ts";
 import { im2tensor, type ImageTensor, type RGBImage } from "../bappsloader/image.ts";
 
 /** LPIPS versions: '0.1' (current, with input scaling) and '0.0' (the first release). */
@@ -57,6 +59,15 @@ export interface DistanceOptions {
   perLayer?: boolean;
   /** The inputs are in [0, 1] rather than [-1, 1]. */
   normalize?: boolean;
+  /**
+   * Run the trunk in tiles of this many input pixels a side (rounded up to the trunk's total
+   * stride; overlap added), so memory stays bounded however large the images are; `false`: never
+   * tile. Default: tile when one image's largest activation would exceed `TILE_THRESHOLD_BYTES`
+   * (128 MiB; alex: above about 2900 x 2900 px), with tiles of `defaultTileSide` (alex 544 px,
+   * squeeze 528, vgg 496; see `TILE_BUDGET_BYTES`). Tiled results equal untiled ones up to float
+   * rounding (see tiled.ts).
+   */
+  tile?: number | false;
 }
 
 /** A float32 NCHW map, (N, 1, H, W). */
@@ -186,6 +197,15 @@ export class LPIPS {
       validated(b, normalize, 1),
     ]);
     checkShapes(v0.shape, v1.shape, this.minSize, this.net);
+    const [, , h, w] = v0.shape;
+    const tile = opts?.tile;
+    if (tile !== undefined && tile !== false && !(Number.isInteger(tile) && tile > 0)) {
+      throw new InputError(`tile must be a positive integer or false (got ${tile})`);
+    }
+    if (tile !== false && (tile !== undefined || needsTiling(this.arch, h, w))) {
+      const r = await this.#tiled(v0, v1, tile ?? defaultTileSide(this.arch), normalize, opts);
+      return opts ? readResult(r, v0.shape, opts) : r.total;
+    }
     if (this.#onnx) {
       const [r] = await this.#onnx.distances([await nchw(v0), await nchw(v1)], [[0, 1]], {
         spatial: opts?.spatial,
@@ -282,6 +302,65 @@ export class LPIPS {
       return readResult({ total, layers }, f0.shape, opts);
     } finally {
       tf.dispose([r.total, ...r.layers]);
+    }
+  }
+
+  /** The distance of a pair computed tile by tile (lpips/tiled.ts), as the engines return it. */
+  async #tiled(
+    v0: tf.Tensor4D | ImageTensor,
+    v1: tf.Tensor4D | ImageTensor,
+    side: number,
+    normalize: boolean,
+    opts?: DistanceOptions,
+  ): Promise<EngineResult> {
+    const [n, , h, w] = v0.shape;
+    const onnx = this.#onnx;
+    const run = onnx
+      ? (a: Nchw, b: Nchw) => onnx.layerMaps(a, b, normalize)
+      : (a: Nchw, b: Nchw) => this.#tfjsLayerMaps(a, b, normalize);
+    const { maps, sizes } = await tiledLayerMaps(
+      this.arch,
+      await nchw(v0),
+      await nchw(v1),
+      side,
+      run,
+      this.minSize,
+    );
+    if (!opts?.spatial) {
+      const layers = maps.map((m) => mapMeans(m, n));
+      const total = new Float32Array(n);
+      for (const l of layers) for (let i = 0; i < n; i++) total[i] += l[i];
+      return { total, layers };
+    }
+    // Upsampled row by row into the total (and, only when asked, into per-layer maps).
+    const total = new Float32Array(n * h * w);
+    const layers: Float32Array[] = [];
+    maps.forEach((m, k) => {
+      if (!opts.perLayer) return addUpsampled(m, n, sizes[k], [h, w], total);
+      const own = new Float32Array(n * h * w);
+      addUpsampled(m, n, sizes[k], [h, w], own);
+      for (let i = 0; i < own.length; i++) total[i] += own[i];
+      layers.push(own);
+    });
+    return { total, layers };
+  }
+
+  /** TF.js engine: each layer's native distance map for a pair of (tile) batches. */
+  async #tfjsLayerMaps(x0: Nchw, x1: Nchw, normalize: boolean): Promise<Float32Array[]> {
+    const lin = this.#net.linVariables;
+    const maps = tf.tidy(() => {
+      const t = (x: Nchw) => tf.tensor4d(x.data, x.shape as [number, number, number, number]);
+      const f0 = this.#net.features(t(x0), normalize), f1 = this.#net.features(t(x1), normalize);
+      // The head of TfjsLpips.compareFeatures, without the spatial mean or upsampling.
+      return f0.map((a, k) => {
+        const diff = tf.squaredDifference(a, f1[k]) as tf.Tensor4D;
+        return this.lpips ? tf.conv2d(diff, lin[k], 1, "valid") : tf.sum(diff, 3, true);
+      });
+    });
+    try {
+      return await Promise.all(maps.map(async (m) => await m.data() as Float32Array));
+    } finally {
+      tf.dispose(maps);
     }
   }
 
@@ -389,9 +468,14 @@ async function validated(
     );
   }
   const n = t.shape.reduce((p, d) => p * d, 1);
-  if (t.shape.length !== 4 || n !== t.data.length) {
+  if (t.shape.length !== 4) {
     throw new InputError(
-      `input ${which}: shape [${t.shape}] does not match ${t.data.length} values (need NCHW)`,
+      `input ${which} has shape [${t.shape}] (rank ${t.shape.length}); expected [N, 3, H, W]`,
+    );
+  }
+  if (n !== t.data.length) {
+    throw new InputError(
+      `input ${which}: shape [${t.shape}] needs ${n} values but has ${t.data.length} values`,
     );
   }
   checkRange(t.data, normalize, which);

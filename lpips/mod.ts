@@ -9,6 +9,7 @@ export { type Arch, arch, minInputSize, NET_NAMES, type NetName } from "./arch.t
 export { BACKEND_NAMES, type BackendName, useBackend } from "./backend.ts";
 export { InputError } from "./validate.ts";
 export { heatmapPng } from "./heatmap.ts";
+export { defaultTileSide, needsTiling, TILE_BUDGET_BYTES, TILE_THRESHOLD_BYTES } from "./tiled.ts";
 export {
   linFileName,
   resolveFile,
@@ -25,6 +26,7 @@ export {
   TRAIN_MODES,
   Trainer,
   type TrainerOptions,
+  TrainInterrupted,
   type TrainMode,
   type TrainOptions,
   type TrainProgress,

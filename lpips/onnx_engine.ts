@@ -4,11 +4,16 @@
  * only (gradients go through the TF.js engine). Tensors are NCHW throughout, as in PyTorch.
  *
  * Graphs (built lazily, one ONNX Runtime session each, dynamic batch and image size):
- * - `images` inputs `x0..`, `pairs` of them compared: outputs `d{p}` (N,) or (N, 1, H, W) and
- *   `d{p}_l{k}` per layer. A pair `[[0, 1]]` is a plain distance; `[[0, 1], [0, 2]]` a 2AFC
- *   triplet that runs the reference's trunk once.
+ * - `images` inputs `x0..`, `pairs` of them compared: outputs `d{p}_l{k}` per layer and, spatial,
+ *   their sum `d{p}` (N, 1, H, W). A pair `[[0, 1]]` is a plain distance; `[[0, 1], [0, 2]]` a
+ *   2AFC triplet that runs the reference's trunk once.
  * - features: `x0` -> the unit-normalised taps `f{k}` (N, C_k, h_k, w_k).
- * - compare: `a{k}`, `b{k}` -> `d0`, `d0_l{k}`.
+ * - compare: `a{k}`, `b{k}` -> `d0_l{k}` (and, spatial, `d0`).
+ * Non-spatial graphs output each layer's map at its native resolution, (N, 1, h_k, w_k); the
+ * spatial means are taken here, per image in float64, so a distance does not depend on the batch
+ * it was computed in (ONNX Runtime's ReduceMean sums an image's values in an order that depends on
+ * where they sit in the batch's buffer). The tiled path ({@link OnnxLpips.layerMaps}) reads the
+ * same native maps.
  * Spatial graphs also take the bilinear upsampling matrices `uh{k}` (H, h_k) and `uw{k}`
  * (w_k, W) of {@link upsampleMatrix} as inputs, so the maps match PyTorch's `align_corners=False`
  * exactly as the TF.js engine's do.
@@ -127,7 +132,7 @@ export class OnnxLpips {
       feeds[`b${k}`] = this.#tensor(f1[k]);
     });
     if (spatial) this.#upsampleFeeds(feeds, outSize);
-    return this.#results(await s.run(feeds), 1)[0];
+    return this.#results(await s.run(feeds), 1, spatial)[0];
   }
 
   /**
@@ -150,7 +155,17 @@ export class OnnxLpips {
     const feeds: Record<string, Ort.Tensor> = {};
     images.forEach((x, i) => feeds[`x${i}`] = this.#tensor(x));
     if (spatial) this.#upsampleFeeds(feeds, [images[0].shape[2], images[0].shape[3]]);
-    return this.#results(await s.run(feeds), pairs.length);
+    return this.#results(await s.run(feeds), pairs.length, spatial);
+  }
+
+  /**
+   * Each layer's distance map at its native resolution, (N, 1, h_k, w_k) row-major, between two
+   * batches of one shape: what the tiled path (`tiledLayerMaps`, tiled.ts) assembles.
+   */
+  async layerMaps(x0: Nchw, x1: Nchw, normalize = false): Promise<Float32Array[]> {
+    const s = await this.#session({ kind: "images", images: 2, normalize });
+    const out = await s.run({ x0: this.#tensor(x0), x1: this.#tensor(x1) });
+    return this.#arch.taps.map((_, k) => out[`d0_l${k}`].data as Float32Array);
   }
 
   /** Releases the sessions. */
@@ -175,11 +190,18 @@ export class OnnxLpips {
     });
   }
 
-  #results(out: Ort.InferenceSession.ReturnType, n: number): EngineResult[] {
-    return Array.from({ length: n }, (_, p) => ({
-      total: out[`d${p}`].data as Float32Array,
-      layers: this.#arch.taps.map((_, k) => out[`d${p}_l${k}`].data as Float32Array),
-    }));
+  #results(out: Ort.InferenceSession.ReturnType, n: number, spatial = false): EngineResult[] {
+    return Array.from({ length: n }, (_, p) => {
+      const maps = this.#arch.taps.map((_, k) => out[`d${p}_l${k}`]);
+      if (spatial) {
+        return { total: out[`d${p}`].data as Float32Array, layers: maps.map((t) => plain(t).data) };
+      }
+      // Spatial means of the native maps; the total adds them in float32, layer by layer.
+      const layers = maps.map((t) => imageMeans(t.data as Float32Array, t.dims[0]));
+      const total = new Float32Array(layers[0].length);
+      for (const l of layers) for (let i = 0; i < total.length; i++) total[i] += l[i];
+      return { total, layers };
+    });
   }
 
   #session(spec: GraphSpec): Promise<Ort.InferenceSession> {
@@ -202,6 +224,18 @@ export class OnnxLpips {
     }
     return s;
   }
+}
+
+/** Mean of each of the `n` equal-sized images in `data`, accumulated in float64. */
+function imageMeans(data: Float32Array, n: number): Float32Array {
+  const per = data.length / n;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = i * per; j < (i + 1) * per; j++) s += data[j];
+    out[i] = s / per;
+  }
+  return out;
 }
 
 function plain(t: Ort.Tensor): Nchw {
@@ -307,7 +341,7 @@ export function buildGraph(
   );
   const chanAxis = once(() => g.ints([1]));
 
-  /** Two tap lists -> outputs `d{p}` and `d{p}_l{k}`. */
+  /** Two tap lists -> outputs `d{p}_l{k}` (native maps, or upsampled with their sum `d{p}`). */
   const compare = (f0: string[], f1: string[], p: number, spatial: boolean) => {
     const layers = f0.map((a0, k) => {
       const d = g.node("Sub", [a0, f1[k]]);
@@ -315,12 +349,16 @@ export function buildGraph(
       const m = config.lpips
         ? g.node("Conv", [sq, lins()[k]], { kernel_shape: { ints: [1, 1] } })
         : g.node("ReduceSum", [sq, chanAxis()], { keepdims: 1 });
-      if (!spatial) return g.node("ReduceMean", [m], { axes: { ints: [1, 2, 3] }, keepdims: 0 });
+      if (!spatial) return m;
       return g.node("MatMul", [g.node("MatMul", [`uh${k}`, m]), `uw${k}`]);
     });
+    if (!spatial) {
+      layers.forEach((l, k) => g.output(`d${p}_l${k}`, l, ["N", 1, `h${k}`, `w${k}`]));
+      return;
+    }
     let total = layers[0];
     for (let k = 1; k < L; k++) total = g.node("Add", [total, layers[k]]);
-    const dims = spatial ? ["N", 1, "H", "W"] : ["N"];
+    const dims = ["N", 1, "H", "W"];
     layers.forEach((l, k) => g.output(`d${p}_l${k}`, l, dims));
     g.output(`d${p}`, total, dims);
   };
