@@ -43,13 +43,18 @@ export class ImageDecodeError extends Error {
  * ```
  */
 export function decodeImage(bytes: Uint8Array, name = "<bytes>"): RGBImage {
+  const png = hasPngSignature(bytes);
   try {
-    if (hasPngSignature(bytes)) return pngToRGB(bytes);
+    if (png) return pngToRGB(bytes);
     if (bytes.length > 2 && bytes[0] === 0xff && bytes[1] === 0xd8) return jpegToRGB(bytes);
   } catch (e) {
-    throw new ImageDecodeError(`${name}: corrupt or truncated image (${errorText(e)})`);
+    throw new ImageDecodeError(
+      `${name}: corrupt or truncated image (${png ? "PNG" : "JPEG"}: ${decodeFailure(e, png)})`,
+    );
   }
-  throw new ImageDecodeError(`${name}: not a PNG or JPEG file`);
+  throw new ImageDecodeError(
+    bytes.length === 0 ? `${name}: empty file, not an image` : `${name}: not a PNG or JPEG file`,
+  );
 }
 
 /** Reads and decodes an image file to 8-bit RGB. */
@@ -58,7 +63,7 @@ export async function readImage(path: string): Promise<RGBImage> {
   try {
     bytes = await Deno.readFile(path);
   } catch (e) {
-    throw new ImageDecodeError(`${path}: cannot read (${errorText(e)})`);
+    throw new ImageDecodeError(`${path}: cannot read (${readFailure(e)})`);
   }
   return decodeImage(bytes, path);
 }
@@ -128,7 +133,84 @@ function toCHW(img: RGBImage, convert: (u: number) => number): ImageTensor {
   return { data: out, shape: [1, 3, h, w] };
 }
 
+/** CRC-32 (PNG, zlib polynomial) lookup table. */
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+/**
+ * Walks the chunks before fast-png does. Checks the CRC of every critical chunk (IHDR, PLTE, IDAT,
+ * IEND: upper-case first letter), as libpng does by default; a bad CRC on an ancillary chunk
+ * (never used here) is ignored, as libpng only warns. fast-png skips CRCs unless asked, and then
+ * checks ancillary chunks too. A file cut short (a chunk running past its end, or no IEND) is
+ * reported as such, and the size in IHDR is checked ({@link checkPngHeader}).
+ */
+function checkPngChunks(bytes: Uint8Array): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let idatBytes = 0;
+  for (let at = 8;;) {
+    if (at + 12 > bytes.length) throw new RangeError("outside the bounds: no IEND chunk");
+    const length = view.getUint32(at);
+    const end = at + 8 + length;
+    const type = printable(bytes.subarray(at + 4, at + 8));
+    if (end + 4 > bytes.length) {
+      throw new RangeError(`outside the bounds: inside the ${type} chunk at byte ${at}`);
+    }
+    const critical = (bytes[at + 4] & 0x20) === 0;
+    if (critical) {
+      let c = 0xffffffff;
+      for (let i = at + 4; i < end; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+      if (((c ^ 0xffffffff) >>> 0) !== view.getUint32(end)) {
+        throw new Error(`bad CRC in the ${type} chunk at byte ${at}`);
+      }
+    }
+    if (type === "IDAT") idatBytes += length;
+    if (type === "IEND") return checkPngHeader(bytes, idatBytes);
+    at = end + 4;
+  }
+}
+
+/** Bytes as ASCII text, anything unprintable as `\xNN` (chunk names of corrupt files). */
+function printable(bytes: Uint8Array): string {
+  return [...bytes].map((b) =>
+    b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, "0")}`
+  ).join("");
+}
+
+/** zlib's best ratio (deflate's 258-byte matches in 2 bits, or so): 1032 to 1. */
+const ZLIB_MAX_RATIO = 1032;
+
+/**
+ * Checks the size in IHDR before anything is allocated for it: at most {@link MAX_PIXELS}, and no
+ * more pixel bytes than the IDAT chunks can inflate to (a 100-byte file that claims 16000x16000
+ * is corrupt, and must not cost a gigabyte to find out).
+ */
+function checkPngHeader(bytes: Uint8Array, idatBytes: number): void {
+  if (bytes.length < 33 || String.fromCharCode(...bytes.subarray(12, 16)) !== "IHDR") {
+    throw new Error("no IHDR chunk first");
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const width = view.getUint32(16), height = view.getUint32(20);
+  checkSize(width, height);
+  const depth = bytes[24], colorType = bytes[25];
+  const channels = ({ 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 } as Record<number, number>)[colorType] ?? 1;
+  const raw = height * (1 + Math.ceil((width * channels * depth) / 8));
+  // Half of it, to stay clear of Adam7's different row layout; the bound is still a hard one.
+  if (idatBytes * ZLIB_MAX_RATIO + 64 < raw / 2) {
+    throw new Error(
+      `${width}x${height} image, but its IDAT chunks hold only ${idatBytes} bytes`,
+    );
+  }
+}
+
 function pngToRGB(bytes: Uint8Array): RGBImage {
+  checkPngChunks(bytes);
   const png = decodePng(bytes);
   const { width, height, channels, depth } = png;
   checkSize(width, height);
@@ -194,7 +276,37 @@ function unpackSamples(
   return out;
 }
 
+/**
+ * A sequential (baseline or extended) JPEG codes every 8x8 block of every component in at least
+ * 2 bits (a DC code and an end-of-block code), so it holds at most 256 pixels per byte; checked
+ * before jpeg-js allocates for the size in the frame header. Progressive JPEGs (end-of-band runs
+ * can skip many blocks in a few bits) are left to jpeg-js's own resolution and memory limits.
+ */
+function checkJpegHeader(bytes: Uint8Array): void {
+  for (let at = 2; at + 9 < bytes.length;) {
+    if (bytes[at] !== 0xff) return;
+    const marker = bytes[at + 1];
+    if (marker === 0xff) {
+      at++;
+      continue;
+    }
+    const length = (bytes[at + 2] << 8) | bytes[at + 3];
+    if (marker === 0xc0 || marker === 0xc1) {
+      const height = (bytes[at + 5] << 8) | bytes[at + 6];
+      const width = (bytes[at + 7] << 8) | bytes[at + 8];
+      checkSize(width, height);
+      if (width * height > 256 * bytes.length + 4096) {
+        throw new Error(`${width}x${height} image, but the file holds only ${bytes.length} bytes`);
+      }
+      return;
+    }
+    if (marker === 0xda) return;
+    at += 2 + length;
+  }
+}
+
 function jpegToRGB(bytes: Uint8Array): RGBImage {
+  checkJpegHeader(bytes);
   const img = jpeg.decode(bytes, {
     useTArray: true,
     formatAsRGBA: true,
@@ -216,6 +328,29 @@ function checkSize(width: number, height: number): void {
   if (!(width > 0 && height > 0) || width * height > MAX_PIXELS) {
     throw new Error(`unsupported image size ${width}x${height}`);
   }
+}
+
+/** The decoders' error as a cause a user can act on (their own words where they are clear). */
+function decodeFailure(e: unknown, png: boolean): string {
+  const text = errorText(e);
+  // fast-png reads past the end of its buffer (a DataView RangeError) when the file is cut short.
+  if (e instanceof RangeError && /outside the bounds/.test(text)) {
+    const where = /: (inside .*|no IEND chunk)$/.exec(text)?.[1];
+    return `the file ends too early${where ? `, ${where}` : ""}`;
+  }
+  if (/decompress/i.test(text)) return "bad zlib-compressed pixel data";
+  if (!png && /marker was not found|unknown JPEG marker 0\b/.test(text)) {
+    return `the file ends too early or has bad markers: ${text}`;
+  }
+  return text.replace(/[\s:]+$/, "").replace(/\s*\n\s*/g, " ");
+}
+
+/** Why a file could not be read, without the OS error's repetition of the path. */
+function readFailure(e: unknown): string {
+  if (e instanceof Deno.errors.NotFound) return "no such file";
+  if (e instanceof Deno.errors.IsADirectory) return "it is a folder, not a file";
+  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
+  return errorText(e).replace(/: \w+ '.*'$/, "");
 }
 
 function errorText(e: unknown): string {

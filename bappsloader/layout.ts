@@ -157,6 +157,22 @@ export function compareCodePoints(a: string, b: string): number {
 
 // ---------------------------------------------------------------------------------------------
 
+/** "; p1/000001.* missing (ref/000001.png, ... found)": the first item a folder lacks. */
+function unmatched(roles: readonly string[], stems: Map<string, string>[]): string {
+  const all = [...new Set(stems.flatMap((m) => [...m.keys()]))].sort(compareCodePoints);
+  for (const stem of all) {
+    const missing = roles.filter((_, r) => !stems[r].has(stem));
+    if (missing.length === 0) continue;
+    const found = roles.flatMap((role, r) => {
+      const rel = stems[r].get(stem);
+      return rel === undefined ? [] : [`${role}/${rel}`];
+    });
+    const lacking = missing.map((role) => `${role}/${stem}.*`).join(", ");
+    return `; ${lacking} missing (${found.join(", ")} found)`;
+  }
+  return "";
+}
+
 async function listItems(
   root: string,
   mode: BappsMode,
@@ -181,6 +197,7 @@ async function listItems(
       throw new BappsLayoutError(`${dir}: no such ${mode} subset folder`);
     }
     const counts: number[] = [];
+    const stems: Map<string, string>[] = [];
     for (let r = 0; r < roles.length; r++) {
       const roleDir = join(dir, roles[r]);
       if (!(await isDir(roleDir))) {
@@ -191,13 +208,18 @@ async function listItems(
       const judgement = r === roles.length - 1;
       const files = await walk(roleDir, judgement ? isNpy : isImage);
       counts.push(files.length);
+      stems.push(new Map());
       for (const path of files) {
-        perRole[r].push({ path, subset: s, rel: path.slice(roleDir.length + 1) });
+        const rel = path.slice(roleDir.length + 1);
+        perRole[r].push({ path, subset: s, rel });
+        stems[r].set(stemOf(rel), rel);
       }
     }
     if (counts.some((c) => c !== counts[0])) {
       const what = roles.map((r, i) => `${r}/ ${counts[i]}`).join(", ");
-      throw new BappsLayoutError(`${dir}: the folders hold different numbers of files (${what})`);
+      throw new BappsLayoutError(
+        `${dir}: the folders hold different numbers of files (${what})${unmatched(roles, stems)}`,
+      );
     }
     if (counts[0] === 0) throw new BappsLayoutError(`${dir}: no files in ${roles.join(", ")}`);
     ranges.push({ subset: subsets[s], dir, start: 0, count: counts[0] });

@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 
 /** Element types this reader understands (NumPy names). */
 export type NpyDtype =
@@ -183,7 +184,10 @@ export async function readNpy(path: string): Promise<NpyArray> {
   try {
     bytes = await readFile(path);
   } catch (e) {
-    throw new NpyError(`${path}: cannot read (${(e as Error).message})`);
+    const code = (e as { code?: string }).code;
+    throw new NpyError(
+      `${path}: cannot read (${code === "ENOENT" ? "no such file" : fsFailure(e, path)})`,
+    );
   }
   return parseNpy(bytes, path);
 }
@@ -284,7 +288,9 @@ export function writeNpy(
 }
 
 /**
- * Writes a typed array to a `.npy` file (see {@link writeNpy}).
+ * Writes a typed array to a `.npy` file (see {@link writeNpy}). The bytes go to a temporary file
+ * beside `path` that is renamed when complete, so a failed write (no such folder, no space left)
+ * never leaves a partial file under `path`; the error names `path` and the cause.
  *
  * @example
  * ```ts
@@ -298,7 +304,32 @@ export async function saveNpy(
   shape: readonly number[],
   options: WriteNpyOptions = {},
 ): Promise<void> {
-  await writeFile(path, writeNpy(data, shape, options));
+  const bytes = writeNpy(data, shape, options);
+  const tmp = `${path}.tmp-${crypto.randomUUID()}`;
+  try {
+    await writeFile(tmp, bytes, { flag: "wx" });
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true }).catch(() => {});
+    throw new NpyError(`${path}: cannot write (${fsFailure(e, path)})`);
+  }
+}
+
+/** A file-system error as a short cause, without Node's repetition of the path. */
+function fsFailure(e: unknown, path: string): string {
+  switch ((e as { code?: string }).code) {
+    case "ENOENT":
+      return `no such folder ${dirname(path)}`;
+    case "ENOSPC":
+      return "no space left on device";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "EISDIR":
+      return "it is a folder";
+    default:
+      return e instanceof Error ? e.message : String(e);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

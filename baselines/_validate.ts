@@ -35,8 +35,9 @@ export function checkTensor(fn: string, what: string, t: ImageTensor, finite = t
     }
   }
   if (c !== 3) {
+    const nhwc = w === 3 ? "; it looks like NHWC: transpose it to NCHW" : "";
     throw new RangeError(
-      `${fn}: ${what} has ${c} channels (shape [${shape}]); RGB tensors need 3`,
+      `${fn}: ${what} has ${c} channels (shape [${shape}]); RGB tensors need 3${nhwc}`,
     );
   }
   const len = n * c * h * w;
@@ -66,12 +67,35 @@ export function checkFinite(
   }
 }
 
-/** Checks two tensors and that their shapes agree. */
+/**
+ * Checks that finite values lie in [-1, 1] (with float32 rounding slack), naming the range that was
+ * probably passed instead. Data in [0, 1] cannot be told apart from dark [-1, 1] images and passes.
+ */
+export function checkUnitRange(fn: string, what: string, data: Float32Array): void {
+  let min = Infinity, max = -Infinity;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const slack = 1e-5;
+  if (data.length === 0 || (min >= -1 - slack && max <= 1 + slack)) return;
+  const guess = min >= 0 && max <= 255 && max > 1.5
+    ? "; it looks like [0, 255]: use x / 127.5 - 1"
+    : "";
+  throw new RangeError(`${fn}: ${what} has values in [${min}, ${max}]; expected [-1, 1]${guess}`);
+}
+
+/** Checks two tensors (shape, finiteness, the [-1, 1] range) and that their shapes agree. */
 export function checkPair(fn: string, a: ImageTensor, b: ImageTensor, finite = true): void {
   checkTensor(fn, "a", a, finite);
   checkTensor(fn, "b", b, finite);
   if (a.shape.some((v, i) => v !== b.shape[i])) {
     throw new RangeError(`${fn}: shapes differ: a is [${a.shape}], b is [${b.shape}]`);
+  }
+  if (finite) {
+    checkUnitRange(fn, "a", a.data);
+    checkUnitRange(fn, "b", b.data);
   }
 }
 

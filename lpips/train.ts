@@ -17,7 +17,9 @@
  * - `latest_optim.pth` (ours): Adam's moments, `exp_avg.<param>` / `exp_avg_sq.<param>` where
  *   `<param>` is `net.<LPIPS key>` or `rank.<ranking key>`; `latest_state.json`: epoch, batch,
  *   step, learning rate, seed, Adam step counts, options.
- * Each file is written to a temporary name and then renamed.
+ * Each set of files is written to temporary names, then renamed together: a crash, a full disk
+ * or Ctrl-C never leaves a half-written or mixed checkpoint. With `signal`, {@link train} stops
+ * between two steps when it is aborted, saves `latest`, and throws {@link TrainInterrupted}.
  *
  * @example
  * ```ts ignore
@@ -580,11 +582,41 @@ export interface TrainState {
   batchSize: number;
 }
 
-async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  await Deno.mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${Deno.pid}`;
-  await Deno.writeFile(tmp, bytes);
-  await Deno.rename(tmp, path);
+/** Why a file could not be written, in words (the OS error without its repetition of the path). */
+function writeFailure(e: unknown): string {
+  const code = (e as { code?: string }).code;
+  if (code === "ENOSPC") return "no space left on device";
+  if (code === "EDQUOT") return "disk quota exceeded";
+  if (e instanceof Deno.errors.NotFound) return "no such folder";
+  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
+  return (e instanceof Error ? e.message : String(e)).replace(/: \w+ '.*'$/, "");
+}
+
+/**
+ * Writes a set of files so that the set is replaced whole or not at all: every file goes to a
+ * temporary name first (`<path>.tmp-<pid>`); only when all are written are they renamed, one
+ * after another without yielding to the event loop (so a signal handler that exits cannot run
+ * between two renames). On a failed write (a full disk, say) the temporary files are removed,
+ * the previous files are left as they were, and the error names the file and the cause.
+ */
+async function writeFilesAtomic(files: readonly [string, Uint8Array][]): Promise<void> {
+  const written: string[] = [];
+  try {
+    for (const [path, bytes] of files) {
+      await Deno.mkdir(dirname(path), { recursive: true });
+      const tmp = `${path}.tmp-${Deno.pid}`;
+      written.push(tmp);
+      try {
+        await Deno.writeFile(tmp, bytes);
+      } catch (e) {
+        throw new Error(`${path}: cannot write the checkpoint (${writeFailure(e)})`, { cause: e });
+      }
+    }
+    for (const [path] of files) Deno.renameSync(`${path}.tmp-${Deno.pid}`, path);
+  } catch (e) {
+    for (const tmp of written) await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
 }
 
 function pthFile(state: StateDict, path: string): Uint8Array {
@@ -594,7 +626,8 @@ function pthFile(state: StateDict, path: string): Uint8Array {
 
 /**
  * Writes `<label>_net_.pth` and `<label>_net_rank.pth` into `dir`; with `state`, also
- * `<label>_optim.pth` and `<label>_state.json`. Returns the LPIPS file's path.
+ * `<label>_optim.pth` and `<label>_state.json`. Returns the LPIPS file's path. The set is replaced
+ * whole or not at all: on a failed write (a full disk) the previous files stay as they were.
  */
 export async function saveCheckpoint(
   trainer: Trainer,
@@ -603,16 +636,19 @@ export async function saveCheckpoint(
   state?: Omit<TrainState, "adamSteps">,
 ): Promise<string> {
   const net = join(dir, `${label}_net_.pth`);
-  await writeAtomic(net, pthFile(await trainer.netState(), net));
   const rank = join(dir, `${label}_net_rank.pth`);
-  await writeAtomic(rank, pthFile(await trainer.rankState(), rank));
+  const files: [string, Uint8Array][] = [
+    [net, pthFile(await trainer.netState(), net)],
+    [rank, pthFile(await trainer.rankState(), rank)],
+  ];
   if (state) {
     const { tensors, steps } = trainer.optimizerState();
     const optim = join(dir, `${label}_optim.pth`);
-    await writeAtomic(optim, pthFile(tensors, optim));
+    files.push([optim, pthFile(tensors, optim)]);
     const json = JSON.stringify({ ...state, adamSteps: steps }, null, 2) + "\n";
-    await writeAtomic(join(dir, `${label}_state.json`), new TextEncoder().encode(json));
+    files.push([join(dir, `${label}_state.json`), new TextEncoder().encode(json)]);
   }
+  await writeFilesAtomic(files);
   return net;
 }
 
@@ -630,7 +666,20 @@ export async function loadCheckpoint(
   label = "latest",
   opts: Pick<TrainerOptions, "backend"> = {},
 ): Promise<{ trainer: Trainer; state: TrainState }> {
-  const state = JSON.parse(await Deno.readTextFile(join(dir, `${label}_state.json`))) as TrainState;
+  const statePath = join(dir, `${label}_state.json`);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(statePath);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    throw new Error(`${statePath}: no checkpoint to resume from (start without --resume)`);
+  }
+  let state: TrainState;
+  try {
+    state = JSON.parse(text) as TrainState;
+  } catch {
+    throw new Error(`${statePath}: corrupt checkpoint state (not JSON)`);
+  }
   const net = await readFloats(join(dir, `${label}_net_.pth`));
   const rank = await readFloats(join(dir, `${label}_net_rank.pth`));
   const a = arch(state.net);
@@ -703,6 +752,34 @@ export interface TrainOptions extends Omit<TrainerOptions, "initial"> {
   workers?: number;
   /** Called after every step. */
   onProgress?: (p: TrainProgress) => void;
+  /**
+   * Aborting it stops the run before its next step: `latest` is saved where the run stands (so
+   * `resume` continues exactly there) and {@link TrainInterrupted} is thrown.
+   */
+  signal?: AbortSignal;
+}
+
+/**
+ * Thrown by {@link train} when its `signal` was aborted; `checkpoint` is the `latest_net_.pth`
+ * saved at the point where it stopped.
+ *
+ * @example
+ * ```ts ignore
+ * import { train, TrainInterrupted } from "./train.ts";
+ * const stop = new AbortController();
+ * Deno.addSignalListener("SIGINT", () => stop.abort());
+ * try {
+ *   await train({ root: "dataset", datasets: ["train/traditional"], signal: stop.signal });
+ * } catch (e) {
+ *   if (e instanceof TrainInterrupted) console.log(`resume from ${e.checkpoint}`);
+ * }
+ * ```
+ */
+export class TrainInterrupted extends Error {
+  override name = "TrainInterrupted";
+  constructor(readonly checkpoint: string, readonly step: number) {
+    super(`interrupted at step ${step}; saved ${checkpoint} (continue with --resume)`);
+  }
 }
 
 /** What {@link train} returns. */
@@ -782,6 +859,10 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
         workers: opts.workers,
       });
       for await (const batch of source) {
+        if (opts.signal?.aborted) {
+          const saved = await saveCheckpoint(trainer, dir, "latest", stateAt(epoch, b));
+          throw new TrainInterrupted(saved, trainer.steps);
+        }
         const r = await trainer.step(batch);
         b++;
         itemsDone += batch.judge.length;

@@ -6,7 +6,13 @@
  */
 import { join } from "node:path";
 import { type Command, oneOf, parse, positionals, UsageError } from "./_cli.ts";
-import { train, TRAIN_MODES, type TrainMode, type TrainProgress } from "./train.ts";
+import {
+  train,
+  TRAIN_MODES,
+  TrainInterrupted,
+  type TrainMode,
+  type TrainProgress,
+} from "./train.ts";
 import type { NetName } from "./arch.ts";
 import { BACKEND_NAMES, type BackendName } from "./backend.ts";
 
@@ -64,7 +70,9 @@ export const trainCommand: Command = {
   --weights-dir DIR       folder with the trunk weights under their official names
 
 Writes latest_net_.pth (LPIPS state dict, for eval --model-path), latest_net_rank.pth,
-<epoch>_net_.pth, <epoch>_net_rank.pth, latest_optim.pth and latest_state.json.`,
+<epoch>_net_.pth, <epoch>_net_rank.pth, latest_optim.pth and latest_state.json.
+Ctrl-C stops after the current step, saves latest_* and exits with status 130 (a second Ctrl-C
+stops at once); --resume then continues exactly where the run stopped.`,
   async run(args) {
     const { values, positionals: p } = parse(args, {
       root: { type: "string" },
@@ -101,42 +109,77 @@ Writes latest_net_.pth (LPIPS state dict, for eval --model-path), latest_net_ran
     const isTty = Deno.stderr.isTerminal();
     const enc = new TextEncoder();
     let lastPrint = 0;
-    const summary = await train({
-      root: values.root as string,
-      datasets,
-      net: oneOf<NetName>("net", values.net === "vgg16" ? "vgg" : values.net, [
-        "alex",
-        "squeeze",
-        "vgg",
-      ], "alex"),
-      mode: oneOf<TrainMode>("mode", values.mode, TRAIN_MODES, "lin"),
-      epochs: intOption("epochs", values.epochs, 5),
-      epochsDecay: intOption("epochs-decay", values["epochs-decay"], 5),
-      lr,
-      batchSize: intOption("batch-size", values["batch-size"], 50, 1),
-      seed: intOption("seed", values.seed, 0),
-      name,
-      checkpointsDir,
-      resume: Boolean(values.resume),
-      dropout: !values["no-dropout"],
-      clampTrunk1x1: !values["no-trunk-clamp"],
-      shuffle: !values["no-shuffle"],
-      logEvery: intOption("log-every", values["log-every"], 10, 1),
-      saveLatestFreq: intOption("save-latest-freq", values["save-latest-freq"], 20000, 1),
-      workers: intOption("workers", values.workers, 0),
-      backend: oneOf<BackendName>("backend", values.backend, BACKEND_NAMES, "wasm"),
-      weightsDir: values["weights-dir"] as string | undefined,
-      onProgress: (pr) => {
-        const now = performance.now();
-        const end = pr.batch === pr.batches;
-        if (!end && now - lastPrint < (isTty ? 200 : 10000)) return;
-        lastPrint = now;
-        const line = progressLine(pr);
-        Deno.stderr.writeSync(
-          enc.encode(isTty ? `\r${line}\x1b[K${end ? "\n" : ""}` : `${line}\n`),
-        );
-      },
-    });
+    // Ctrl-C (or SIGTERM): the first stops the run before its next step and saves latest_* where
+    // it stands, then exits 130 (143); a second stops at once. Checkpoint sets are renamed
+    // synchronously, so the handler never runs between two renames: the last complete checkpoint
+    // stays intact either way.
+    const stop = new AbortController();
+    let exitCode = 130;
+    const listeners: [Deno.Signal, () => void][] = [];
+    for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+      const listener = () => {
+        if (!stop.signal.aborted) {
+          exitCode = code;
+          return stop.abort();
+        }
+        const at = join(checkpointsDir, name);
+        console.error(`lpips train: interrupted again; stopped at once (last checkpoint: ${at})`);
+        Deno.exit(code);
+      };
+      try {
+        Deno.addSignalListener(signal, listener);
+        listeners.push([signal, listener]);
+      } catch {
+        // SIGTERM cannot be listened to on Windows
+      }
+    }
+    let summary;
+    try {
+      summary = await train({
+        root: values.root as string,
+        datasets,
+        net: oneOf<NetName>("net", values.net === "vgg16" ? "vgg" : values.net, [
+          "alex",
+          "squeeze",
+          "vgg",
+        ], "alex"),
+        mode: oneOf<TrainMode>("mode", values.mode, TRAIN_MODES, "lin"),
+        epochs: intOption("epochs", values.epochs, 5),
+        epochsDecay: intOption("epochs-decay", values["epochs-decay"], 5),
+        lr,
+        batchSize: intOption("batch-size", values["batch-size"], 50, 1),
+        seed: intOption("seed", values.seed, 0),
+        name,
+        checkpointsDir,
+        resume: Boolean(values.resume),
+        dropout: !values["no-dropout"],
+        clampTrunk1x1: !values["no-trunk-clamp"],
+        shuffle: !values["no-shuffle"],
+        logEvery: intOption("log-every", values["log-every"], 10, 1),
+        saveLatestFreq: intOption("save-latest-freq", values["save-latest-freq"], 20000, 1),
+        workers: intOption("workers", values.workers, 0),
+        backend: oneOf<BackendName>("backend", values.backend, BACKEND_NAMES, "wasm"),
+        weightsDir: values["weights-dir"] as string | undefined,
+        onProgress: (pr) => {
+          const now = performance.now();
+          const end = pr.batch === pr.batches;
+          if (!end && now - lastPrint < (isTty ? 200 : 10000)) return;
+          lastPrint = now;
+          const line = progressLine(pr);
+          Deno.stderr.writeSync(
+            enc.encode(isTty ? `\r${line}\x1b[K${end ? "\n" : ""}` : `${line}\n`),
+          );
+        },
+        signal: stop.signal,
+      });
+    } catch (e) {
+      if (!(e instanceof TrainInterrupted)) throw e;
+      if (isTty) Deno.stderr.writeSync(enc.encode("\n"));
+      console.error(`lpips train: ${e.message}`);
+      Deno.exit(exitCode);
+    } finally {
+      for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+    }
     const out = {
       checkpoint: summary.checkpoint,
       log: join(checkpointsDir, name, "train_log.jsonl"),

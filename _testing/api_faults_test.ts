@@ -1,0 +1,117 @@
+/**
+ * The fault-and-abuse suite of the API: what users pass to `LPIPS.distance` and the baselines
+ * (`l2`, `ssim`, `dssim`, `psnr`) instead of NCHW float32 in [-1, 1]: NaN and infinities, [0, 255]
+ * data, the wrong rank, NHWC, mismatched shapes, too few values. Each must throw at once, with a
+ * one-line message that says what is wrong (and, where it can tell, what was probably passed).
+ * `lpips/lpips_test.ts` holds the metric's own cases; these add the ones it lacks and run the
+ * same inputs through every metric.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { LPIPS } from "../lpips/lpips.ts";
+import { InputError } from "../lpips/validate.ts";
+import { needsTestData, testData } from "../lpips/_test_data.ts";
+import type { ImageTensor } from "../bappsloader/image.ts";
+import { l2 } from "../baselines/l2.ts";
+import { dssim, ssim } from "../baselines/ssim.ts";
+import { psnr } from "../baselines/psnr.ts";
+
+type Shape = ImageTensor["shape"];
+
+/** A smooth image-like pattern in [-1, 1] of `shape` (any rank), or `fill` everywhere. */
+function tensor(shape: number[], fill?: number): ImageTensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n).map((_, i) => fill ?? Math.sin(i * 0.37) * 0.9);
+  return { data, shape: shape as Shape };
+}
+
+function withValue(t: ImageTensor, at: number, v: number): ImageTensor {
+  const data = t.data.slice();
+  data[at] = v;
+  return { data, shape: t.shape };
+}
+
+function scaled(t: ImageTensor, f: (v: number) => number): ImageTensor {
+  return { data: t.data.map(f), shape: t.shape };
+}
+
+/** [name, bad input (paired with a good one of the usual shape), message pattern]. */
+function faults(h: number, w: number): [string, ImageTensor, RegExp][] {
+  const ok = tensor([1, 3, h, w]);
+  return [
+    ["NaN", withValue(ok, 5, NaN), /NaN/],
+    ["+Infinity", withValue(ok, 9, Infinity), /infinit|Infinity/],
+    ["-Infinity", withValue(ok, 9, -Infinity), /infinit|Infinity/],
+    ["[0, 255] data", scaled(ok, (v) => Math.round((v + 1) * 127.5)), /looks like \[0, 255\]/],
+    ["[-255, 255] data", scaled(ok, (v) => v * 255), /expected \[-1, 1\]/],
+    ["NHWC as NCHW", tensor([1, h, w, 3]), /NHWC/],
+    ["4 channels", tensor([1, 4, h, w]), /4 channels/],
+    [
+      "rank 3 (no batch axis)",
+      tensor([3, h, w]),
+      /\[3,\d+,\d+\].*(NCHW|\[n, 3)|(NCHW|\[n, 3).*\[3,\d+,\d+\]/i,
+    ],
+    ["rank 5", tensor([1, 1, 3, h, w]), /NCHW|\[n, 3/i],
+    ["too few values", { data: new Float32Array(7), shape: [1, 3, h, w] }, /7 values/],
+    ["other size", tensor([1, 3, h, w + 2]), /differ/],
+  ];
+}
+
+function assertOneLine(e: Error, label: string): void {
+  assert.equal(e.message.split("\n").length, 1, `${label}: ${e.message}`);
+  // LPIPS_FAULTS_REPORT=1 prints each case's message (for the fault table of the docs).
+  if (Deno.env.get("LPIPS_FAULTS_REPORT")) console.log(`FAULT\t${label}\t${e.name}: ${e.message}`);
+}
+
+Deno.test({
+  ...needsTestData("LPIPS.distance: every malformed input is an InputError of one line"),
+  fn: async () => {
+    const m = await LPIPS.create({ weightsDir: testData("weights"), quiet: true });
+    try {
+      const ok = tensor([1, 3, 64, 64]);
+      for (const [label, bad, message] of faults(64, 64)) {
+        for (const [a, b] of [[ok, bad], [bad, ok]]) {
+          await assert.rejects(m.distance(a, b), (e: Error) => {
+            assert.ok(e instanceof InputError, `${label}: ${e}`);
+            assert.match(e.message, message, label);
+            assertOneLine(e, label);
+            return true;
+          });
+        }
+      }
+      // [0, 1] data passed without `normalize` lies inside [-1, 1]: it cannot be told apart from
+      // a dark image and is scored as such (README: pass `normalize: true` for [0, 1] data).
+      const [d] = await m.distance(scaled(ok, (v) => (v + 1) / 2), ok);
+      assert.ok(Number.isFinite(d) && d > 0);
+      // ... whereas [-1, 1] data under `normalize: true` is caught.
+      await assert.rejects(m.distance(ok, ok, { normalize: true }), /drop normalize/);
+    } finally {
+      m.dispose();
+    }
+  },
+});
+
+Deno.test("l2, ssim, dssim, psnr: every malformed input is a one-line Type/RangeError", () => {
+  const metrics: [string, (a: ImageTensor, b: ImageTensor) => unknown][] = [
+    ["l2 Lab", (a, b) => l2(a, b)],
+    ["l2 RGB", (a, b) => l2(a, b, { colorspace: "RGB" })],
+    ["ssim", (a, b) => ssim(a, b)],
+    ["dssim RGB", (a, b) => dssim(a, b, { colorspace: "RGB" })],
+    ["psnr", (a, b) => psnr(a, b)],
+  ];
+  const ok = tensor([1, 3, 16, 16]);
+  for (const [name, metric] of metrics) {
+    for (const [label, bad, message] of faults(16, 16)) {
+      for (const [a, b] of [[ok, bad], [bad, ok]]) {
+        assert.throws(() => metric(a, b), (e: Error) => {
+          assert.ok(e instanceof RangeError || e instanceof TypeError, `${name}, ${label}: ${e}`);
+          assert.match(e.message, message, `${name}, ${label}`);
+          assert.ok(e.message.startsWith(name.split(" ")[0]), `${name} names itself: ${e.message}`);
+          assertOneLine(e, `${name}, ${label}`);
+          return true;
+        });
+      }
+    }
+  }
+});

@@ -1,0 +1,479 @@
+/**
+ * The fault-and-abuse suite of the command line: every fault a user can feed `deno task lpips`
+ * (broken, truncated, foreign or malicious files, wrong folders, missing outputs) is run through
+ * the real CLI in a subprocess, and must give exit status != 0, exactly one line on stderr that
+ * names the file and the cause, no stack trace, nothing on stdout, and no output file.
+ *
+ * The inputs are crafted here, in a temporary folder; BAPPS cases copy a few items of the
+ * `bapps-mini` fixture (LPIPS_TEST_DATA). faults.md in the issue-9 notes lists every case with the
+ * message the user sees.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { encode } from "fast-png";
+import jpeg from "jpeg-js";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { needsTestData, TEST_DATA, testData } from "../lpips/_test_data.ts";
+import { writePth } from "../lpips/pth.ts";
+import { writeZip } from "../lpips/_zip.ts";
+import { writeNpy } from "../bappsloader/npy.ts";
+
+const CLI = fileURLToPath(new URL("../cli.ts", import.meta.url));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `deno run -A cli.ts ARGS` as a user would (offline: weights from the test data). */
+async function lpips(args: string[]): Promise<Run> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, ...args],
+    env: { LPIPS_WEIGHTS_DIR: TEST_DATA ? testData("weights") : "", NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder();
+  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+}
+
+/** A progress line of a long command (stderr, as the contract says), not part of an error. */
+const PROGRESS = /^lpips \w+: \S+ \d+\/\d+ items(, [\d.]+ items\/s)?$/;
+
+/**
+ * The contract for a fault: non-zero exit, one stderr line `lpips <command>: ...` naming `file`
+ * and matching `cause`, no stack trace, empty stdout, and none of `outputs` created.
+ */
+async function assertFault(
+  label: string,
+  r: Run,
+  file: string,
+  cause: RegExp,
+  outputs: string[] = [],
+): Promise<string> {
+  const where = `${label}: ${JSON.stringify(r.stderr)}`;
+  assert.notEqual(r.code, 0, where);
+  // Progress lines ("lpips eval: val/traditional 0/3 items") may come first; the error is one line.
+  const lines = r.stderr.trimEnd().split("\n").filter((l) => !PROGRESS.test(l));
+  assert.equal(lines.length, 1, `one error line on stderr; ${where}`);
+  const line = lines[0];
+  assert.ok(r.stderr.trimEnd().endsWith(line), `the error comes last; ${where}`);
+  // LPIPS_FAULTS_REPORT=1 prints each case's message (for the fault table of the docs).
+  if (Deno.env.get("LPIPS_FAULTS_REPORT")) console.log(`FAULT\t${label}\t${r.code}\t${line}`);
+  assert.match(line, /^lpips \w+: /, where);
+  assert.ok(line.includes(file), `names ${file}; ${where}`);
+  assert.match(line, cause, where);
+  assert.doesNotMatch(line, /\bat .*:\d+:\d+|Stack backtrace|\bError:/, where);
+  assert.equal(r.stdout, "", `nothing on stdout; ${label}`);
+  for (const out of outputs) {
+    await assert.rejects(Deno.lstat(out), Deno.errors.NotFound, `${label} left ${out}`);
+  }
+  return line;
+}
+
+async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "lpips_faults_" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.chmod(dir, 0o755).catch(() => {});
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Crafted files
+
+const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+function rgbPng(width: number, height: number, channels: 1 | 3 = 3): Uint8Array {
+  const data = new Uint8Array(width * height * channels).map((_, i) => (i * 37) % 251);
+  return encode({ width, height, channels, depth: 8, data });
+}
+
+function rgbJpeg(width: number, height: number): Uint8Array {
+  const data = new Uint8Array(width * height * 4).map((_, i) => (i * 13) % 256);
+  return new Uint8Array(jpeg.encode({ width, height, data }, 90).data);
+}
+
+/** Offset of the first chunk of `type` in a PNG. */
+function chunkAt(png: Uint8Array, type: string): number {
+  const view = new DataView(png.buffer, png.byteOffset);
+  for (let at = 8; at < png.length; at += 12 + view.getUint32(at)) {
+    if (String.fromCharCode(...png.subarray(at + 4, at + 8)) === type) return at;
+  }
+  throw new Error(`no ${type} chunk`);
+}
+
+/** A PNG whose IDAT holds bytes that are no zlib stream, with a correct CRC. */
+function badZlibPng(): Uint8Array {
+  const png = rgbPng(64, 64);
+  const at = chunkAt(png, "IDAT");
+  const view = new DataView(png.buffer);
+  const length = view.getUint32(at);
+  png.fill(0xff, at + 8, at + 8 + Math.min(length, 16));
+  view.setUint32(at + 8 + length, crc32(png.subarray(at + 4, at + 8 + length)));
+  return png;
+}
+
+/** A PNG with one flipped bit in its pixel data (CRC no longer matches). */
+function badCrcPng(): Uint8Array {
+  const png = rgbPng(64, 64);
+  png[chunkAt(png, "IDAT") + 20] ^= 0x10;
+  return png;
+}
+
+const text = (s: string) => new TextEncoder().encode(s);
+
+/** A pickle `GLOBAL module name; (arg,); REDUCE; STOP`: what calls `module.name(arg)`. */
+function callPickle(module: string, name: string, arg: string): Uint8Array {
+  const a = text(arg);
+  return new Uint8Array([
+    0x80,
+    2, // PROTO 2
+    0x63,
+    ...text(`${module}\n${name}\n`), // GLOBAL
+    0x58,
+    a.length,
+    0,
+    0,
+    0,
+    ...a, // BINUNICODE
+    0x85, // TUPLE1
+    0x52, // REDUCE
+    0x2e, // STOP
+  ]);
+}
+
+/** A torch zip archive holding `pickle` as its data.pkl. */
+function zipPth(pickle: Uint8Array): Uint8Array {
+  return writeZip([
+    { name: "archive/data.pkl", data: pickle },
+    { name: "archive/version", data: text("3\n") },
+  ]);
+}
+
+const ALEX_HEADS = [64, 192, 384, 256, 256];
+
+/** LPIPS heads for alex, with `lin1` of `lin1Channels` channels. */
+function alexHeads(lin1Channels = 192): Uint8Array {
+  return writePth(
+    new Map(ALEX_HEADS.map((c, k) => {
+      const n = k === 1 ? lin1Channels : c;
+      return [`lin${k}.model.1.weight`, {
+        shape: [1, n, 1, 1],
+        data: new Float32Array(n).fill(0.25),
+      }];
+    })),
+    "alex",
+  );
+}
+
+/** Valid heads with one stored byte of lin0's data flipped (the zip CRC-32 no longer matches). */
+function badCrcHeads(): Uint8Array {
+  const pth = alexHeads();
+  const quarter = new Uint8Array(Float32Array.of(0.25).buffer);
+  const at = pth.findIndex((_, i) => quarter.every((b, k) => pth[i + k] === b));
+  assert.ok(at > 0);
+  pth[at + 3] ^= 0x01;
+  return pth;
+}
+
+/** A weights folder: the official alexnet trunk (linked) and `head` as lpips/v0.1/alex.pth. */
+async function weightsDir(dir: string, name: string, head: Uint8Array): Promise<string> {
+  const root = join(dir, name);
+  await Deno.mkdir(join(root, "lpips", "v0.1"), { recursive: true });
+  const trunk = "alexnet-owt-7be5be79.pth";
+  await Deno.symlink(join(Deno.realPathSync(testData("weights")), trunk), join(root, trunk));
+  await Deno.writeFile(join(root, "lpips", "v0.1", "alex.pth"), head);
+  return join(root, "lpips", "v0.1", "alex.pth");
+}
+
+/** An .npy header declaring `shape` of float64, followed by only `payload` bytes. */
+function npyDeclaring(shape: string, payload: number): Uint8Array {
+  let header = `{'descr': '<f8', 'fortran_order': False, 'shape': ${shape}, }`;
+  header += " ".repeat(63 - ((10 + header.length) % 64)) + "\n";
+  const out = new Uint8Array(10 + header.length + payload);
+  out.set([0x93, ...text("NUMPY"), 1, 0, header.length & 0xff, header.length >> 8]);
+  out.set(text(header), 10);
+  return out;
+}
+
+/** A BAPPS root with the first `n` items of bapps-mini's 2afc/val/traditional. */
+async function miniBapps(dir: string, name: string, n = 3): Promise<string> {
+  const root = join(dir, name);
+  const src = testData("bapps-mini", "2afc", "val", "traditional");
+  for (const role of ["ref", "p0", "p1", "judge"]) {
+    const to = join(root, "2afc", "val", "traditional", role);
+    await Deno.mkdir(to, { recursive: true });
+    for (let i = 0; i < n; i++) {
+      const file = `${String(i).padStart(6, "0")}.${role === "judge" ? "npy" : "png"}`;
+      await Deno.copyFile(join(src, role, file), join(to, file));
+    }
+  }
+  return root;
+}
+
+const subset = (root: string, ...parts: string[]) =>
+  join(root, "2afc", "val", "traditional", ...parts);
+
+// ---------------------------------------------------------------------------------------------
+// compare: image files
+
+Deno.test("compare: corrupt, truncated, foreign, empty and missing images", async () => {
+  await withTempDir(async (dir) => {
+    const good = join(dir, "good.png");
+    await Deno.writeFile(good, rgbPng(64, 64));
+    const png = rgbPng(64, 64);
+    const jpg = rgbJpeg(64, 64);
+    const corruptJpg = jpg.slice();
+    corruptJpg.fill(0xff, 200, 260);
+    const png0 = /corrupt or truncated image \(PNG: the file ends too early/;
+    const jpg0 = /corrupt or truncated image \(JPEG: /;
+    const cases: [string, Uint8Array | "dir" | "none", RegExp][] = [
+      ["signature-only.png", png.slice(0, 8), png0],
+      ["cut-in-ihdr.png", png.slice(0, 20), png0],
+      ["cut-in-idat.png", png.slice(0, png.length >> 1), /ends too early, inside the IDAT/],
+      ["no-iend.png", png.slice(0, png.length - 12), /the file ends too early, no IEND/],
+      ["bad-crc.png", badCrcPng(), /bad CRC in the IDAT chunk/],
+      ["bad-zlib.png", badZlibPng(), /bad zlib-compressed pixel data/],
+      ["truncated.jpg", jpg.slice(0, jpg.length >> 1), /JPEG: the file ends too early/],
+      ["header-only.jpg", jpg.slice(0, 100), jpg0],
+      ["corrupt.jpg", corruptJpg, jpg0],
+      ["text.png", text("this is a text file, not a picture\n"), /not a PNG or JPEG file/],
+      ["empty.png", new Uint8Array(0), /empty file, not an image/],
+      ["folder.png", "dir", /cannot read \(it is a folder, not a file\)/],
+      ["missing.png", "none", /cannot read \(no such file\)/],
+    ];
+    for (const [name, content, cause] of cases) {
+      const path = join(dir, name);
+      if (content === "dir") await Deno.mkdir(path);
+      else if (content !== "none") await Deno.writeFile(path, content);
+      const spatial = join(dir, `${name}.map.png`);
+      const r = await lpips(["compare", good, path, "--spatial", spatial]);
+      await assertFault(name, r, path, cause, [spatial]);
+    }
+  });
+});
+
+Deno.test({
+  name: Deno.uid() === 0
+    ? "compare: an unreadable image [skipped: running as root, chmod 000 does not block reads]"
+    : "compare: an unreadable image",
+  ignore: Deno.build.os === "windows" || Deno.uid() === 0,
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      const good = join(dir, "good.png"), locked = join(dir, "locked.png");
+      await Deno.writeFile(good, rgbPng(64, 64));
+      await Deno.writeFile(locked, rgbPng(64, 64));
+      await Deno.chmod(locked, 0);
+      const r = await lpips(["compare", good, locked]);
+      await assertFault("locked.png", r, locked, /cannot read \(permission denied\)/);
+    });
+  },
+});
+
+Deno.test("compare: a grey image is read as RGB (as the reference reads it), not refused", async () => {
+  await withTempDir(async (dir) => {
+    const rgb = join(dir, "rgb.png"), grey = join(dir, "grey.png");
+    await Deno.writeFile(rgb, rgbPng(64, 64));
+    await Deno.writeFile(grey, rgbPng(64, 64, 1));
+    const r = await lpips(["compare", rgb, grey, "--metric", "l2", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(JSON.parse(r.stdout).distance > 0);
+  });
+});
+
+Deno.test({
+  ...needsTestData("compare: images of different sizes, or too small for the net, name both files"),
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      const files: Record<string, Uint8Array> = {
+        "a64.png": rgbPng(64, 64),
+        "b80x64.png": rgbPng(80, 64),
+        "tiny0.png": rgbPng(8, 8),
+        "tiny1.png": rgbPng(8, 8),
+      };
+      for (const [n, b] of Object.entries(files)) await Deno.writeFile(join(dir, n), b);
+      const p = (n: string) => join(dir, n);
+      for (const metric of ["lpips", "l2", "ssim"]) {
+        const r = await lpips(["compare", p("a64.png"), p("b80x64.png"), "--metric", metric]);
+        const line = await assertFault(`sizes ${metric}`, r, p("a64.png"), /64x64.*80x64|size/);
+        assert.ok(line.includes(p("b80x64.png")), line);
+      }
+      const spatial = join(dir, "map.npy");
+      const r = await lpips(["compare", p("tiny0.png"), p("tiny1.png"), "--spatial", spatial]);
+      const line = await assertFault("tiny", r, p("tiny0.png"), /8x8.*at least/, [spatial]);
+      assert.ok(line.includes(p("tiny1.png")), line);
+    });
+  },
+});
+
+Deno.test({
+  ...needsTestData("compare --spatial into a folder that does not exist"),
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      const img = join(dir, "a.png");
+      await Deno.writeFile(img, rgbPng(64, 64));
+      for (const ext of ["png", "npy"]) {
+        const out = join(dir, "no-such-folder", `map.${ext}`);
+        const r = await lpips(["compare", img, img, "--spatial", out]);
+        await assertFault(`--spatial .${ext}`, r, out, /no such (file or directory|folder)/i, [
+          out,
+        ]);
+      }
+    });
+  },
+});
+
+// ---------------------------------------------------------------------------------------------
+// compare: weight files (--weights-dir)
+
+Deno.test({
+  ...needsTestData("compare --weights-dir: malicious, truncated, corrupt and wrong-shape heads"),
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      const img = join(dir, "a.png");
+      await Deno.writeFile(img, rgbPng(64, 64));
+      const cases: [string, Uint8Array, RegExp][] = [
+        ["os-system-zip", zipPth(callPickle("os", "system", "touch pwned")), /refuses.*os\.system/],
+        ["eval-zip", zipPth(callPickle("builtins", "eval", "1+1")), /refuses.*builtins\.eval/],
+        ["os-system-legacy", callPickle("os", "system", "touch pwned"), /refuses.*os\.system/],
+        ["truncated-zip", alexHeads().slice(0, 1500), /truncated/],
+        ["bad-crc-zip", badCrcHeads(), /CRC/],
+        ["wrong-shape", alexHeads(32), /lin1\.model\.1\.weight has shape \[1, 32, 1, 1\]/],
+        ["empty", new Uint8Array(0), /empty|truncated|not a/i],
+      ];
+      for (const [name, head, cause] of cases) {
+        const file = await weightsDir(dir, name, head);
+        const r = await lpips(["compare", img, img, "--weights-dir", join(dir, name)]);
+        await assertFault(name, r, file, cause);
+      }
+      await assert.rejects(Deno.lstat("pwned"), Deno.errors.NotFound);
+      await assert.rejects(Deno.lstat(join(dir, "pwned")), Deno.errors.NotFound);
+    });
+  },
+});
+
+// ---------------------------------------------------------------------------------------------
+// eval: BAPPS folders and model files
+
+Deno.test({
+  ...needsTestData("eval: missing, extra, truncated and absurd files in a BAPPS folder"),
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      const run = (root: string, perItem: string, ...extra: string[]) =>
+        lpips([
+          "eval",
+          "--dataset-mode",
+          "2afc",
+          "--root",
+          root,
+          "--datasets",
+          "val/traditional",
+          "--model",
+          "l2",
+          "--per-item",
+          perItem,
+          ...extra,
+        ]);
+      const csv = (name: string) => join(dir, `${name}.csv`);
+
+      const missing = await miniBapps(dir, "missing");
+      await Deno.remove(subset(missing, "p1", "000001.png"));
+      await assertFault(
+        "missing p1",
+        await run(missing, csv("missing")),
+        subset(missing),
+        /different numbers of files.*p1\/000001\.\* missing/,
+        [csv("missing")],
+      );
+
+      const extra = await miniBapps(dir, "extra");
+      await Deno.copyFile(subset(extra, "ref", "000000.png"), subset(extra, "ref", "000009.png"));
+      await assertFault(
+        "extra ref",
+        await run(extra, csv("extra")),
+        subset(extra),
+        /p0\/000009\.\*, p1\/000009\.\*, judge\/000009\.\* missing \(ref\/000009\.png found\)/,
+        [csv("extra")],
+      );
+
+      const huge = await miniBapps(dir, "huge");
+      const hugeNpy = subset(huge, "judge", "000001.npy");
+      await Deno.writeFile(hugeNpy, npyDeclaring("(1000000000000,)", 8));
+      await assertFault(
+        "terabyte npy",
+        await run(huge, csv("huge")),
+        hugeNpy,
+        /needs 8000000000000 bytes, file has 8/,
+        [csv("huge")],
+      );
+
+      const cut = await miniBapps(dir, "cut");
+      const cutNpy = subset(cut, "judge", "000002.npy");
+      const whole = writeNpy(new Float64Array([0.25]), [1]);
+      await Deno.writeFile(cutNpy, whole.slice(0, whole.length - 3));
+      await assertFault("truncated npy", await run(cut, csv("cut")), cutNpy, /data truncated/, [
+        csv("cut"),
+      ]);
+
+      const textImage = await miniBapps(dir, "text");
+      const bad = subset(textImage, "p0", "000002.png");
+      await Deno.writeFile(bad, text("not an image"));
+      await assertFault("text image", await run(textImage, csv("text")), bad, /not a PNG/, [
+        csv("text"),
+      ]);
+
+      const absent = join(dir, "no-such-root");
+      await assertFault(
+        "missing root",
+        await run(absent, csv("absent")),
+        absent,
+        /no such folder/,
+        [
+          csv("absent"),
+        ],
+      );
+      const noSubset = await miniBapps(dir, "nosubset");
+      await assertFault(
+        "missing subset",
+        await run(noSubset, csv("nosubset"), "--datasets", "val/cnn"),
+        join(noSubset, "2afc", "val", "cnn"),
+        /no such 2afc subset folder/,
+        [csv("nosubset")],
+      );
+    });
+  },
+});
+
+Deno.test({
+  ...needsTestData("eval --model-path: a malicious and a missing checkpoint"),
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      const root = await miniBapps(dir, "bapps", 2);
+      const evil = join(dir, "evil.pth");
+      await Deno.writeFile(evil, zipPth(callPickle("os", "system", "touch pwned")));
+      const args = ["eval", "--dataset-mode", "2afc", "--root", root, "--datasets"];
+      const r = await lpips([...args, "val/traditional", "--model-path", evil]);
+      await assertFault("evil --model-path", r, evil, /refuses to load global os\.system/);
+      const none = join(dir, "none.pth");
+      const r2 = await lpips([...args, "val/traditional", "--model-path", none]);
+      await assertFault("missing --model-path", r2, none, /no such file/i);
+    });
+  },
+});

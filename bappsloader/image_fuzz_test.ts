@@ -1,0 +1,152 @@
+/**
+ * Fuzzing the PNG and JPEG decoding of `decodeImage` with fast-check (fixed seeds, a few hundred
+ * runs each): mutated and truncated valid files must decode to a well-formed RGB image or throw
+ * an {@link ImageDecodeError} of one line that names the file; never another exception, a hang or
+ * an allocation far beyond the file's size. PNG mutations run twice: as they are (mostly caught by
+ * the chunk CRCs) and with the CRCs recomputed, so that they reach the decoder and zlib.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { encode } from "fast-png";
+import jpeg from "jpeg-js";
+import { decodeImage, ImageDecodeError, MAX_PIXELS } from "./image.ts";
+
+const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+/** Recomputes the CRC of every complete chunk, so that corrupt contents pass the CRC check. */
+function fixCrcs(png: Uint8Array): void {
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  for (let at = 8; at + 12 <= png.length;) {
+    const end = at + 8 + view.getUint32(at);
+    if (end + 4 > png.length) return;
+    let c = 0xffffffff;
+    for (let i = at + 4; i < end; i++) c = CRC_TABLE[(c ^ png[i]) & 0xff] ^ (c >>> 8);
+    view.setUint32(end, (c ^ 0xffffffff) >>> 0);
+    at = end + 4;
+  }
+}
+
+const pattern = (n: number, k: number) => new Uint8Array(n).map((_, i) => (i * k + (i >> 5)) % 256);
+
+const PNGS: Record<string, Uint8Array> = {
+  rgb8: encode({ width: 16, height: 12, channels: 3, depth: 8, data: pattern(16 * 12 * 3, 7) }),
+  greyAlpha8: encode({ width: 9, height: 7, channels: 2, depth: 8, data: pattern(9 * 7 * 2, 5) }),
+  rgba16: encode({
+    width: 6,
+    height: 5,
+    channels: 4,
+    depth: 16,
+    data: new Uint16Array(6 * 5 * 4).map((_, i) => i * 2111),
+  }),
+  palette: encode({
+    width: 10,
+    height: 6,
+    channels: 1,
+    depth: 8,
+    data: pattern(60, 3).map((v) => v % 4),
+    palette: [[0, 0, 0], [255, 0, 0], [0, 255, 0], [0, 0, 255]],
+  }),
+};
+
+const JPEGS: Record<string, Uint8Array> = {
+  rgb: new Uint8Array(
+    jpeg.encode({ width: 24, height: 16, data: pattern(24 * 16 * 4, 11) }, 75).data,
+  ),
+};
+
+interface Mutation {
+  edits: { at: number; value: number }[];
+  cut: number | null;
+}
+
+/** Byte overwrites, half of them in the first `hot` bytes (the headers), and an optional cut. */
+function mutations(size: number, hot: number): fc.Arbitrary<Mutation> {
+  const at = fc.oneof(fc.nat({ max: Math.min(hot, size - 1) }), fc.nat({ max: size - 1 }));
+  return fc.record({
+    edits: fc.array(fc.record({ at, value: fc.integer({ min: 0, max: 255 }) }), {
+      minLength: 1,
+      maxLength: 6,
+    }),
+    cut: fc.option(fc.nat({ max: size }), { freq: 3 }),
+  });
+}
+
+function mutate(base: Uint8Array, m: Mutation, crcs: boolean): Uint8Array {
+  const b = base.slice();
+  for (const e of m.edits) b[e.at] = e.value;
+  if (crcs) fixCrcs(b);
+  return m.cut === null ? b : b.slice(0, m.cut);
+}
+
+/** Decodes; passes when the result is a well-formed image or the error is the project's. */
+function decodesOrFailsClearly(bytes: Uint8Array, name: string): void {
+  const t0 = performance.now();
+  try {
+    const img = decodeImage(bytes, name);
+    assert.ok(img.width > 0 && img.height > 0 && img.width * img.height <= MAX_PIXELS);
+    assert.equal(img.data.length, img.width * img.height * 3);
+    // Every pixel byte was produced from the file: nothing can be larger than it allows.
+    assert.ok(img.width * img.height <= 1032 * 256 * bytes.length, `${img.width}x${img.height}`);
+  } catch (e) {
+    if (!(e instanceof ImageDecodeError)) throw e;
+    assert.ok(e.message.startsWith(`${name}: `), e.message);
+    assert.equal(e.message.split("\n").length, 1, e.message);
+  }
+  const ms = performance.now() - t0;
+  assert.ok(ms < 2000, `one decode took ${ms.toFixed(0)} ms`);
+}
+
+for (const [kind, base] of Object.entries(PNGS)) {
+  Deno.test(`fuzz: mutated/truncated ${kind} PNGs decode or throw ImageDecodeError`, () => {
+    assert.equal(decodeImage(base, "base.png").data.length > 0, true);
+    for (const [crcs, seed] of [[false, 901], [true, 902]] as const) {
+      fc.assert(
+        fc.property(mutations(base.length, 64), (m) => {
+          decodesOrFailsClearly(mutate(base, m, crcs), "fuzz.png");
+        }),
+        { seed, numRuns: 1500 },
+      );
+    }
+  });
+}
+
+for (const [kind, base] of Object.entries(JPEGS)) {
+  Deno.test(`fuzz: mutated/truncated ${kind} JPEGs decode or throw ImageDecodeError`, () => {
+    assert.equal(decodeImage(base, "base.jpg").data.length, 24 * 16 * 3);
+    fc.assert(
+      fc.property(mutations(base.length, 640), (m) => {
+        decodesOrFailsClearly(mutate(base, m, false), "fuzz.jpg");
+      }),
+      { seed: 903, numRuns: 3000 },
+    );
+  });
+}
+
+Deno.test("a tiny PNG or JPEG claiming a huge size is refused before any allocation", () => {
+  const png = PNGS.rgb8.slice();
+  const view = new DataView(png.buffer);
+  view.setUint32(16, 16000);
+  view.setUint32(20, 16000);
+  fixCrcs(png);
+  assert.throws(() => decodeImage(png, "bomb.png"), /bomb\.png: .*16000x16000 image, but/);
+  const jpg = jpegWithSize(16000, 16000);
+  assert.throws(() => decodeImage(jpg, "bomb.jpg"), /bomb\.jpg: .*16000x16000 image, but/);
+});
+
+/** The JPEG base with its frame header's size replaced. */
+function jpegWithSize(width: number, height: number): Uint8Array {
+  const b = JPEGS.rgb.slice();
+  for (let at = 2; at + 9 < b.length; at += 2 + ((b[at + 2] << 8) | b[at + 3])) {
+    if (b[at + 1] === 0xc0) {
+      b.set([height >> 8, height & 0xff, width >> 8, width & 0xff], at + 5);
+      return b;
+    }
+  }
+  throw new Error("no SOF0");
+}
