@@ -8,6 +8,7 @@ import type { Command } from "./lpips/_cli.ts";
 import { allpairs, compare, demo, dirs } from "./lpips/commands.ts";
 import { download } from "./bappsloader/download_command.ts";
 import { evalCommand } from "./eval/command.ts";
+import { mergeCommand } from "./eval/merge_command.ts";
 import { trainCommand } from "./lpips/train_command.ts";
 
 const COMMANDS: Record<string, Command> = {
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, Command> = {
   dirs,
   allpairs,
   eval: evalCommand,
+  merge: mergeCommand,
   train: trainCommand,
   demo,
   download,

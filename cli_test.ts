@@ -200,3 +200,16 @@ Deno.test({
     assert.match(r.stdout, /ex_p1 is closer/);
   },
 });
+
+Deno.test("the overview lists merge, and merge --help describes sharded runs", async () => {
+  const r = await lpips(["--help"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^ {2}merge SHARD_FILES /m);
+  const m = await lpips(["merge", "--help"]);
+  assert.equal(m.code, 0, m.stderr);
+  assert.match(m.stdout, /--shard K\/N --out FILE/);
+  for (const command of ["eval", "dirs", "allpairs"]) {
+    const h = await lpips([command, "--help"]);
+    assert.match(h.stdout, /--shard K\/N/, command);
+  }
+});

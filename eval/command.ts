@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import { dirname, extname } from "node:path";
 import { type Bar, progressBar } from "../lpips/_progress_bar.ts";
 import {
@@ -18,7 +19,10 @@ import {
 } from "../lpips/_cli.ts";
 import type { Colorspace } from "../baselines/l2.ts";
 import type { BappsMode } from "../bappsloader/layout.ts";
-import { writePerItemCsv } from "./csv.ts";
+import { jndCsv, twoAFCCsv } from "./csv.ts";
+import { trapInterrupts } from "./_interrupt.ts";
+import { parseShard, type ShardSpec } from "./shard.ts";
+import { partPath, type ShardHeader, type ShardRow, writeShardFile } from "./shard_file.ts";
 import {
   type EvalModel,
   type EvalProgress,
@@ -42,6 +46,8 @@ const EVAL_OPTIONS = {
   seed: { type: "string" },
   workers: { type: "string" },
   quiet: { type: "boolean", short: "q" },
+  shard: { type: "string" },
+  out: { type: "string" },
 } as const;
 
 /**
@@ -113,6 +119,15 @@ export const evalCommand: Command = {
   --seed S                   bootstrap seed (default 0)
   --workers N                decode images in N worker threads (default 0)
   --quiet, -q                no progress on stderr
+  --shard K/N                compute only shard K of N (K from 0, e.g. $JOB_COMPLETION_INDEX/4
+                             or $SLURM_ARRAY_TASK_ID/4): every dataset, in sorted order, is cut
+                             into N contiguous blocks of whole batches; needs --out; scores come
+                             from \`lpips merge\` of all N files
+  --out FILE                 write the mergeable per-item file (JSON Lines) of this shard (of
+                             the whole run without --shard); see \`lpips merge --help\`
+
+Outputs are written to NAME.part and renamed when complete. Ctrl-C (SIGINT) or SIGTERM stops
+the run with "interrupted: no results written", exit status 130 (SIGTERM: 143).
 
 ${MODEL_USAGE}
 
@@ -144,62 +159,219 @@ Images are read as the reference's loader does: RGB, Resize(64) (Pillow bilinear
       throw new UsageError(`--model-path applies to --model lpips only (got --model ${model})`);
     }
     const perItem = values["per-item"] as string | undefined;
-    if (perItem !== undefined) await checkWritableDir(perItem);
-    const m = modelOptions(values);
-    const progress = values.quiet ? undefined : progressReporter();
-    let r: EvaluateResult;
-    try {
-      r = await evaluate({
-        root,
-        mode,
-        datasets: datasets ?? (mode === "2afc" ? TWOAFC_VAL_DATASETS : JND_VAL_DATASETS),
-        model,
-        net: m.net,
-        version: m.version,
-        colorspace,
-        batchSize,
-        modelPath,
-        engine: m.engine,
-        backend: m.backend,
-        weightsDir: m.weightsDir,
-        quiet: !!values.quiet,
-        bootstrap,
-        seed,
-        workers,
-        onProgress: progress?.update,
-      });
-    } finally {
-      progress?.stop();
-    }
-    if (perItem) {
-      for (const d of r.results) {
-        const path = perItemPath(perItem, d.dataset, r.results.length);
-        const rows = r.mode === "2afc"
-          ? (({ d0, d1, judge, paths }: TwoAFCItems) => ({ d0, d1, judge, paths }))(
-            d.items as TwoAFCItems,
-          )
-          : (({ d, same, paths }: JNDItems) => ({ d, same, paths }))(d.items as JNDItems);
-        try {
-          await writePerItemCsv(path, rows);
-        } catch (e) {
-          throw new UsageError(`cannot write ${path} (${e instanceof Error ? e.message : e})`);
-        }
-        if (!values.quiet) console.error(`lpips eval: wrote ${path}`);
+    if (perItem !== undefined) await checkWritableDir("per-item", perItem);
+    const out = values.out as string | undefined;
+    let shard: ShardSpec | undefined;
+    if (values.shard !== undefined) {
+      try {
+        shard = parseShard(values.shard as string);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      if (out === undefined) {
+        throw new UsageError("--shard K/N needs --out FILE (the shard's mergeable results)");
       }
     }
-    if (values.json) return console.log(JSON.stringify(evalJson(r)));
-    const what = r.model === "lpips" || r.model === "baseline"
-      ? `${r.model} (${r.net}, v${r.version})`
-      : `${r.model === "ssim" ? "ssim (DSSIM)" : "l2"} (${r.colorspace})`;
-    console.log(`Evaluating ${r.mode} with ${what}`);
-    for (const d of r.results) {
-      const ci = d.ci95
-        ? `  [95% CI ${(100 * d.ci95[0]).toFixed(2)}, ${(100 * d.ci95[1]).toFixed(2)}]`
-        : "";
-      console.log(`  Dataset [${d.dataset}]: ${(100 * d.score).toFixed(2)}${ci}  (n=${d.n})`);
+    if (out !== undefined) {
+      if (values.json || perItem !== undefined) {
+        throw new UsageError(
+          `--out writes a shard's items; ${values.json ? "--json" : "--per-item"} belongs to ` +
+            "`lpips merge` of all shards",
+        );
+      }
+      await checkWritableDir("out", out);
+    }
+    const modelSha256 = modelPath === undefined ? null : await sha256File(modelPath);
+    const m = modelOptions(values);
+    let done = 0, all: number | undefined;
+    const trap = trapInterrupts(
+      "lpips eval",
+      () => all === undefined ? `${done} items done` : `${done} of ${all} items done`,
+    );
+    const reporter = values.quiet ? undefined : progressReporter();
+    const onProgress = (p: EvalProgress) => {
+      done = p.allDone;
+      all = p.allTotal;
+      reporter?.update(p);
+    };
+    let r: EvaluateResult;
+    try {
+      try {
+        r = await evaluate({
+          root,
+          mode,
+          datasets: datasets ?? (mode === "2afc" ? TWOAFC_VAL_DATASETS : JND_VAL_DATASETS),
+          model,
+          net: m.net,
+          version: m.version,
+          colorspace,
+          batchSize,
+          modelPath,
+          engine: m.engine,
+          backend: m.backend,
+          weightsDir: m.weightsDir,
+          quiet: !!values.quiet,
+          bootstrap: out === undefined ? bootstrap : 0,
+          seed,
+          workers,
+          shard,
+          onProgress,
+        });
+      } finally {
+        reporter?.stop();
+      }
+      if (out !== undefined) {
+        trap.parts.add(partPath(out));
+        const header = shardHeader(r, { resamples: bootstrap, seed }, modelSha256, {
+          root,
+          model_path: modelPath ?? null,
+        });
+        try {
+          await writeShardFile(out, header, shardRows(r));
+        } catch (e) {
+          throw new UsageError(`cannot write ${out} (${e instanceof Error ? e.message : e})`);
+        }
+        if (!values.quiet) {
+          const s = r.shard ?? { index: 0, count: 1 };
+          console.error(`lpips eval: wrote ${out} (shard ${s.index}/${s.count}, ${done} items)`);
+        }
+        return;
+      }
+      await reportEval(r, { json: !!values.json, perItem, quiet: !!values.quiet }, trap.parts);
+    } finally {
+      trap.release();
     }
   },
 };
+
+/**
+ * Prints an evaluation's scores (the reference's lines, or `--json`'s object) and writes the
+ * `--per-item` CSV files (each to `NAME.part`, all renamed once all are written). Shared by
+ * `eval` and `merge`.
+ *
+ * @example
+ * ```ts
+ * import { evaluate } from "./runner.ts";
+ * import { reportEval } from "./command.ts";
+ * const r = await evaluate({ root: "dataset", datasets: ["val/cnn"], model: "l2" });
+ * await reportEval(r, { json: true, perItem: "items.csv", quiet: true });
+ * ```
+ */
+export async function reportEval(
+  r: EvaluateResult,
+  options: { json: boolean; perItem?: string; quiet: boolean; prefix?: string },
+  parts: Set<string> = new Set(),
+): Promise<void> {
+  const prefix = options.prefix ?? "lpips eval";
+  if (options.perItem) {
+    const written: [string, string][] = [];
+    try {
+      for (const d of r.results) {
+        const path = perItemPath(options.perItem, d.dataset, r.results.length);
+        const text = r.mode === "2afc"
+          ? twoAFCCsv((({ d0, d1, judge, paths }: TwoAFCItems) => ({ d0, d1, judge, paths }))(
+            d.items as TwoAFCItems,
+          ))
+          : jndCsv((({ d, same, paths }: JNDItems) => ({ d, same, paths }))(d.items as JNDItems));
+        parts.add(partPath(path));
+        try {
+          await Deno.writeTextFile(partPath(path), text);
+        } catch (e) {
+          throw new UsageError(`cannot write ${path} (${e instanceof Error ? e.message : e})`);
+        }
+        written.push([partPath(path), path]);
+      }
+      // All renamed at once, without yielding to a signal listener in between.
+      for (const [part, path] of written) Deno.renameSync(part, path);
+    } finally {
+      for (const [part] of written) {
+        parts.delete(part);
+        try {
+          Deno.removeSync(part);
+        } catch {
+          // renamed
+        }
+      }
+    }
+    if (!options.quiet) {
+      for (const [, path] of written) console.error(`${prefix}: wrote ${path}`);
+    }
+  }
+  if (options.json) return console.log(JSON.stringify(evalJson(r)));
+  const what = r.model === "lpips" || r.model === "baseline"
+    ? `${r.model} (${r.net}, v${r.version})`
+    : `${r.model === "ssim" ? "ssim (DSSIM)" : "l2"} (${r.colorspace})`;
+  console.log(`Evaluating ${r.mode} with ${what}`);
+  for (const d of r.results) {
+    const ci = d.ci95
+      ? `  [95% CI ${(100 * d.ci95[0]).toFixed(2)}, ${(100 * d.ci95[1]).toFixed(2)}]`
+      : "";
+    console.log(`  Dataset [${d.dataset}]: ${(100 * d.score).toFixed(2)}${ci}  (n=${d.n})`);
+  }
+}
+
+/** The configuration that must be equal in every shard of one run (see `shard_file.ts`). */
+function shardHeader(
+  r: EvaluateResult,
+  boot: { resamples: number; seed: number },
+  modelSha256: string | null,
+  inputs: ShardHeader["inputs"],
+): ShardHeader {
+  return {
+    format: "lpips-shard",
+    version: 1,
+    command: "eval",
+    config: {
+      dataset_mode: r.mode,
+      model: r.model,
+      net: r.net,
+      version: r.version,
+      colorspace: r.colorspace,
+      datasets: r.results.map((d) => d.dataset),
+      model_path_sha256: modelSha256,
+      batch_size: r.batchSize,
+      engine: r.engine,
+      backend: r.backend,
+      bootstrap: boot.resamples,
+      seed: boot.seed,
+    },
+    shard: r.shard ?? { index: 0, count: 1 },
+    lists: r.results.map((d) => ({
+      name: d.dataset,
+      total: d.total,
+      start: d.start,
+      end: d.start + d.n,
+      files: d.listHash,
+    })),
+    inputs,
+  };
+}
+
+/** One row per item of every dataset, with its index in the whole dataset. */
+function shardRows(r: EvaluateResult): ShardRow[] {
+  const rows: ShardRow[] = [];
+  for (const d of r.results) {
+    for (let i = 0; i < d.n; i++) {
+      const base = { list: d.dataset, index: d.start + i };
+      if (r.mode === "2afc") {
+        const it = d.items as TwoAFCItems;
+        rows.push({ ...base, d0: it.d0[i], d1: it.d1[i], judge: it.judge[i], paths: it.paths[i] });
+      } else {
+        const it = d.items as JNDItems;
+        rows.push({ ...base, d: it.d[i], same: it.same[i], paths: it.paths[i] });
+      }
+    }
+  }
+  return rows;
+}
+
+async function sha256File(path: string): Promise<string> {
+  try {
+    return createHash("sha256").update(await Deno.readFile(path)).digest("hex");
+  } catch (e) {
+    throw new UsageError(`cannot read ${path} (${e instanceof Error ? e.message : e})`);
+  }
+}
 
 /**
  * Pulls `--datasets A B C` (argparse's `nargs='+'`: every following argument up to the next
@@ -229,7 +401,7 @@ function takeDatasets(args: string[]): { datasets?: string[]; rest: string[] } {
 }
 
 /** The folder of an output file must exist (checked before the evaluation, not after it). */
-async function checkWritableDir(file: string): Promise<void> {
+async function checkWritableDir(option: string, file: string): Promise<void> {
   const dir = dirname(file);
   let ok = false;
   try {
@@ -237,7 +409,7 @@ async function checkWritableDir(file: string): Promise<void> {
   } catch {
     // reported below
   }
-  if (!ok) throw new UsageError(`--per-item ${file}: no such folder ${dir}`);
+  if (!ok) throw new UsageError(`--${option} ${file}: no such folder ${dir}`);
 }
 
 function integer(name: string, v: unknown, def: number, min: number): number {

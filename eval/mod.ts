@@ -16,3 +16,13 @@ export * from "./jnd.ts";
 export * from "./bootstrap.ts";
 export * from "./csv.ts";
 export * from "./runner.ts";
+export { parseShard, shardRange, type ShardSpec } from "./shard.ts";
+export {
+  readShardFile,
+  type ShardFile,
+  ShardFileError,
+  type ShardHeader,
+  type ShardRow,
+} from "./shard_file.ts";
+export { type MergedRun, MergeError, mergeShards } from "./merge.ts";
+export { mergedEvaluation } from "./merge_command.ts";

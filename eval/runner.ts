@@ -40,6 +40,7 @@ import type { Colorspace } from "../baselines/l2.ts";
 import { bootstrap2AFC, bootstrapJND } from "./bootstrap.ts";
 import { score2AFC } from "./twoafc.ts";
 import { jndMAP } from "./jnd.ts";
+import { fileListHash, shardRange, type ShardSpec } from "./shard.ts";
 
 /** The reference's `--model` choices. */
 export type EvalModel = "lpips" | "baseline" | "l2" | "ssim";
@@ -63,6 +64,9 @@ export interface EvalProgress {
   /** Items (triplets or pairs) scored so far in this dataset. */
   done: number;
   total: number;
+  /** Items scored so far in all datasets, and their number. */
+  allDone: number;
+  allTotal: number;
 }
 
 /** Options of {@link evaluate}. Defaults follow the reference's `test_dataset_model.py`. */
@@ -108,6 +112,12 @@ export interface EvaluateOptions {
   workers?: number;
   /** Called after every batch. */
   onProgress?: (p: EvalProgress) => void;
+  /**
+   * Compute only this shard's items of every dataset (contiguous blocks of whole batches, see
+   * `shard.ts`); scores and intervals then cover those items only, and every result records
+   * where its items sit in the whole dataset.
+   */
+  shard?: ShardSpec;
 }
 
 /** Per-item 2AFC results of one dataset, in loader order. */
@@ -137,6 +147,12 @@ export interface DatasetResult {
   score: number;
   /** Items scored. */
   n: number;
+  /** Index of the first scored item in the whole dataset (0 unless sharded). */
+  start: number;
+  /** Items in the whole dataset (`n` unless sharded). */
+  total: number;
+  /** SHA-256 of the dataset's file list, relative to the root (see `fileListHash`). */
+  listHash: string;
   /** Bootstrap 95% percentile interval `[low, high]`, or null with `bootstrap: 0`. */
   ci95: [number, number] | null;
   /** Wall-clock seconds for this dataset (loading and distances). */
@@ -157,6 +173,12 @@ export interface EvaluateResult {
   batchSize: number;
   /** Resamples and seed of the intervals. */
   bootstrap: { resamples: number; seed: number };
+  /** lpips/baseline: the engine that computed the distances (else null). */
+  engine: "onnx" | "tfjs" | null;
+  /** lpips/baseline on the tfjs engine: its TF.js backend (else null). */
+  backend: BackendName | null;
+  /** The shard computed, or null for all items. */
+  shard: ShardSpec | null;
   /** One entry per dataset, in the order given. */
   results: DatasetResult[];
 }
@@ -199,6 +221,14 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     }
   }
   if (!Number.isInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
+  const shard = options.shard ?? null;
+  if (
+    shard &&
+    !(Number.isInteger(shard.count) && shard.count >= 1 && Number.isInteger(shard.index) &&
+      shard.index >= 0 && shard.index < shard.count)
+  ) {
+    throw new RangeError(`shard must be K/N with 0 <= K < N, got ${shard.index}/${shard.count}`);
+  }
   const deep = model === "lpips" || model === "baseline";
   if (!deep && (options.modelPath !== undefined || options.metric !== undefined)) {
     throw new RangeError(`a model path or LPIPS model does not apply to --model ${model}`);
@@ -249,15 +279,27 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     const batchOptions = { batchSize, workers: options.workers };
     const boot = { resamples, seed };
     const results: DatasetResult[] = [];
+    const ranges = lists.map((l) =>
+      shard ? shardRange(l.items.length, batchSize, shard) : { start: 0, end: l.items.length }
+    );
+    const allTotal = ranges.reduce((s, r) => s + r.end - r.start, 0);
+    let allBefore = 0;
     for (let k = 0; k < datasets.length; k++) {
       const dataset = datasets[k];
       const t0 = performance.now();
-      const total = lists[k].items.length;
-      const report = (done: number) => options.onProgress?.({ dataset, done, total });
+      const { start, end } = ranges[k];
+      const total = end - start;
+      const where = {
+        start,
+        total: lists[k].items.length,
+        listHash: fileListHash(options.root, itemFiles(lists[k])),
+      };
+      const report = (done: number) =>
+        options.onProgress?.({ dataset, done, total, allDone: allBefore + done, allTotal });
       report(0);
       let result: Omit<DatasetResult, "seconds">;
       if (lists[k].mode === "2afc") {
-        const items = (lists[k] as BappsList<TwoAFCItem>).items;
+        const items = (lists[k] as BappsList<TwoAFCItem>).items.slice(start, end);
         const d0 = new Float32Array(total), d1 = new Float32Array(total);
         const judge = new Float32Array(total);
         for await (const b of twoAFCBatches(items, batchOptions)) {
@@ -269,11 +311,12 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
           judge.set(b.judge, b.start);
           report(b.start + b.items.length);
         }
-        const ci = resamples > 0 ? bootstrap2AFC(d0, d1, judge, boot) : undefined;
+        const ci = resamples > 0 && total > 0 ? bootstrap2AFC(d0, d1, judge, boot) : undefined;
         result = {
           dataset,
           score: score2AFC(d0, d1, judge),
           n: total,
+          ...where,
           ci95: ci ? [ci.low, ci.high] : null,
           items: {
             d0,
@@ -283,23 +326,25 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
           },
         };
       } else {
-        const items = (lists[k] as BappsList<JNDItem>).items;
+        const items = (lists[k] as BappsList<JNDItem>).items.slice(start, end);
         const d = new Float32Array(total), same = new Float32Array(total);
         for await (const b of jndBatches(items, batchOptions)) {
           d.set(await distance(b.p0, b.p1), b.start);
           same.set(b.same, b.start);
           report(b.start + b.items.length);
         }
-        const ci = resamples > 0 ? bootstrapJND(d, same, boot) : undefined;
+        const ci = resamples > 0 && total > 0 ? bootstrapJND(d, same, boot) : undefined;
         result = {
           dataset,
           score: jndMAP(d, same),
           n: total,
+          ...where,
           ci95: ci ? [ci.low, ci.high] : null,
           items: { d, same, paths: items.map(({ p0, p1, same }) => ({ p0, p1, same })) },
         };
       }
       results.push({ ...result, seconds: (performance.now() - t0) / 1000 });
+      allBefore += total;
     }
     return {
       mode,
@@ -309,11 +354,21 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
       colorspace,
       batchSize,
       bootstrap: { resamples, seed },
+      engine: metric ? metric.engine : null,
+      backend: metric && metric.engine === "tfjs" ? metric.backend : null,
+      shard,
       results,
     };
   } finally {
     if (owned) metric?.dispose();
   }
+}
+
+/** Every item's files, in the list's order (what `fileListHash` hashes). */
+function itemFiles(list: BappsList<TwoAFCItem> | BappsList<JNDItem>): string[][] {
+  return list.mode === "2afc"
+    ? (list as BappsList<TwoAFCItem>).items.map((it) => [it.ref, it.p0, it.p1, it.judge])
+    : (list as BappsList<JNDItem>).items.map((it) => [it.p0, it.p1, it.same]);
 }
 
 /** d(ref, p0) and d(ref, p1) with the reference's features computed once. */

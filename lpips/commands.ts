@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { extname, join } from "node:path";
+import { dirname, extname, join } from "node:path";
 import { LPIPS } from "./lpips.ts";
 import { heatmapPng } from "./heatmap.ts";
 import { resolveFile } from "./weights.ts";
@@ -22,10 +22,20 @@ import { saveNpy } from "../bappsloader/npy.ts";
 import { l2 } from "../baselines/l2.ts";
 import { dssim } from "../baselines/ssim.ts";
 import type { Colorspace } from "../baselines/l2.ts";
+import { fileListHash, parseShard, shardRange, type ShardSpec } from "../eval/shard.ts";
+import { type ShardHeader, type ShardRow, writeShardFile } from "../eval/shard_file.ts";
 
 const fmt = (d: number) => d.toFixed(6);
 
 const READING = "Images are read as the reference's scripts do: decoded to RGB8, then u/127.5 - 1.";
+
+/** The \`--shard\` help of \`dirs\` and \`allpairs\`. */
+function shardUsage(items: string): string {
+  return `  --shard K/N  compute only shard K of N (K from 0, e.g. $SLURM_ARRAY_TASK_ID/4): ${items},
+               cut into N contiguous blocks; writes the shard's mergeable JSON Lines file to
+               --out FILE (needed) and prints nothing; \`lpips merge\` of all N files prints
+               what one run prints`;
+}
 
 /** `compare IMG0 IMG1`: LPIPS (or L2 / DSSIM) between two images. */
 export const compare: Command = {
@@ -60,6 +70,12 @@ ${READING}`,
       throw new UsageError(`--spatial needs a .png or .npy file name (got ${spatialOut})`);
     }
     const [a, b] = await Promise.all([loadImage(f0), loadImage(f1)]);
+    const size = (t: ImageTensor) => `${t.shape[3]}x${t.shape[2]}`;
+    if (size(a) !== size(b)) {
+      throw new UsageError(
+        `${f0} (${size(a)}) and ${f1} (${size(b)}) differ in shape; compare needs one size`,
+      );
+    }
     if (metric !== "lpips") {
       const d = metric === "l2" ? l2(a, b, { colorspace }) : dssim(a, b, { colorspace });
       const result = {
@@ -77,6 +93,11 @@ ${READING}`,
     }
     const m = await LPIPS.create(modelOptions(values));
     try {
+      if (a.shape[2] < m.minSize || a.shape[3] < m.minSize) {
+        throw new UsageError(
+          `${f0} and ${f1} are ${size(a)}; --net ${m.net} needs at least ${m.minSize} px a side`,
+        );
+      }
       const scalar = await m.distance(a, b, { perLayer: true });
       const result: Record<string, unknown> = {
         metric,
@@ -92,7 +113,7 @@ ${READING}`,
         if (spatialOut.toLowerCase().endsWith(".npy")) {
           await saveNpy(spatialOut, s.map!.data, s.map!.shape);
         } else {
-          await Deno.writeFile(spatialOut, heatmapPng(s.map!.data, w, h));
+          await writeOutput(spatialOut, heatmapPng(s.map!.data, w, h));
         }
         result.map_mean = s.distance[0];
         result.spatial = spatialOut;
@@ -109,6 +130,25 @@ ${READING}`,
     }
   },
 };
+
+/** Writes `bytes` to a temporary file renamed to `path` when complete; one-line errors. */
+async function writeOutput(path: string, bytes: Uint8Array): Promise<void> {
+  const tmp = `${path}.tmp-${Deno.pid}`;
+  try {
+    await Deno.writeFile(tmp, bytes);
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    const why = e instanceof Deno.errors.NotFound
+      ? `no such folder ${dirname(path)}`
+      : (e as { code?: string }).code === "ENOSPC"
+      ? "no space left on device"
+      : e instanceof Error
+      ? e.message
+      : String(e);
+    throw new UsageError(`${path}: cannot write (${why})`);
+  }
+}
 
 async function listImages(dir: string): Promise<string[]> {
   const names: string[] = [];
@@ -129,37 +169,46 @@ export const dirs: Command = {
 
   --out FILE   also write the "name: distance" lines to FILE
   --json       print a JSON array of {file, distance}
+${shardUsage("the file names in both folders, sorted")}
 
 ${MODEL_USAGE}
 
 ${READING}`,
   async run(args) {
-    const { values, positionals: p } = parse(args, { out: { type: "string" } });
+    const { values, positionals: p } = parse(args, {
+      out: { type: "string" },
+      shard: { type: "string" },
+    });
     if (values.help) return console.log(this.usage);
     const [d0, d1] = positionals(p, 2, "two folders: dirs DIR0 DIR1");
+    const shard = shardOption(values);
     const in1 = new Set(await listImages(d1));
     const names = (await listImages(d0)).filter((n) => in1.has(n));
     if (names.length === 0) {
       throw new UsageError(`no image file name is present in both ${d0} and ${d1}`);
     }
+    const range = shardRange(names.length, 1, shard ?? { index: 0, count: 1 });
     const m = await LPIPS.create(modelOptions(values));
-    const rows: { file: string; distance: number }[] = [];
+    const rows: DirsRow[] = [];
     try {
-      for (const name of names) {
+      for (const name of names.slice(range.start, range.end)) {
         const [a, b] = await Promise.all([loadImage(join(d0, name)), loadImage(join(d1, name))]);
         rows.push({ file: name, distance: (await m.distance(a, b))[0] });
-        if (!values.json) console.log(`${name}: ${fmt(rows.at(-1)!.distance)}`);
+        if (!values.json && !shard) console.log(dirsLine(rows.at(-1)!));
       }
     } finally {
       m.dispose();
     }
-    if (values.json) console.log(JSON.stringify(rows));
-    if (values.out) {
-      await Deno.writeTextFile(
-        values.out as string,
-        rows.map((r) => `${r.file}: ${fmt(r.distance)}\n`).join(""),
-      );
+    if (shard) {
+      const header = pairsShardHeader("dirs", m, shard, {
+        name: "files",
+        total: names.length,
+        ...range,
+        files: fileListHash(d0, names.map((n) => [join(d0, n)])),
+      }, { dir0: d0, dir1: d1 });
+      return await writeShard(values.out as string, header, rows, range.start, "dirs");
     }
+    await finishDirs(rows, { json: !!values.json, out: values.out as string | undefined });
   },
 };
 
@@ -171,14 +220,21 @@ export const allpairs: Command = {
   --all-pairs   every pair i<j instead of consecutive pairs (files in name order)
   --json        print {pairs: [...], mean, stderr}; otherwise one line per pair and
                 "Avg: mean +/- std/sqrt(n)" as the reference prints
+${shardUsage("the pairs in order")}
 
 ${MODEL_USAGE}
 
 ${READING}`,
   async run(args) {
-    const { values, positionals: p } = parse(args, { "all-pairs": { type: "boolean" } });
+    const { values, positionals: p } = parse(args, {
+      "all-pairs": { type: "boolean" },
+      shard: { type: "string" },
+      out: { type: "string" },
+    });
     if (values.help) return console.log(this.usage);
     const [dir] = positionals(p, 1, "one folder: allpairs DIR");
+    const shard = shardOption(values);
+    if (!shard && values.out !== undefined) throw new UsageError("--out needs --shard K/N");
     const names = await listImages(dir);
     if (names.length < 2) throw new UsageError(`${dir} holds fewer than two images`);
     const pairs: [string, string][] = [];
@@ -186,29 +242,174 @@ ${READING}`,
       const last = values["all-pairs"] ? names.length - 1 : i + 1;
       for (let j = i + 1; j <= last; j++) pairs.push([names[i], names[j]]);
     }
+    const range = shardRange(pairs.length, 1, shard ?? { index: 0, count: 1 });
     const m = await LPIPS.create(modelOptions(values));
     const cache = new Map<string, ImageTensor>();
     const load = async (n: string) => {
       if (!cache.has(n)) cache.set(n, await loadImage(join(dir, n)));
       return cache.get(n)!;
     };
-    const rows: { a: string; b: string; distance: number }[] = [];
+    const rows: AllpairsRow[] = [];
     try {
-      for (const [a, b] of pairs) {
+      for (const [a, b] of pairs.slice(range.start, range.end)) {
         rows.push({ a, b, distance: (await m.distance(await load(a), await load(b)))[0] });
-        if (!values.json) console.log(`${a}, ${b}: ${fmt(rows.at(-1)!.distance)}`);
+        if (!values.json && !shard) console.log(allpairsLine(rows.at(-1)!));
       }
     } finally {
       m.dispose();
     }
-    const ds = rows.map((r) => r.distance);
-    const mean = ds.reduce((s, d) => s + d, 0) / ds.length;
-    const std = Math.sqrt(ds.reduce((s, d) => s + (d - mean) ** 2, 0) / ds.length);
-    const stderr = std / Math.sqrt(ds.length);
-    if (values.json) console.log(JSON.stringify({ pairs: rows, mean, stderr }));
-    else console.log(`Avg: ${mean.toFixed(5)} +/- ${stderr.toFixed(5)}`);
+    if (shard) {
+      const header = pairsShardHeader("allpairs", m, shard, {
+        name: "pairs",
+        total: pairs.length,
+        ...range,
+        files: fileListHash(dir, pairs.map(([a, b]) => [join(dir, a), join(dir, b)])),
+      }, { dir });
+      header.config.all_pairs = !!values["all-pairs"];
+      return await writeShard(values.out as string, header, rows, range.start, "allpairs");
+    }
+    finishAllpairs(rows, !!values.json);
   },
 };
+
+/** One result of `dirs`. */
+export interface DirsRow {
+  file: string;
+  distance: number;
+}
+
+/** One result of `allpairs`. */
+export interface AllpairsRow {
+  a: string;
+  b: string;
+  distance: number;
+}
+
+/**
+ * The line `dirs` prints for one file.
+ *
+ * @example
+ * ```ts
+ * import { dirsLine } from "./commands.ts";
+ * console.log(dirsLine({ file: "a.png", distance: 0.25 })); // a.png: 0.250000
+ * ```
+ */
+export function dirsLine(r: DirsRow): string {
+  return `${r.file}: ${fmt(r.distance)}`;
+}
+
+/**
+ * What `dirs` prints after its rows (the JSON array with `json`) and its `--out` text file.
+ * Shared with `merge`.
+ *
+ * @example
+ * ```ts
+ * import { finishDirs } from "./commands.ts";
+ * await finishDirs([{ file: "a.png", distance: 0.25 }], { json: true });
+ * ```
+ */
+export async function finishDirs(
+  rows: readonly DirsRow[],
+  options: { json: boolean; out?: string },
+): Promise<void> {
+  if (options.json) console.log(JSON.stringify(rows));
+  if (options.out) {
+    await writeOutput(
+      options.out,
+      new TextEncoder().encode(rows.map((r) => `${dirsLine(r)}\n`).join("")),
+    );
+  }
+}
+
+/**
+ * The line `allpairs` prints for one pair.
+ *
+ * @example
+ * ```ts
+ * import { allpairsLine } from "./commands.ts";
+ * console.log(allpairsLine({ a: "a.png", b: "b.png", distance: 0.5 })); // a.png, b.png: 0.500000
+ * ```
+ */
+export function allpairsLine(r: AllpairsRow): string {
+  return `${r.a}, ${r.b}: ${fmt(r.distance)}`;
+}
+
+/**
+ * What `allpairs` prints after its rows: the mean and its standard error (the reference's
+ * `Avg:` line), or the whole JSON object with `json`. Shared with `merge`.
+ *
+ * @example
+ * ```ts
+ * import { finishAllpairs } from "./commands.ts";
+ * finishAllpairs([{ a: "a.png", b: "b.png", distance: 0.5 }], false); // Avg: 0.50000 +/- 0.00000
+ * ```
+ */
+export function finishAllpairs(rows: readonly AllpairsRow[], json: boolean): void {
+  const ds = rows.map((r) => r.distance);
+  const mean = ds.reduce((s, d) => s + d, 0) / ds.length;
+  const std = Math.sqrt(ds.reduce((s, d) => s + (d - mean) ** 2, 0) / ds.length);
+  const stderr = std / Math.sqrt(ds.length);
+  if (json) console.log(JSON.stringify({ pairs: rows, mean, stderr }));
+  else console.log(`Avg: ${mean.toFixed(5)} +/- ${stderr.toFixed(5)}`);
+}
+
+/** \`--shard K/N\` (then \`--out\` is needed and \`--json\` does not apply). */
+function shardOption(values: Record<string, unknown>): ShardSpec | undefined {
+  if (values.shard === undefined) return undefined;
+  let shard: ShardSpec;
+  try {
+    shard = parseShard(values.shard as string);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (values.out === undefined) {
+    throw new UsageError("--shard K/N needs --out FILE (the shard's mergeable results)");
+  }
+  if (values.json) throw new UsageError("--json belongs to `lpips merge` of all shards");
+  return shard;
+}
+
+function pairsShardHeader(
+  command: "dirs" | "allpairs",
+  m: LPIPS,
+  shard: ShardSpec,
+  list: ShardHeader["lists"][number],
+  inputs: ShardHeader["inputs"],
+): ShardHeader {
+  return {
+    format: "lpips-shard",
+    version: 1,
+    command,
+    config: {
+      net: m.net,
+      version: m.version,
+      lpips: m.lpips,
+      engine: m.engine,
+      backend: m.engine === "tfjs" ? m.backend : null,
+    },
+    shard,
+    lists: [list],
+    inputs,
+  };
+}
+
+async function writeShard(
+  out: string,
+  header: ShardHeader,
+  rows: readonly (DirsRow | AllpairsRow)[],
+  start: number,
+  command: string,
+): Promise<void> {
+  const list = header.lists[0].name;
+  const lines: ShardRow[] = rows.map((r, i) => ({ list, index: start + i, ...r }));
+  try {
+    await writeShardFile(out, header, lines);
+  } catch (e) {
+    throw new UsageError(`cannot write ${out} (${e instanceof Error ? e.message : e})`);
+  }
+  const { index, count } = header.shard;
+  console.error(`lpips ${command}: wrote ${out} (shard ${index}/${count}, ${rows.length} items)`);
+}
 
 /** `demo`: the README's example, which of ex_p0 and ex_p1 is closer to ex_ref. */
 export const demo: Command = {
