@@ -1,0 +1,170 @@
+import assert from "node:assert/strict";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  cellSource,
+  figureProblems,
+  type Notebook,
+  type NotebookCell,
+  plotCalls,
+  PLOTLY_MIME,
+  plotlyFigures,
+} from "./_plotly_outputs.ts";
+import { moduleLineMap, notebookModule, selectNotebooks, typeErrorLines } from "./_run.ts";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+function code(source: string, figures: string[] = []): NotebookCell {
+  return {
+    cell_type: "code",
+    source,
+    metadata: {},
+    outputs: figures.map((name) => ({
+      output_type: "execute_result",
+      data: { [PLOTLY_MIME]: { data: [], layout: { meta: { figure: name } } } },
+    })),
+  };
+}
+
+function sourceNotebooks(): string[] {
+  return selectNotebooks([...Deno.readDirSync(HERE)].map((e) => e.name), []);
+}
+
+function readNotebook(path: string): Notebook {
+  return JSON.parse(Deno.readTextFileSync(path)) as Notebook;
+}
+
+Deno.test("plotCalls: names of plot() calls, comments and other calls skipped", () => {
+  const src = [
+    'plot("a", [], {});',
+    '// plot("commented")',
+    "/* plot('block') */",
+    "x.plot('method');",
+    "myplot('other');",
+    "plot('b',",
+    "plot(`t_${k}`, []);",
+    'const url = "https://example.com"; plot("c", [])',
+  ].join("\n");
+  assert.deepEqual(plotCalls(src), ["a", "b", "?", "c"]);
+});
+
+Deno.test("figureProblems: one plotly output per plot() call, named as called, names unique", () => {
+  const ok: Notebook = {
+    cells: [
+      { cell_type: "markdown", source: 'plot("not code")' },
+      code('plot("a", [])', ["a"]),
+      { ...code("", ["b", "c"]), source: ['await show(plot("b", []));\n', 'plot("c", [])'] },
+    ],
+  };
+  assert.deepEqual(figureProblems(ok), []);
+  assert.deepEqual(plotlyFigures(ok).map((f) => [f.name, f.cell]), [["a", 1], ["b", 2], ["c", 2]]);
+
+  const dropped: Notebook = { cells: [code('plot("a", []);\nplot("b", [])', ["a"])] };
+  assert.deepEqual(figureProblems(dropped), ["cell 1: 2 plot() call(s) but 1 plotly output(s)"]);
+
+  const renamed: Notebook = { cells: [code('plot("a", [])', ["z"])] };
+  assert.match(figureProblems(renamed)[0], /plot\("a"\) produced a figure named "z"/);
+
+  const twice: Notebook = { cells: [code('plot("a", [])', ["a"]), code('plot("a", [])', ["a"])] };
+  assert.deepEqual(figureProblems(twice), ['cell 2: figure name "a" used twice']);
+});
+
+Deno.test("notebookModule: relative imports become absolute, lines map back to cells", () => {
+  const nb: Notebook = {
+    cells: [
+      code('import { LPIPS } from "../mod.ts";\nimport * as tf from "@tensorflow/tfjs-core";'),
+      { cell_type: "markdown", source: "text" },
+      code('const { plot } = await import("./nb.ts");\nplot("a", [])'),
+    ],
+  };
+  const module = notebookModule(nb, "/work/proj/notebooks");
+  assert.match(module, /from "file:\/\/\/work\/proj\/mod\.ts"/);
+  assert.match(module, /import\("file:\/\/\/work\/proj\/notebooks\/nb\.ts"\)/);
+  assert.match(module, /from "@tensorflow\/tfjs-core"/);
+  const lines = module.split("\n");
+  const map = moduleLineMap(nb);
+  const at = lines.findIndex((l) => l.startsWith('plot("a"'));
+  assert.deepEqual(map[at], [2, 2]);
+  assert.deepEqual(map[lines.findIndex((l) => l.includes("tfjs-core"))], [1, 2]);
+});
+
+Deno.test("typeErrorLines: one line per deno check error, naming notebook, cell and line", () => {
+  const nb: Notebook = { cells: [code("const a = 1;"), code('const x: number = "a";')] };
+  const stderr = [
+    "TS2322 [ERROR]: Type 'string' is not assignable to type 'number'.",
+    'const x: number = "a";',
+    "      ^",
+    "    at file:///tmp/nb_check_1/02_demo.ts:5:7",
+    "",
+    "error: Type checking failed.",
+  ].join("\n");
+  const maps = new Map([["02_demo.ts", moduleLineMap(nb)]]);
+  assert.deepEqual(typeErrorLines(stderr, "/tmp/nb_check_1", maps), [
+    "02_demo.ipynb cell 2 line 1: TS2322 Type 'string' is not assignable to type 'number'.",
+  ]);
+});
+
+Deno.test("selectNotebooks: NN_*.ipynb in order, filtered by prefix", () => {
+  const files = [
+    "06_performance.ipynb",
+    "nb.ts",
+    "01_quickstart.ipynb",
+    "x.ipynb",
+    "02_2afc.ipynb",
+  ];
+  assert.deepEqual(selectNotebooks(files, []), [
+    "01_quickstart.ipynb",
+    "02_2afc.ipynb",
+    "06_performance.ipynb",
+  ]);
+  assert.deepEqual(selectNotebooks(files, ["06", "01"]), [
+    "01_quickstart.ipynb",
+    "06_performance.ipynb",
+  ]);
+});
+
+Deno.test("the committed notebooks use the deno kernel, hold no outputs and name figures uniquely", () => {
+  const names = sourceNotebooks();
+  assert.ok(names.length > 0, `no NN_*.ipynb in ${HERE}`);
+  const seen = new Map<string, string>();
+  for (const name of names) {
+    const nb = readNotebook(join(HERE, name)) as Notebook & {
+      metadata?: { kernelspec?: { name?: string } };
+    };
+    assert.equal(nb.metadata?.kernelspec?.name, "deno", `${name}: kernel`);
+    nb.cells.forEach((cell, i) => {
+      assert.equal(cell.outputs?.length ?? 0, 0, `${name} cell ${i + 1} has outputs`);
+      if (cell.cell_type !== "code") return;
+      for (const fig of plotCalls(cellSource(cell))) {
+        assert.ok(/^[\w.-]+$/.test(fig), `${name}: plot("${fig}") needs a literal file name`);
+        assert.ok(!seen.has(fig), `figure "${fig}" in ${name} and ${seen.get(fig)}`);
+        seen.set(fig, name);
+      }
+    });
+  }
+});
+
+const executed = (() => {
+  try {
+    return selectNotebooks([...Deno.readDirSync(join(HERE, "out"))].map((e) => e.name), []);
+  } catch {
+    return [];
+  }
+})();
+
+Deno.test({
+  name: executed.length
+    ? "executed notebooks (notebooks/out): one plotly output per plot() call"
+    : "executed notebooks (notebooks/out): one plotly output per plot() call " +
+      "[skipped: run `deno task notebooks` first]",
+  ignore: executed.length === 0,
+  fn: () => {
+    for (const name of executed) {
+      const nb = readNotebook(join(HERE, "out", name));
+      assert.deepEqual(figureProblems(nb), [], name);
+      const calls = nb.cells.filter((c) => c.cell_type === "code")
+        .reduce((n, c) => n + plotCalls(cellSource(c)).length, 0);
+      assert.equal(plotlyFigures(nb).length, calls, `${name}: plotly outputs`);
+    }
+  },
+});
