@@ -6,12 +6,15 @@ per stdout line.
 
 Requests:
   {"cmd": "load", "net": "alex", "version": "0.1", "lpips": true, "trunk": PATH, "lin": PATH,
-   "threads": 2}
+   "threads": 2, "device": "cpu"}
+     device: "cpu" (default), "cuda", or "auto" (cuda when torch sees a GPU); the reply names the
+     device used ("device") and, on CUDA, the GPU ("gpu").
   {"cmd": "run", "inputs": [PATH, ...], "shape": [N, 3, H, W], "pairs": [[0, 1]],
    "spatial": false, "iters": K, "warmup_s": S, "out": PATH}
      times K forward passes (after warm-up passes for S seconds, at least one), each image's trunk once per pass, writes the
      distances of the last pass (float32, pairs in order) to `out`; replies the fastest pass's
-     seconds (the least disturbed by other processes).
+     seconds (the least disturbed by other processes). On CUDA each pass ends with a synchronize,
+     and the inputs are copied to the GPU once, before timing.
   {"cmd": "reset_peak"} / {"cmd": "peak"}: the process's peak RSS (VmHWM) reset / read, bytes.
 """
 
@@ -58,7 +61,9 @@ class Lpips(torch.nn.Module):
         self.register_buffer("scale", torch.tensor(SCALE).view(1, 3, 1, 1))
         if lpips:
             lin = torch.load(lin_path, map_location="cpu")
-            self.lins = [lin[f"lin{k}.model.1.weight"] for k in range(len(taps))]
+            for k in range(len(taps)):
+                # Buffers, so that .to(device) moves them with the trunk.
+                self.register_buffer(f"lin{k}", lin[f"lin{k}.model.1.weight"])
         self.eval()
 
     def features(self, x):
@@ -75,7 +80,7 @@ class Lpips(torch.nn.Module):
         total = None
         for k, (a, b) in enumerate(zip(f0, f1)):
             d = (a - b) ** 2
-            m = F.conv2d(d, self.lins[k]) if self.lpips else d.sum(dim=1, keepdim=True)
+            m = F.conv2d(d, getattr(self, f"lin{k}")) if self.lpips else d.sum(dim=1, keepdim=True)
             if spatial:
                 r = F.interpolate(m, size=size, mode="bilinear", align_corners=False)
             else:
@@ -94,42 +99,63 @@ def peak_rss():
 
 def main():
     model = None
+    device = "cpu"
     for line in sys.stdin:
-        req = json.loads(line)
-        cmd = req["cmd"]
-        if cmd == "load":
-            torch.set_num_threads(req["threads"])
-            model = Lpips(req["net"], req["version"], req["lpips"], req["trunk"], req.get("lin"))
-            reply = {"ok": True, "torch": torch.__version__, "torchvision": torchvision.__version__}
-        elif cmd == "run":
-            shape = req["shape"]
-            xs = [torch.from_numpy(np.fromfile(p, dtype=np.float32).reshape(shape)) for p in req["inputs"]]
-            size = tuple(shape[2:])
+        try:
+            req = json.loads(line)
+            cmd = req["cmd"]
+            if cmd == "load":
+                torch.set_num_threads(req["threads"])
+                device = req.get("device", "cpu")
+                if device == "auto":
+                    device = "cuda" if torch.cuda.is_available() else "cpu"
+                # Full float32 on CUDA, as the other engines compute (else cuDNN uses TF32).
+                torch.backends.cudnn.allow_tf32 = False
+                torch.backends.cuda.matmul.allow_tf32 = False
+                model = Lpips(req["net"], req["version"], req["lpips"], req["trunk"],
+                              req.get("lin"))
+                model = model.to(device)
+                reply = {"ok": True, "torch": torch.__version__,
+                         "torchvision": torchvision.__version__, "device": device}
+                if device == "cuda":
+                    reply["gpu"] = torch.cuda.get_device_name()
+            elif cmd == "run":
+                shape = req["shape"]
+                xs = [torch.from_numpy(np.fromfile(p, dtype=np.float32).reshape(shape)).to(device)
+                      for p in req["inputs"]]
+                size = tuple(shape[2:])
 
-            def one_pass():
-                feats = [model.features(x) for x in xs]
-                return [model.compare(feats[i], feats[j], size, req["spatial"]) for i, j in req["pairs"]]
+                def one_pass():
+                    feats = [model.features(x) for x in xs]
+                    out = [model.compare(feats[i], feats[j], size, req["spatial"])
+                           for i, j in req["pairs"]]
+                    if device == "cuda":
+                        torch.cuda.synchronize()
+                    return out
 
-            with torch.inference_mode():
-                t0 = time.perf_counter()
-                one_pass()
-                while time.perf_counter() - t0 < req.get("warmup_s", 0):
-                    one_pass()
-                secs = float("inf")
-                for _ in range(req["iters"]):
+                with torch.inference_mode():
                     t0 = time.perf_counter()
-                    out = one_pass()
-                    secs = min(secs, time.perf_counter() - t0)
-            np.concatenate([o.numpy().reshape(-1) for o in out]).astype(np.float32).tofile(req["out"])
-            reply = {"ok": True, "seconds": secs}
-        elif cmd == "reset_peak":
-            with open("/proc/self/clear_refs", "w") as f:
-                f.write("5")
-            reply = {"ok": True}
-        elif cmd == "peak":
-            reply = {"ok": True, "bytes": peak_rss()}
-        else:
-            reply = {"ok": False, "error": f"unknown command {cmd}"}
+                    one_pass()
+                    while time.perf_counter() - t0 < req.get("warmup_s", 0):
+                        one_pass()
+                    secs = float("inf")
+                    for _ in range(req["iters"]):
+                        t0 = time.perf_counter()
+                        out = one_pass()
+                        secs = min(secs, time.perf_counter() - t0)
+                flat = np.concatenate([o.cpu().numpy().reshape(-1) for o in out])
+                flat.astype(np.float32).tofile(req["out"])
+                reply = {"ok": True, "seconds": secs}
+            elif cmd == "reset_peak":
+                with open("/proc/self/clear_refs", "w") as f:
+                    f.write("5")
+                reply = {"ok": True}
+            elif cmd == "peak":
+                reply = {"ok": True, "bytes": peak_rss()}
+            else:
+                reply = {"ok": False, "error": f"unknown command {cmd}"}
+        except Exception as e:  # e.g. CUDA out of memory: this request fails, the worker lives
+            reply = {"ok": False, "error": f"{type(e).__name__}: {e}"}
         sys.stdout.write(json.dumps(reply) + "\n")
         sys.stdout.flush()
 

@@ -71,24 +71,68 @@ async function register(name: BackendName): Promise<void> {
   }
 }
 
-/** The native binding registers itself as "tensorflow" when its package is importable. */
+/**
+ * The npm packages of the native TensorFlow binding, in the order tried: the CUDA build, then the
+ * CPU build. Version 4.22.0 matches this package's tfjs-core; it wraps libtensorflow 2.9.1, whose
+ * GPU build needs CUDA 11.2 and cuDNN 8.1.
+ */
+export const NATIVE_PACKAGES: readonly string[] = [
+  "@tensorflow/tfjs-node-gpu",
+  "@tensorflow/tfjs-node",
+];
+
+/** The version of the native binding that matches this package's tfjs-core. */
+export const NATIVE_VERSION = "4.22.0";
+
+/** What to run to get the native binding (one line, for the error message). */
+export const NATIVE_INSTALL_HINT: string = 'set "nodeModulesDir": "auto" in deno.json, then ' +
+  "`deno add npm:@tensorflow/tfjs-node-gpu@4.22.0` (CUDA 11.2 + cuDNN 8.1; or tfjs-node for the " +
+  "CPU) and `deno install --allow-scripts=npm:@tensorflow/tfjs-node-gpu@4.22.0` (its install " +
+  "script downloads libtensorflow 2.9.1 from storage.googleapis.com), and run with --allow-ffi";
+
+/**
+ * The native binding registers itself as "tensorflow" when its package is importable: by its bare
+ * name where the running project's import map has it (this repository's source), else, since a
+ * module published on JSR cannot see the user's import map, by npm specifier when
+ * `deno install --allow-scripts` put it into the project's `node_modules` (the only way its native
+ * add-on gets built). Never by a download: without it installed, the error says what to do.
+ */
 async function registerNative(): Promise<void> {
-  const candidates = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"];
   const reasons: string[] = [];
-  for (const pkg of candidates) {
+  for (const pkg of NATIVE_PACKAGES) {
     try {
       await import(pkg);
-      if (tf.findBackend("tensorflow")) return;
-      reasons.push(`${pkg} loaded but registered no "tensorflow" backend with this tfjs-core`);
     } catch (e) {
-      reasons.push(`${pkg}: ${e instanceof Error ? e.message.split("\n")[0] : e}`);
+      if (!installedInNodeModules(pkg)) {
+        reasons.push(`${pkg}: ${firstLine(e)}`);
+        continue;
+      }
+      try {
+        await import(`npm:${pkg}@${NATIVE_VERSION}`);
+      } catch (e2) {
+        reasons.push(`${pkg}: ${firstLine(e2)}`);
+        continue;
+      }
     }
+    if (tf.findBackend("tensorflow")) return;
+    reasons.push(`${pkg} loaded but registered no "tensorflow" backend with this tfjs-core`);
   }
   throw new Error(
     'the "tensorflow" backend needs @tensorflow/tfjs-node-gpu (CUDA) or @tensorflow/tfjs-node ' +
-      '4.22.0: add it to the "imports" of your deno.json and run with --allow-ffi and ' +
-      `--allow-scripts for it (its install script fetches libtensorflow); tried: ${
-        reasons.join("; ")
-      }`,
+      `4.22.0, and neither loaded: ${NATIVE_INSTALL_HINT} (tried: ${reasons.join("; ")})`
+        .replaceAll("\n", " "),
   );
+}
+
+/** Whether `./node_modules/<pkg>` exists (false where reading it is not permitted). */
+function installedInNodeModules(pkg: string): boolean {
+  try {
+    return Deno.statSync(`${Deno.cwd()}/node_modules/${pkg}/package.json`).isFile;
+  } catch {
+    return false;
+  }
+}
+
+function firstLine(e: unknown): string {
+  return e instanceof Error ? e.message.split("\n")[0] : String(e);
 }

@@ -171,10 +171,19 @@ export class LPIPS {
         }
       }
     }
+    const open = openModels.size > 0 ? [...openModels][0].backend : undefined;
+    if (open !== undefined && open !== backend) {
+      throw new Error(
+        `the TF.js backend is process-wide: ${openModels.size} model(s) on "${open}" are still ` +
+          `open; dispose them first, or create this one with backend: "${open}"`,
+      );
+    }
     await useBackend(backend);
     // The TF.js network is built for the onnx engine too: gradients (distanceTensor) run on it.
     const tfjs = new TfjsLpips(a, { version, lpips }, trunk, lin);
-    return new LPIPS(a, version, lpips, backend, tfjs, onnx);
+    const model = new LPIPS(a, version, lpips, backend, tfjs, onnx);
+    openModels.add(model);
+    return model;
   }
 
   /** The trunk name. */
@@ -296,10 +305,22 @@ export class LPIPS {
     }
     const r = this.#net.compareFeatures(f0.tensors, f1.tensors, [h, w], opts?.spatial);
     try {
-      const total = await r.total.data() as Float32Array;
-      if (!opts) return total;
-      const layers = await Promise.all(r.layers.map(async (l) => await l.data() as Float32Array));
-      return readResult({ total, layers }, f0.shape, opts);
+      if (!opts?.perLayer) {
+        // Only the distances leave the device: one download (on a GPU each read is a round trip).
+        const total = await r.total.data() as Float32Array;
+        return opts ? readResult({ total, layers: [] }, f0.shape, opts) : total;
+      }
+      // The total and every layer in one download.
+      const all = tf.tidy(() => tf.concat([r.total, ...r.layers].map((t) => tf.reshape(t, [-1]))));
+      const flat = await all.data() as Float32Array;
+      all.dispose();
+      const n = r.total.size;
+      const part = (k: number) => flat.slice(k * n, (k + 1) * n);
+      return readResult(
+        { total: part(0), layers: r.layers.map((_, k) => part(k + 1)) },
+        f0.shape,
+        opts,
+      );
     } finally {
       tf.dispose([r.total, ...r.layers]);
     }
@@ -396,10 +417,14 @@ export class LPIPS {
 
   /** Frees the model's tensors and sessions. The model cannot be used afterwards. */
   dispose(): void {
+    openModels.delete(this);
     this.#net.dispose();
     void this.#onnx?.dispose();
   }
 }
+
+/** Models not yet disposed: their TF.js tensors live on the one process-wide backend. */
+const openModels = new Set<LPIPS>();
 
 /** Unit-normalised trunk features of a batch (see {@link LPIPS.features}). */
 export class Features {

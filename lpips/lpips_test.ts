@@ -139,7 +139,10 @@ Deno.test({
         [nanCopy(ref), /NaN/],
         [{ data: ref.data.map((v, i) => (i === 7 ? Infinity : v)), shape: ref.shape }, /infinite/],
         [ref, /looks like \[-1, 1\]: drop normalize/, { normalize: true }],
-        [{ data: new Float32Array(5), shape: [1, 3, 64, 64] }, /needs 12288 values but has 5 values/],
+        [
+          { data: new Float32Array(5), shape: [1, 3, 64, 64] },
+          /needs 12288 values but has 5 values/,
+        ],
       ];
       for (const [bad, msg, opts] of cases) {
         const other = bad.shape[2] === 30 ? t([1, 3, 30, 64]) : ref;
@@ -210,5 +213,23 @@ Deno.test({
     } finally {
       m.dispose();
     }
+  },
+});
+
+Deno.test({
+  ...needsTestData("a second backend while models are open is a clear error, not a crash"),
+  async fn() {
+    const a = await LPIPS.create({ weightsDir: weightsDir(), quiet: true, engine: "tfjs" });
+    try {
+      await assert.rejects(
+        LPIPS.create({ weightsDir: weightsDir(), quiet: true, backend: "cpu" }),
+        /process-wide: 1 model\(s\) on "wasm" are still open/,
+      );
+    } finally {
+      a.dispose();
+    }
+    const b = await LPIPS.create({ weightsDir: weightsDir(), quiet: true, backend: "cpu" });
+    assert.equal(b.backend, "cpu");
+    b.dispose();
   },
 });

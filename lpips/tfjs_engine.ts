@@ -144,10 +144,23 @@ export class TfjsLpips {
       if (normalize) h = tf.sub(tf.mul(h, 2), 1);
       if (this.#config.version === "0.1") h = tf.div(tf.sub(h, this.#shift), this.#scale);
       const taps: tf.Tensor4D[] = [];
-      this.#arch.layers.forEach((layer, i) => {
-        h = this.#apply(layer, h, opts.portableGrad ?? false);
+      const portable = opts.portableGrad ?? false;
+      const fuse = !portable && fusesConvRelu();
+      const layers = this.#arch.layers;
+      for (let i = 0; i < layers.length; i++) {
+        const layer = layers[i];
+        if (
+          fuse && layer.op === "conv" && layers[i + 1]?.op === "relu" &&
+          !this.#arch.taps.includes(i)
+        ) {
+          // conv + bias + relu in one kernel: two fewer passes over the activations.
+          h = this.#conv(layer.key, h, layer.stride, layer.pad, false, true);
+          i++;
+        } else {
+          h = this.#apply(layer, h, portable, fuse);
+        }
         if (this.#arch.taps.includes(i)) taps.push(unitNormalise(h));
-      });
+      }
       return taps;
     });
   }
@@ -187,7 +200,7 @@ export class TfjsLpips {
     }) as ForwardResult;
   }
 
-  #apply(layer: Layer, h: tf.Tensor4D, portable: boolean): tf.Tensor4D {
+  #apply(layer: Layer, h: tf.Tensor4D, portable: boolean, fuse = false): tf.Tensor4D {
     switch (layer.op) {
       case "relu":
         return tf.relu(h);
@@ -203,16 +216,28 @@ export class TfjsLpips {
         return tf.maxPool(h, k, s, "valid");
       }
       case "fire": {
-        const sq = tf.relu(this.#conv(layer.squeeze.key, h, 1, 0, portable));
+        const convRelu = (key: string, x: tf.Tensor4D, pad: number) =>
+          fuse
+            ? this.#conv(key, x, 1, pad, false, true)
+            : tf.relu(this.#conv(key, x, 1, pad, portable));
+        const sq = convRelu(layer.squeeze.key, h, 0);
         return tf.concat([
-          tf.relu(this.#conv(layer.expand1x1.key, sq, 1, 0, portable)),
-          tf.relu(this.#conv(layer.expand3x3.key, sq, 1, 1, portable)),
+          convRelu(layer.expand1x1.key, sq, 0),
+          convRelu(layer.expand3x3.key, sq, 1),
         ], 3);
       }
     }
   }
 
-  #conv(key: string, h: tf.Tensor4D, stride: number, pad: number, portable = false): tf.Tensor4D {
+  /** `relu`: bias and relu fused into the convolution (one kernel; see {@link fusesConvRelu}). */
+  #conv(
+    key: string,
+    h: tf.Tensor4D,
+    stride: number,
+    pad: number,
+    portable = false,
+    relu = false,
+  ): tf.Tensor4D {
     const w = this.#params.get(`${key}.weight`) as tf.Tensor4D;
     const b = this.#params.get(`${key}.bias`) as tf.Tensor1D;
     if (portable) return tf.add(conv2dPortableGrad(h, w, stride, pad), b);
@@ -222,8 +247,30 @@ export class TfjsLpips {
       [number, number],
       [number, number],
     ];
+    if (relu) {
+      return tf.fused.conv2d({
+        x: h,
+        filter: w,
+        strides: stride,
+        pad: padding,
+        bias: b,
+        activation: "relu",
+      });
+    }
     return tf.add(tf.conv2d(h, w, stride, padding), b);
   }
+}
+
+/**
+ * Whether the active backend runs conv + bias + relu as one fused kernel: on a GPU (`webgpu`,
+ * `tensorflow`) each unfused op is another pass over the activations in memory. Those backends
+ * also have every convolution gradient the fused op's gradient needs; `wasm` lacks
+ * `Conv2DBackpropFilter`, and `wasm`/`cpu` keep the separate ops their golden values were
+ * checked with.
+ */
+export function fusesConvRelu(): boolean {
+  const b = tf.getBackend();
+  return b === "webgpu" || b === "tensorflow";
 }
 
 function need(map: WeightMap, key: string): Float32Array {
