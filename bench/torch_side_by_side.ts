@@ -31,8 +31,12 @@ interface Workload {
   net: NetName;
   size: number;
   batch: number;
-  /** pair: d(x0, x1); triplet: d(ref, p0) and d(ref, p1), the reference's features reused. */
-  kind: "pair" | "triplet";
+  /**
+   * pair: d(x0, x1); triplet: d(ref, p0) and d(ref, p1), the reference image's features computed
+   * once on both sides; triplet-ref: the same on our side, while PyTorch runs the reference
+   * implementation's eval procedure (`model(ref, p0)` then `model(ref, p1)`: ref's trunk twice).
+   */
+  kind: "pair" | "triplet" | "triplet-ref";
   spatial: boolean;
 }
 
@@ -171,9 +175,8 @@ function maxDiff(a: Float32Array, b: Float32Array): number {
 }
 
 function label(w: Workload): string {
-  return `${w.net} ${w.size}x${w.size} b${w.batch}${w.kind === "triplet" ? " 2afc" : ""}${
-    w.spatial ? " map" : ""
-  }`;
+  const kind = { pair: "", triplet: " 2afc", "triplet-ref": " 2afc vs ref. eval" }[w.kind];
+  return `${w.net} ${w.size}x${w.size} b${w.batch}${kind}${w.spatial ? " map" : ""}`;
 }
 
 function workloads(nets: NetName[]): Workload[] {
@@ -181,7 +184,8 @@ function workloads(nets: NetName[]): Workload[] {
   for (const net of nets) {
     const base = { net, kind: "pair" as const, spatial: false };
     out.push({ ...base, size: 64, batch: 1 }, { ...base, size: 64, batch: 50 });
-    out.push({ ...base, net, size: 64, batch: 50, kind: "triplet" });
+    out.push({ ...base, size: 64, batch: 50, kind: "triplet" });
+    out.push({ ...base, size: 64, batch: 50, kind: "triplet-ref" });
     out.push({ ...base, size: 256, batch: 1 });
     // VGG at 1024x1024 takes tens of seconds a pass on two cores: left out.
     if (net !== "vgg") out.push({ ...base, size: 1024, batch: 1 });
@@ -285,12 +289,14 @@ async function main(): Promise<void> {
         const { xs, pairs } = inputs(w);
         const files = await writeInputs(w, xs);
         const torchOut = join(tmp, "torch_out.bin");
+        // The reference's eval: ref's trunk once per pair (same distances, same order).
+        const refEval = w.kind === "triplet-ref";
         const torchRun = async (iters: number, warmup = 0) => {
           const r = await torch.call({
             cmd: "run",
-            inputs: files,
+            inputs: refEval ? [files[0], files[1], files[0], files[2]] : files,
             shape: [w.batch, 3, w.size, w.size],
-            pairs,
+            pairs: refEval ? [[0, 1], [2, 3]] : pairs,
             spatial: w.spatial,
             iters,
             warmup_s: warmup,

@@ -221,7 +221,7 @@ function isLargeVgg(c: LpipsCase): boolean {
  * Registers a test that runs every case on `target` and asserts the worst deviation. With
  * `largeVggOnDemand` (the pure-JS cpu backend and software WebGPU, where VGG on the large inputs
  * takes tens of minutes) those cases form a second test that runs only with
- * `LPIPS_FULL_CONFORMANCE=1`.
+ * `LPIPS_FULL_CONFORMANCE=1` (every target) or a comma list naming this one (`=webgpu`, as CI).
  */
 export function conformanceTest(
   target: Target,
@@ -236,7 +236,8 @@ export function conformanceTest(
     (c) => full || !isLargeVgg(c),
   );
   if (!full) {
-    const wanted = Deno.env.get("LPIPS_FULL_CONFORMANCE") === "1";
+    const v = Deno.env.get("LPIPS_FULL_CONFORMANCE") ?? "";
+    const wanted = v === "1" || v.split(",").includes(target);
     register(target, tolerance, "the large vgg cases", isLargeVgg, !wanted);
   }
 }
@@ -251,7 +252,7 @@ function register(
   const base = `${what} of cases.json matches on ${target} within ${tolerance}`;
   const data = needsTestData(base);
   const name = onDemand && !data.ignore
-    ? `${base} [skipped: slow here, set LPIPS_FULL_CONFORMANCE=1]`
+    ? `${base} [skipped: slow here, set LPIPS_FULL_CONFORMANCE=1 or =${target}]`
     : data.name;
   Deno.test({
     name,
