@@ -10,6 +10,7 @@ import { dirname, extname } from "node:path";
 import { type Bar, progressBar } from "../lpips/_progress_bar.ts";
 import {
   type Command,
+  integer,
   MODEL_USAGE,
   modelOptions,
   oneOf,
@@ -410,16 +411,6 @@ async function checkWritableDir(option: string, file: string): Promise<void> {
     // reported below
   }
   if (!ok) throw new UsageError(`--${option} ${file}: no such folder ${dir}`);
-}
-
-function integer(name: string, v: unknown, def: number, min: number): number {
-  if (v === undefined) return def;
-  const s = String(v).trim();
-  const n = Number(s);
-  if (s === "" || !Number.isInteger(n) || n < min || n > 2 ** 31 - 1) {
-    throw new UsageError(`--${name} must be an integer >= ${min} (got "${v}")`);
-  }
-  return n;
 }
 
 /**

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type Command, parse, UsageError } from "../lpips/_cli.ts";
+import { type Command, integer, parse, UsageError } from "../lpips/_cli.ts";
 import {
   allpairsLine,
   type AllpairsRow,
@@ -170,14 +170,4 @@ function pick<T>(r: ShardRow, keys: string[]): T {
   const o: Record<string, unknown> = {};
   for (const k of keys) o[k] = k === "distance" ? rowNumber(r[k]) : r[k];
   return o as T;
-}
-
-function integer(name: string, v: unknown, def: number, min: number): number {
-  if (v === undefined) return def;
-  const s = String(v).trim();
-  const n = Number(s);
-  if (s === "" || !Number.isInteger(n) || n < min || n > 2 ** 31 - 1) {
-    throw new UsageError(`--${name} must be an integer >= ${min} (got "${v}")`);
-  }
-  return n;
 }

@@ -59,6 +59,17 @@ export function oneOf<T extends string>(
   return value as T;
 }
 
+/** `--name` as a whole number >= `min` (`def` when absent); a one-line UsageError otherwise. */
+export function integer(name: string, v: unknown, def: number, min: number): number {
+  if (v === undefined) return def;
+  const s = String(v).trim();
+  const n = Number(s);
+  if (s === "" || !Number.isInteger(n) || n < min || n > 2 ** 31 - 1) {
+    throw new UsageError(`--${name} must be an integer >= ${min} (got "${v}")`);
+  }
+  return n;
+}
+
 export function modelOptions(v: Values): LPIPSOptions {
   return {
     net: oneOf<NetName | "vgg16">("net", v.net, ["alex", "squeeze", "vgg", "vgg16"], "alex"),

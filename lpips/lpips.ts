@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { type Arch, arch, minInputSize, type NetName } from "./arch.ts";
 import { type BackendName, useBackend } from "./backend.ts";
 import { TfjsLpips } from "./tfjs_engine.ts";
-import { type EngineResult, loadOrt, type Nchw, OnnxLpips } from "./onnx_engine.ts";
+import { type EngineResult, imageMeans, loadOrt, type Nchw, OnnxLpips } from "./onnx_engine.ts";
 import { loadCheckpointTrunk, loadLinWeights, loadTrunkWeights } from "./load_weights.ts";
 import { checkRange, checkShapes, InputError } from "./validate.ts";
 import { defaultTileSide, needsTiling, tiledLayerMaps } from "./tiled.ts";
@@ -348,7 +348,7 @@ export class LPIPS {
       this.minSize,
     );
     if (!opts?.spatial) {
-      const layers = maps.map((m) => mapMeans(m, n));
+      const layers = maps.map((m) => imageMeans(m, n));
       const total = new Float32Array(n);
       for (const l of layers) for (let i = 0; i < n; i++) total[i] += l[i];
       return { total, layers };
@@ -534,22 +534,10 @@ function readResult(
   if (!opts.spatial) return { distance: r.total, layers: opts.perLayer ? r.layers : undefined };
   const shape: [number, number, number, number] = [n, 1, h, w];
   const map = { data: r.total, shape };
-  const out: DistanceResult = { distance: mapMeans(map.data, n), map };
+  const out: DistanceResult = { distance: imageMeans(map.data, n), map };
   if (opts.perLayer) {
     out.layerMaps = r.layers.map((data) => ({ data, shape }));
-    out.layers = out.layerMaps.map((m) => mapMeans(m.data, n));
-  }
-  return out;
-}
-
-/** Mean of each of the N equal-sized maps in `data`, accumulated in float64. */
-function mapMeans(data: Float32Array, n: number): Float32Array {
-  const per = data.length / n;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let j = i * per; j < (i + 1) * per; j++) s += data[j];
-    out[i] = s / per;
+    out.layers = out.layerMaps.map((m) => imageMeans(m.data, n));
   }
   return out;
 }

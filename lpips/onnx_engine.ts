@@ -227,7 +227,7 @@ export class OnnxLpips {
 }
 
 /** Mean of each of the `n` equal-sized images in `data`, accumulated in float64. */
-function imageMeans(data: Float32Array, n: number): Float32Array {
+export function imageMeans(data: Float32Array, n: number): Float32Array {
   const per = data.length / n;
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
