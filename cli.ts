@@ -1,15 +1,18 @@
 /**
- * Command line: `deno task lpips <command>` (DESIGN.md's contract). Results go to stdout, progress
+ * Command line: `deno task lpips <command>` (the contract of README's "Command line"). Results go to stdout, progress
  * and errors to stderr; a user mistake is one line on stderr and exit status 1.
  *
  * @module
  */
-import type { Command } from "./lpips/_cli.ts";
-import { allpairs, compare, demo, dirs } from "./lpips/commands.ts";
-import { download } from "./bappsloader/download_command.ts";
-import { evalCommand } from "./eval/command.ts";
-import { mergeCommand } from "./eval/merge_command.ts";
-import { trainCommand } from "./lpips/train_command.ts";
+import type { Command } from "./cli/args.ts";
+import { allpairs } from "./cli/allpairs.ts";
+import { compare } from "./cli/compare.ts";
+import { demo } from "./cli/demo.ts";
+import { dirs } from "./cli/dirs.ts";
+import { download } from "./cli/download.ts";
+import { evalCommand } from "./cli/eval.ts";
+import { mergeCommand } from "./cli/merge.ts";
+import { trainCommand } from "./cli/train.ts";
 
 const COMMANDS: Record<string, Command> = {
   compare,

@@ -1,35 +1,17 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { needsTestData, TEST_DATA, testData } from "./lpips/_test_data.ts";
-import { lpipsCases } from "./lpips/_conformance.ts";
+import { needsTestData, TEST_DATA, testData } from "./_internal/test_data.ts";
+import { type CliRun, runCli } from "./_internal/test_cli.ts";
+import { lpipsCases } from "./lpips/conformance.ts";
 import { readNpy } from "./bappsloader/npy.ts";
 import { decodeImage } from "./bappsloader/image.ts";
 
-/** Runs `cli.ts` as a user would (offline: weights from the shared folder). */
-async function lpips(args: string[], env: Record<string, string> = {}) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-net",
-      "--allow-sys",
-      "cli.ts",
-      ...args,
-    ],
-    env: {
-      LPIPS_WEIGHTS_DIR: TEST_DATA ? testData("weights") : "",
-      NO_COLOR: "1",
-      ...env,
-    },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder();
-  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
-}
-
+/** Runs `cli.ts` as a user would (offline: weights from the shared folder; no --allow-ffi). */
+const lpips = (args: string[], env: Record<string, string> = {}): Promise<CliRun> =>
+  runCli(args, {
+    env,
+    permissions: ["--allow-read", "--allow-write", "--allow-env", "--allow-net", "--allow-sys"],
+  });
 const img = (name: string) => testData("images", `${name}.png`);
 
 async function golden(id: string): Promise<number> {
@@ -71,7 +53,9 @@ Deno.test({
 });
 
 Deno.test({
-  ...needsTestData("compare --metric l2|ssim gives the paper's baselines (SPEC.md §2, path A)"),
+  ...needsTestData(
+    "compare --metric l2|ssim gives the paper's baselines (docs/algorithm.md §2, path A)",
+  ),
   fn: async () => {
     const want: [string, string, number][] = [
       ["l2", "RGB", 0.0627344168],

@@ -13,6 +13,7 @@
  * @module
  */
 export * from "./lpips/mod.ts";
+export * from "./lpips/train/mod.ts";
 export * from "./baselines/mod.ts";
 export * from "./bappsloader/mod.ts";
 export * from "./eval/mod.ts";

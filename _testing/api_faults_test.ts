@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { LPIPS } from "../lpips/lpips.ts";
 import { InputError } from "../lpips/validate.ts";
-import { needsTestData, testData } from "../lpips/_test_data.ts";
+import { needsTestData, testData } from "../_internal/test_data.ts";
 import type { ImageTensor } from "../bappsloader/image.ts";
 import { l2 } from "../baselines/l2.ts";
 import { dssim, ssim } from "../baselines/ssim.ts";

@@ -14,32 +14,14 @@ import assert from "node:assert/strict";
 import { encode } from "fast-png";
 import jpeg from "jpeg-js";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { needsTestData, TEST_DATA, testData } from "../lpips/_test_data.ts";
-import { writePth } from "../lpips/pth.ts";
-import { writeZip } from "../lpips/_zip.ts";
+import { needsTestData, testData } from "../_internal/test_data.ts";
+import { type CliRun, runCli } from "../_internal/test_cli.ts";
+import { writePth } from "../lpips/pth/pth.ts";
+import { writeZip } from "../lpips/pth/zip.ts";
 import { writeNpy } from "../bappsloader/npy.ts";
 
-const CLI = fileURLToPath(new URL("../cli.ts", import.meta.url));
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `deno run -A cli.ts ARGS` as a user would (offline: weights from the test data). */
-async function lpips(args: string[]): Promise<Run> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
-    env: { LPIPS_WEIGHTS_DIR: TEST_DATA ? testData("weights") : "", NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder();
-  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
-}
+const lpips = (args: string[]): Promise<CliRun> => runCli(args);
 
 /** A progress line of a long command (stderr, as the contract says), not part of an error. */
 const PROGRESS = /^lpips \w+: \S+ \d+\/\d+ items(, [\d.]+ items\/s)?$/;
@@ -50,7 +32,7 @@ const PROGRESS = /^lpips \w+: \S+ \d+\/\d+ items(, [\d.]+ items\/s)?$/;
  */
 async function assertFault(
   label: string,
-  r: Run,
+  r: CliRun,
   file: string,
   cause: RegExp,
   outputs: string[] = [],

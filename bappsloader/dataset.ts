@@ -1,6 +1,6 @@
 /**
  * Streaming BAPPS batches: the reference's `TwoAFCDataset` / `JNDDataset` through a serial
- * (unshuffled) `DataLoader` (SPEC.md §3).
+ * (unshuffled) `DataLoader` (docs/algorithm.md §3).
  *
  * Each image is decoded to RGB8 (alpha dropped), resized with torchvision's `Resize(64)` (Pillow
  * BILINEAR, bit-exact) and converted with `ToTensor` + `Normalize(0.5, 0.5)` to float32 in

@@ -1,5 +1,5 @@
 /**
- * Downloading BAPPS (SPEC.md §3): the three official archives, fetched with a progress bar,
+ * Downloading BAPPS (docs/algorithm.md §3): the three official archives, fetched with a progress bar,
  * resumable, checked, and unpacked so that a half download or half extraction never looks like a
  * dataset.
  *
@@ -46,10 +46,11 @@ import { join } from "node:path";
 import { statfsSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { createTarDecoder } from "modern-tar";
-import { reason, startProgress, writeAll } from "../lpips/weights.ts";
+import { startProgress } from "../_internal/progress_bar.ts";
+import { fetchFailure, writeAll } from "../_internal/http_download.ts";
 import type { BappsMode } from "./layout.ts";
 
-/** Default location of the official archives (SPEC.md §3). */
+/** Default location of the official archives (docs/algorithm.md §3). */
 export const BAPPS_BASE_URL = "https://perceptual-similarity.s3.us-west-2.amazonaws.com/dataset";
 
 /** Name of the file that marks an installed archive folder as complete. */
@@ -354,7 +355,7 @@ async function fetchOnce(
       response = await (opts.fetch ?? fetch)(url, { headers, signal: abort.signal });
     } catch (e) {
       throw new BappsDownloadError(
-        `cannot download ${a.file} from ${url}: ${reason(e)}; ${mirror}`,
+        `cannot download ${a.file} from ${url}: ${fetchFailure(e)}; ${mirror}`,
         { cause: e },
       );
     }
@@ -426,7 +427,7 @@ async function fetchOnce(
       const of = total !== undefined ? ` of ${total}` : "";
       throw new TransferCut(
         `download of ${a.file} from ${url} was interrupted after ${received}${of} bytes ` +
-          `(${reason(e)}); the partial file ${part} is kept: ${again} to resume`,
+          `(${fetchFailure(e)}); the partial file ${part} is kept: ${again} to resume`,
         { cause: e },
       );
     } finally {
@@ -525,7 +526,7 @@ async function unpack(
         );
       }
       await Deno.remove(archivePath).catch(() => {});
-      const what = e instanceof BadArchive ? e.message : `damaged archive (${reason(e)})`;
+      const what = e instanceof BadArchive ? e.message : `damaged archive (${fetchFailure(e)})`;
       throw new BappsDownloadError(
         `${a.file} is unusable: ${what}; it was deleted and nothing was installed: run again to ` +
           `download it afresh (if this repeats, the copy at ${bappsArchiveUrl(a.name, opts)} ` +

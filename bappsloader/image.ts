@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { readFailure } from "../_internal/fs_errors.ts";
 import { decode as decodePng, hasPngSignature } from "fast-png";
 import jpeg from "jpeg-js";
 
@@ -69,7 +70,7 @@ export async function readImage(path: string): Promise<RGBImage> {
 }
 
 /**
- * The script path of the reference (`lpips.im2tensor(lpips.load_image(path))`, SPEC.md §1.8):
+ * The script path of the reference (`lpips.im2tensor(lpips.load_image(path))`, docs/algorithm.md §1.8):
  * `u / 127.5 - 1` in float64, rounded once to float32, as a 1x3xHxW tensor.
  *
  * @example
@@ -89,7 +90,7 @@ export function im2tensor(img: RGBImage): ImageTensor {
 
 /**
  * The BAPPS dataset conversion `ToTensor()` + `Normalize(0.5, 0.5)` with every step rounded to
- * float32: `f32(f32(f32(u / 255) - 0.5) / 0.5)` (SPEC.md §3, §9).
+ * float32: `f32(f32(f32(u / 255) - 0.5) / 0.5)` (docs/algorithm.md §3, §9).
  */
 export function toTensorNormalize(img: RGBImage): ImageTensor {
   const f = Math.fround;
@@ -343,14 +344,6 @@ function decodeFailure(e: unknown, png: boolean): string {
     return `the file ends too early or has bad markers: ${text}`;
   }
   return text.replace(/[\s:]+$/, "").replace(/\s*\n\s*/g, " ");
-}
-
-/** Why a file could not be read, without the OS error's repetition of the path. */
-function readFailure(e: unknown): string {
-  if (e instanceof Deno.errors.NotFound) return "no such file";
-  if (e instanceof Deno.errors.IsADirectory) return "it is a folder, not a file";
-  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
-  return errorText(e).replace(/: \w+ '.*'$/, "");
 }
 
 function errorText(e: unknown): string {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { encode } from "fast-png";
-import { needsTestData, testData } from "../lpips/_test_data.ts";
+import { needsTestData, testData } from "../_internal/test_data.ts";
 import { decodeImage, im2tensor, ImageDecodeError, readImage, toTensorNormalize } from "./image.ts";
 
 function channelMeans(data: Uint8Array): number[] {
@@ -10,7 +10,7 @@ function channelMeans(data: Uint8Array): number[] {
 }
 
 Deno.test({
-  ...needsTestData("decodes the example PNGs to the per-channel means of SPEC.md §2"),
+  ...needsTestData("decodes the example PNGs to the per-channel means of docs/algorithm.md §2"),
   fn: async () => {
     const want: Record<string, number[]> = {
       ex_ref: [198.0908, 159.9807, 93.5732],

@@ -1,5 +1,5 @@
 /**
- * BAPPS on disk: which files make up the items of a 2AFC or JND subset (SPEC.md §3).
+ * BAPPS on disk: which files make up the items of a 2AFC or JND subset (docs/algorithm.md §3).
  *
  * `root` is the folder that holds `2afc/` and `jnd/` (the reference's `--dataroot`). A subset such
  * as `val/traditional` is the folder `<root>/<mode>/<subset>` with one sub-folder per role
@@ -20,7 +20,10 @@
 import { join } from "node:path";
 
 /** The two BAPPS evaluation modes. */
-export type BappsMode = "2afc" | "jnd";
+export const BAPPS_MODES = ["2afc", "jnd"] as const;
+
+/** A BAPPS evaluation mode. */
+export type BappsMode = typeof BAPPS_MODES[number];
 
 /** One 2AFC triplet: which of `p0`/`p1` humans found closer to `ref`. */
 export interface TwoAFCItem {

@@ -8,8 +8,9 @@
  *
  * @module
  */
-import { readFile, rename, rm, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { readFile } from "node:fs/promises";
+import { writeFileAtomic } from "../_internal/atomic_write.ts";
+import { readFailure, writeFailure } from "../_internal/fs_errors.ts";
 
 /** Element types this reader understands (NumPy names). */
 export type NpyDtype =
@@ -184,10 +185,7 @@ export async function readNpy(path: string): Promise<NpyArray> {
   try {
     bytes = await readFile(path);
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    throw new NpyError(
-      `${path}: cannot read (${code === "ENOENT" ? "no such file" : fsFailure(e, path)})`,
-    );
+    throw new NpyError(`${path}: cannot read (${readFailure(e)})`);
   }
   return parseNpy(bytes, path);
 }
@@ -288,8 +286,8 @@ export function writeNpy(
 }
 
 /**
- * Writes a typed array to a `.npy` file (see {@link writeNpy}). The bytes go to a temporary file
- * beside `path` that is renamed when complete, so a failed write (no such folder, no space left)
+ * Writes a typed array to a `.npy` file (see {@link writeNpy}). The bytes go to `path.part`,
+ * renamed to `path` when complete, so a failed write (no such folder, no space left)
  * never leaves a partial file under `path`; the error names `path` and the cause.
  *
  * @example
@@ -305,31 +303,9 @@ export async function saveNpy(
   options: WriteNpyOptions = {},
 ): Promise<void> {
   const bytes = writeNpy(data, shape, options);
-  const tmp = `${path}.tmp-${crypto.randomUUID()}`;
-  try {
-    await writeFile(tmp, bytes, { flag: "wx" });
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true }).catch(() => {});
-    throw new NpyError(`${path}: cannot write (${fsFailure(e, path)})`);
-  }
-}
-
-/** A file-system error as a short cause, without Node's repetition of the path. */
-function fsFailure(e: unknown, path: string): string {
-  switch ((e as { code?: string }).code) {
-    case "ENOENT":
-      return `no such folder ${dirname(path)}`;
-    case "ENOSPC":
-      return "no space left on device";
-    case "EACCES":
-    case "EPERM":
-      return "permission denied";
-    case "EISDIR":
-      return "it is a folder";
-    default:
-      return e instanceof Error ? e.message : String(e);
-  }
+  await writeFileAtomic(path, bytes, {
+    onError: (p, e) => new NpyError(`${p}: cannot write (${writeFailure(e, p)})`),
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

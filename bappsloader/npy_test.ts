@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import fc from "fast-check";
-import { needsTestData, testData } from "../lpips/_test_data.ts";
+import { needsTestData, testData } from "../_internal/test_data.ts";
 import {
   type NpyData,
   NpyError,

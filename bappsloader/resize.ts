@@ -1,6 +1,6 @@
 /**
  * Pillow's `Image.resize(size, BILINEAR)` on 8-bit RGB images, bit for bit, and torchvision's
- * `Resize(n)` size rule on top of it (SPEC.md §3).
+ * `Resize(n)` size rule on top of it (docs/algorithm.md §3).
  *
  * Pillow resamples separably: a horizontal pass, then a vertical pass, each producing an 8-bit
  * image. For every output index it takes the input span `center ± support` (`support` = the scale

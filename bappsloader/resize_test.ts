@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { needsTestData, testData } from "../lpips/_test_data.ts";
+import { needsTestData, testData } from "../_internal/test_data.ts";
 import { readImage, type RGBImage } from "./image.ts";
 import { readNpy } from "./npy.ts";
 import { resizeBilinear, resizedSize, resizeShorterSide } from "./resize.ts";
@@ -55,7 +55,7 @@ Deno.test({
 
 Deno.test({
   ...needsTestData(
-    "SPEC §3: the example images nearest-upsampled x4 then Resize(64) hash as stated",
+    "docs/algorithm.md §3: the example images nearest-upsampled x4 then Resize(64) hash as stated",
   ),
   fn: async () => {
     const want: Record<string, string> = {
@@ -90,7 +90,7 @@ Deno.test({
   },
 });
 
-Deno.test("a 4x nearest-upsampled image gives the [1/8, 3/4, 1/8] closed form of SPEC §3", () => {
+Deno.test("a 4x nearest-upsampled image gives the [1/8, 3/4, 1/8] closed form of docs/algorithm.md §3", () => {
   // One axis at a time: a 1-pixel-high 16-wide image from 4 source values.
   const src = [10, 200, 30, 255];
   const row = new Uint8Array(16 * 3);

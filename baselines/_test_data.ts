@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { im2tensor, type ImageTensor, readImage, toTensorNormalize } from "../bappsloader/image.ts";
 import { readNpy } from "../bappsloader/npy.ts";
 import { resizeShorterSide } from "../bappsloader/resize.ts";
-import { testData } from "../lpips/_test_data.ts";
+import { testData } from "../_internal/test_data.ts";
 
 /** One input of a case: a file under the test data and how it becomes a tensor. */
 export interface CaseInput {

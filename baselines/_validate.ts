@@ -6,8 +6,11 @@
  */
 import type { ImageTensor } from "../bappsloader/image.ts";
 
+/** The colour spaces a baseline compares in (Lab is the reference's default). */
+export const COLORSPACES = ["Lab", "RGB"] as const;
+
 /** The colour space a baseline compares in. */
-export type Colorspace = "RGB" | "Lab";
+export type Colorspace = typeof COLORSPACES[number];
 
 /** Checks one NCHW float32 tensor: its type, shape, length and (optionally) finiteness. */
 export function checkTensor(fn: string, what: string, t: ImageTensor, finite = true): void {
@@ -110,7 +113,7 @@ function unravel(index: number, shape: readonly number[]): number[] {
 
 /** Validates a `colorspace` option (undefined means `"Lab"`, the reference's default). */
 export function checkColorspace(fn: string, cs: unknown): Colorspace {
-  if (cs === undefined || cs === "Lab") return "Lab";
-  if (cs === "RGB") return "RGB";
+  if (cs === undefined) return "Lab";
+  if (COLORSPACES.includes(cs as Colorspace)) return cs as Colorspace;
   throw new RangeError(`${fn}: colorspace must be "RGB" or "Lab", got ${JSON.stringify(cs)}`);
 }

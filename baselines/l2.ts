@@ -4,7 +4,7 @@
  * - RGB: the mean over C, H, W of `(a - b)^2` on the [-1, 1] tensors, float32 elements. This is
  *   4x the mean squared error of the same images scaled to [0, 1].
  * - Lab: `tensor2im` (truncating by default) -> scikit-image `rgb2lab` -> float32, then
- *   `0.5 * mean((lab0 / 100 - lab1 / 100)^2)`, float32 elements (SPEC.md §5).
+ *   `0.5 * mean((lab0 / 100 - lab1 / 100)^2)`, float32 elements (docs/algorithm.md §5).
  *
  * Elements are formed with the reference's float32 operations; the sum is accumulated in float64
  * and the result rounded once to float32 (the reference sums in float32, so expect agreement to
@@ -14,10 +14,10 @@
  */
 import type { ImageTensor } from "../bappsloader/image.ts";
 import { checkQuantize, type Quantize, quantizeInto } from "./_quantize.ts";
-import { checkColorspace, checkPair, type Colorspace } from "./_validate.ts";
+import { checkColorspace, checkPair, type Colorspace, COLORSPACES } from "./_validate.ts";
 import { labInto } from "./lab.ts";
 
-export type { Colorspace };
+export { type Colorspace, COLORSPACES };
 
 /** Options of {@linkcode l2}. */
 export interface L2Options {

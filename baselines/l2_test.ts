@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import type { ImageTensor } from "../bappsloader/image.ts";
-import { needsTestData } from "../lpips/_test_data.ts";
+import { needsTestData } from "../_internal/test_data.ts";
 import { baselineCases, imagePair, loadInput, relErr } from "./_test_data.ts";
 import { l2 } from "./l2.ts";
 import { srgbToLab } from "./lab.ts";
 
-/** DESIGN.md: 1e-6 relative for baselines. */
+/** docs/algorithm.md §10: 1e-6 relative for baselines. */
 const REL = 1e-6;
 
 type Shape = [number, number, number, number];
@@ -40,8 +40,8 @@ Deno.test(needsTestData("l2 matches every golden case of the reference"), async 
   console.log(`l2: worst relative deviation over 44 golden cases ${worst.toExponential(2)}`);
 });
 
-Deno.test(needsTestData("l2 reproduces the SPEC.md §2 baseline table"), async () => {
-  // [pair, path, RGB, Lab]; SPEC.md §2, "Baseline values recomputed with numpy/scikit-image".
+Deno.test(needsTestData("l2 reproduces the docs/algorithm.md §2 baseline table"), async () => {
+  // [pair, path, RGB, Lab]; docs/algorithm.md §2, "Baseline values recomputed with numpy/scikit-image".
   const table: [string, "A" | "B", number, number][] = [
     ["ex_p0.png", "A", 0.0627344168, 0.00437430463],
     ["ex_p1.png", "A", 0.1641757430, 0.0118608444],

@@ -2,7 +2,7 @@
  * sRGB -> CIE Lab exactly as scikit-image's `rgb2lab` computes it (D65 white, 2 degree observer),
  * in float64 like NumPy, and the reference's `tensor2tensorlab` built on it.
  *
- * Per pixel (SPEC.md §5): `c = u * (1/255)`; linearise `c > 0.04045 ? ((c + 0.055) / 1.055)^2.4
+ * Per pixel (docs/algorithm.md §5): `c = u * (1/255)`; linearise `c > 0.04045 ? ((c + 0.055) / 1.055)^2.4
  * : c / 12.92`; `XYZ = M rgb`; divide by the white point; `f(t) = t > 0.008856 ? cbrt(t) :
  * 7.787 t + 16/116`; `L = 116 f(Y) - 16`, `a = 500 (f(X) - f(Y))`, `b = 200 (f(Y) - f(Z))`.
  *

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { im2tensor, readImage } from "../bappsloader/image.ts";
-import { needsTestData, testData } from "../lpips/_test_data.ts";
+import { needsTestData, testData } from "../_internal/test_data.ts";
 import { rgb2lab, srgbToLab, tensor2tensorlab } from "./lab.ts";
 
 // scikit-image 0.19.3 `rgb2lab` on a uint8 array, printed with repr() by /usr/bin/python3

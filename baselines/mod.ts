@@ -1,7 +1,7 @@
 /**
  * The paper's baselines: L2 and SSIM/DSSIM in RGB and Lab, PSNR, and the colour conversion and
  * `tensor2im` round trip they rest on, reproducing the reference LPIPS code's numbers
- * (SPEC.md §5), plus the Gaussian SSIM in common use today.
+ * (docs/algorithm.md §5), plus the Gaussian SSIM in common use today.
  *
  * @example
  * ```ts
@@ -17,7 +17,7 @@ export { D65_WHITE, rgb2lab, srgbToLab, tensor2tensorlab, XYZ_FROM_RGB } from ".
 export type { TensorLabOptions } from "./lab.ts";
 export { tensor2im } from "./tensor2im.ts";
 export type { Quantize, Tensor2imOptions, Uint8Tensor } from "./tensor2im.ts";
-export { l2 } from "./l2.ts";
+export { COLORSPACES, l2 } from "./l2.ts";
 export type { Colorspace, L2Options } from "./l2.ts";
 export { dssim, ssim, SSIM_PRESETS, ssimMap, structuralSimilarity } from "./ssim.ts";
 export type {

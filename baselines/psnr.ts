@@ -1,6 +1,6 @@
 /**
  * PSNR of the 8-bit images behind two [-1, 1] tensors, as the reference's `lpips.psnr` helper
- * (`10 log10(peak^2 / mean((p0 - p1)^2))`, peak 255, on `tensor2im` images; SPEC.md §5).
+ * (`10 log10(peak^2 / mean((p0 - p1)^2))`, peak 255, on `tensor2im` images; docs/algorithm.md §5).
  *
  * @module
  */

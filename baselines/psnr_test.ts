@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { needsTestData } from "../lpips/_test_data.ts";
+import { needsTestData } from "../_internal/test_data.ts";
 import { imagePair, relErr } from "./_test_data.ts";
 import { psnr } from "./psnr.ts";
 

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import type { ImageTensor } from "../bappsloader/image.ts";
-import { needsTestData } from "../lpips/_test_data.ts";
+import { needsTestData } from "../_internal/test_data.ts";
 import { baselineCases, imagePair, loadInput, relErr } from "./_test_data.ts";
 import { dssim, ssim, SSIM_PRESETS, ssimMap, structuralSimilarity } from "./ssim.ts";
 
-/** DESIGN.md: 1e-6 relative for baselines. */
+/** docs/algorithm.md §10: 1e-6 relative for baselines. */
 const REL = 1e-6;
 
 type Shape = [number, number, number, number];
@@ -112,9 +112,9 @@ Deno.test(needsTestData("dssim matches every golden case of the reference"), asy
 });
 
 Deno.test(
-  needsTestData("dssim reproduces the SPEC.md §2 baseline table and issue #26"),
+  needsTestData("dssim reproduces the docs/algorithm.md §2 baseline table and issue #26"),
   async () => {
-    // [pair, path, DSSIM RGB, DSSIM Lab], SPEC.md §2: (1 - SSIM) / 2 in float64, 9 digits.
+    // [pair, path, DSSIM RGB, DSSIM Lab], docs/algorithm.md §2: (1 - SSIM) / 2 in float64, 9 digits.
     const table: [string, "A" | "B", number, number][] = [
       ["ex_p0.png", "A", 0.261782155, 0.243387215],
       ["ex_p1.png", "A", 0.343683811, 0.338429030],

@@ -4,7 +4,7 @@
  *
  * The reference computes `(t + 1) * 127.5` in float32 and **truncates** to uint8, so the round
  * trip uint8 -> tensor -> uint8 is not the identity: values 1..95 come back one lower after
- * `im2tensor` (script path), values 1..63 after `ToTensor + Normalize` (dataset path), SPEC.md
+ * `im2tensor` (script path), values 1..63 after `ToTensor + Normalize` (dataset path), docs/algorithm.md
  * §1.8. `quantize: "round"` gives the exact inverse of both conversions instead.
  *
  * @module

@@ -9,7 +9,7 @@ function allLevels() {
   return { width: 256, height: 1, data };
 }
 
-Deno.test("tensor2im: script path loses one level for 1..95 (SPEC 1.8)", () => {
+Deno.test("tensor2im: script path loses one level for 1..95 (docs/algorithm.md §1.8)", () => {
   const back = tensor2im(im2tensor(allLevels())).data;
   for (let u = 0; u < 256; u++) {
     const want = u >= 1 && u <= 95 ? u - 1 : u;
@@ -18,7 +18,7 @@ Deno.test("tensor2im: script path loses one level for 1..95 (SPEC 1.8)", () => {
   }
 });
 
-Deno.test("tensor2im: dataset path loses one level for 1..63 (SPEC 1.8)", () => {
+Deno.test("tensor2im: dataset path loses one level for 1..63 (docs/algorithm.md §1.8)", () => {
   const back = tensor2im(toTensorNormalize(allLevels())).data;
   for (let u = 0; u < 256; u++) {
     assert.equal(back[u], u >= 1 && u <= 63 ? u - 1 : u, `level ${u}`);

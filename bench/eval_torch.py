@@ -1,13 +1,13 @@
 """The PyTorch side of bench/eval_bench.ts: the reference's BAPPS 2AFC evaluation pipeline.
 
-Mirrors the reference's `test_dataset_model.py` path (SPEC.md sections 3 and 4.1), written from
+Mirrors the reference's `test_dataset_model.py` path (docs/algorithm.md §3 and §4.1), written from
 the spec: the file lists (recursive walk, full paths sorted), a `Dataset` whose items are
 `PIL.Image.open(p).convert('RGB')` -> torchvision `Resize(64)` -> `ToTensor()` ->
 `Normalize((0.5,) * 3, (0.5,) * 3)` for ref/p0/p1 and `np.load(judge).reshape(1, 1, 1)` as a
 `FloatTensor`, a serial `torch.utils.data.DataLoader` (batch 50, `num_workers` as asked), and
 per batch `d0 = LPIPS(ref, p0)`, `d1 = LPIPS(ref, p1)`, each call running the trunk on both of its
 inputs as the reference's `LPIPS.forward` does (no reuse of the ref features). The LPIPS model is
-`Lpips` of bench/lpips_torch.py (same weight files as our side). Scored as SPEC.md 4.1.
+`Lpips` of bench/lpips_torch.py (same weight files as our side). Scored as docs/algorithm.md §4.1.
 
 Worker mode (default): one JSON request per stdin line, one JSON reply per stdout line.
   {"cmd": "load", "trunk": PATH, "lin": PATH, "threads": 2}

@@ -31,8 +31,8 @@ import type { ImageTensor } from "../bappsloader/image.ts";
 import { LPIPS } from "../lpips/lpips.ts";
 import type { NetName } from "../lpips/arch.ts";
 import { linFileName } from "../lpips/weights.ts";
-import { type LpipsCase, lpipsCases, runCases } from "../lpips/_conformance.ts";
-import { testData } from "../lpips/_test_data.ts";
+import { type LpipsCase, lpipsCases, runCases } from "../lpips/conformance.ts";
+import { testData } from "../_internal/test_data.ts";
 import { TorchWorker } from "./_torch_worker.ts";
 
 const args = parseArgs({

@@ -1,6 +1,6 @@
 """The PyTorch side of `deno task bench:torch` (bench/torch_side_by_side.ts).
 
-LPIPS written from SPEC.md section 1 on torchvision's trunks, loading the same weight files
+LPIPS written from docs/algorithm.md §1 on torchvision's trunks, loading the same weight files
 (torch.load), timed on the same inputs. A worker: one JSON request per stdin line, one JSON reply
 per stdout line.
 
@@ -30,7 +30,7 @@ import torchvision
 SHIFT = [-0.030, -0.088, -0.188]
 SCALE = [0.458, 0.448, 0.450]
 
-# Index of the last module of each tapped slice of torchvision's `features` (SPEC.md 1.2).
+# Index of the last module of each tapped slice of torchvision's `features` (docs/algorithm.md §1.2).
 TAPS = {
     "alex": [1, 4, 7, 9, 11],
     "squeeze": [1, 4, 7, 9, 10, 11, 12],

@@ -2,7 +2,7 @@
  * LPIPS throughput side by side with PyTorch: `deno task bench:torch [options]`.
  *
  * Runs the same workloads (same inputs, same weight files) through this package's engines and
- * through `bench/lpips_torch.py` (LPIPS written from SPEC.md on torchvision's trunks, run with
+ * through `bench/lpips_torch.py` (LPIPS written from docs/algorithm.md on torchvision's trunks, run with
  * `/usr/bin/python3`), alternating rounds between them, and prints pairs/s for each, the ratio,
  * and the largest difference between their distances (must be <= 1e-5). Then the peak RSS of a
  * fresh process of each for a 1024x1024 spatial map and for a 64x64 batch of 50.

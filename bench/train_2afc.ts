@@ -11,7 +11,7 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { train, Trainer } from "../lpips/train.ts";
+import { train, Trainer } from "../lpips/train/mod.ts";
 import { LPIPS } from "../lpips/lpips.ts";
 import { listTwoAFC } from "../bappsloader/layout.ts";
 import { twoAFCBatches } from "../bappsloader/dataset.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { basename, join } from "node:path";
 import { readJudgement } from "../bappsloader/dataset.ts";
 import { listJND, listTwoAFC } from "../bappsloader/layout.ts";
-import { needsTestData, testData } from "../lpips/_test_data.ts";
+import { needsTestData, testData } from "../_internal/test_data.ts";
 import { parsePerItemCsv } from "./csv.ts";
 import { jndMAP } from "./jnd.ts";
 import { score2AFC } from "./twoafc.ts";

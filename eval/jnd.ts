@@ -1,5 +1,5 @@
 /**
- * The JND score of the reference's `score_jnd_dataset` (SPEC.md §4.2): average precision of
+ * The JND score of the reference's `score_jnd_dataset` (docs/algorithm.md §4.2): average precision of
  * "same" judgements when pairs are ranked by increasing distance.
  *
  * **Reference bug, not reproduced.** Since 2019-07 the reference appends each batch's distances

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { jndMAP, stableArgsort, vocAP } from "./jnd.ts";
 
-Deno.test("JND test vector of SPEC §4.2: mAP 0.882716049382716", () => {
+Deno.test("JND test vector of docs/algorithm.md §4.2: mAP 0.882716049382716", () => {
   const ds = [0.05, 0.4, 0.1, 0.8, 0.2, 0.6], sames = [1, 0, 2 / 3, 1 / 3, 1, 0];
   assert.ok(Math.abs(jndMAP(ds, sames) - 0.882716049382716) < 1e-15);
   // Order of the input does not matter, only the ranking by distance.

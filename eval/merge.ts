@@ -5,7 +5,20 @@
  *
  * @module
  */
-import type { ConfigValue, ShardFile, ShardHeader, ShardRow } from "./shard_file.ts";
+import type { NetName } from "../lpips/arch.ts";
+import type { Version } from "../lpips/lpips.ts";
+import type { BackendName } from "../lpips/backend.ts";
+import type { BappsMode } from "../bappsloader/layout.ts";
+import type { Colorspace } from "../baselines/l2.ts";
+import {
+  type ConfigValue,
+  rowNumber,
+  type ShardFile,
+  type ShardHeader,
+  type ShardRow,
+} from "./shard_file.ts";
+import type { DatasetResult, EvalModel, EvaluateResult } from "./runner.ts";
+import { type JNDItems, scoreDataset, type TwoAFCItems } from "./score.ts";
 
 /** A mistake in the set of shard files given to `merge`; the message is one line. */
 export class MergeError extends Error {
@@ -121,5 +134,54 @@ export function mergeShards(files: readonly ShardFile[]): MergedRun {
     inputs: byIndex[0].header.inputs,
     count: h0.shard.count,
     lists: h0.lists.map((l, k) => ({ name: l.name, rows: rows[k] })),
+  };
+}
+
+/**
+ * The whole evaluation of a merged sharded `eval` run: scores and intervals recomputed from
+ * every item, exactly as `evaluate` computes them in one run.
+ *
+ * @example
+ * ```ts
+ * import { readShardFile } from "./shard_file.ts";
+ * import { mergedEvaluation, mergeShards } from "./merge.ts";
+ * const run = mergeShards(await Promise.all(["s0.jsonl", "s1.jsonl"].map(readShardFile)));
+ * const r = mergedEvaluation(run, { resamples: 1000, seed: 0 });
+ * console.log(r.results.map((d) => [d.dataset, d.score, d.ci95]));
+ * ```
+ */
+export function mergedEvaluation(
+  run: MergedRun,
+  boot: { resamples: number; seed: number },
+): EvaluateResult {
+  const c = run.config;
+  const mode = c.dataset_mode as BappsMode;
+  const results: DatasetResult[] = run.lists.map(({ name, rows }) => {
+    const n = rows.length;
+    const col = (key: string) => Float32Array.from(rows, (r) => rowNumber(r[key]));
+    const paths = <T>() => rows.map((r) => r.paths as T);
+    const common = { dataset: name, n, start: 0, total: n, listHash: "", seconds: 0 };
+    const items: TwoAFCItems | JNDItems = mode === "2afc"
+      ? {
+        d0: col("d0"),
+        d1: col("d1"),
+        judge: col("judge"),
+        paths: paths<TwoAFCItems["paths"][number]>(),
+      }
+      : { d: col("d"), same: col("same"), paths: paths<JNDItems["paths"][number]>() };
+    return { ...common, ...scoreDataset(items, boot), items };
+  });
+  return {
+    mode,
+    model: c.model as EvalModel,
+    net: c.net as NetName | null,
+    version: c.version as Version | null,
+    colorspace: c.colorspace as Colorspace | null,
+    batchSize: c.batch_size as number,
+    bootstrap: boot,
+    engine: c.engine as "onnx" | "tfjs" | null,
+    backend: c.backend as BackendName | null,
+    shard: null,
+    results,
   };
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { runCli } from "../_internal/test_cli.ts";
 import { mergeShards } from "./merge.ts";
 import { shardRange } from "./shard.ts";
 import {
@@ -121,7 +121,6 @@ Deno.test("merge CLI: mistakes are one line on stderr, exit status 1", async () 
     const vgg = join(dir, "vgg.jsonl");
     const v = shard(3, 4, { net: "vgg" });
     await Deno.writeTextFile(vgg, shardFileText(v.header, v.rows));
-    const cli = fileURLToPath(new URL("../cli.ts", import.meta.url));
     const cases: [string[], string][] = [
       [[paths[0], paths[1], paths[3]], "shard 2/4 missing"],
       [[...paths, paths[2]], `item 5 of val/cnn in both ${paths[2]} and ${paths[2]}`],
@@ -131,16 +130,11 @@ Deno.test("merge CLI: mistakes are one line on stderr, exit status 1", async () 
       [[], "expected shard files"],
     ];
     for (const [args, message] of cases) {
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", cli, "merge", ...args],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const stderr = new TextDecoder().decode(out.stderr);
+      const out = await runCli(["merge", ...args]);
       assert.equal(out.code, 1, args.join(" "));
-      assert.equal(out.stdout.length, 0);
-      assert.equal(stderr.trimEnd().split("\n").length, 1, stderr);
-      assert.ok(stderr.startsWith(`lpips merge: `) && stderr.includes(message), stderr);
+      assert.equal(out.stdout, "");
+      assert.equal(out.stderr.trimEnd().split("\n").length, 1, out.stderr);
+      assert.ok(out.stderr.startsWith(`lpips merge: `) && out.stderr.includes(message), out.stderr);
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

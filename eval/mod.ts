@@ -24,5 +24,5 @@ export {
   type ShardHeader,
   type ShardRow,
 } from "./shard_file.ts";
-export { type MergedRun, MergeError, mergeShards } from "./merge.ts";
-export { mergedEvaluation } from "./merge_command.ts";
+export { mergedEvaluation, type MergedRun, MergeError, mergeShards } from "./merge.ts";
+export * from "./score.ts";

@@ -1,6 +1,6 @@
 /**
  * The evaluation runner behind `deno task lpips eval`: the reference's `test_dataset_model.py`
- * (SPEC.md §4.3). Every dataset (e.g. `val/traditional`) is listed, streamed in batches, scored
+ * (docs/algorithm.md §4.3). Every dataset (e.g. `val/traditional`) is listed, streamed in batches, scored
  * and bootstrapped on its own, as the reference builds one loader per dataset.
  *
  * Models, as the reference's `--model`:
@@ -26,6 +26,7 @@ import type { NetName } from "../lpips/arch.ts";
 import { type EngineName, type Features, LPIPS, type Version } from "../lpips/lpips.ts";
 import type { ImageTensor } from "../bappsloader/image.ts";
 import {
+  BAPPS_MODES,
   type BappsList,
   type BappsMode,
   type JNDItem,
@@ -34,16 +35,16 @@ import {
   type TwoAFCItem,
 } from "../bappsloader/layout.ts";
 import { jndBatches, twoAFCBatches } from "../bappsloader/dataset.ts";
-import { l2 } from "../baselines/l2.ts";
 import { dssim } from "../baselines/ssim.ts";
-import type { Colorspace } from "../baselines/l2.ts";
-import { bootstrap2AFC, bootstrapJND } from "./bootstrap.ts";
-import { score2AFC } from "./twoafc.ts";
-import { jndMAP } from "./jnd.ts";
+import { type Colorspace, COLORSPACES, l2 } from "../baselines/l2.ts";
+import { type JNDItems, scoreDataset, type TwoAFCItems } from "./score.ts";
 import { fileListHash, shardRange, type ShardSpec } from "./shard.ts";
 
 /** The reference's `--model` choices. */
-export type EvalModel = "lpips" | "baseline" | "l2" | "ssim";
+export const EVAL_MODELS = ["lpips", "baseline", "l2", "ssim"] as const;
+
+/** A model `evaluate` scores. */
+export type EvalModel = typeof EVAL_MODELS[number];
 
 /** The six 2AFC validation sets, the reference's default `--datasets`. */
 export const TWOAFC_VAL_DATASETS: readonly string[] = Object.freeze([
@@ -120,25 +121,7 @@ export interface EvaluateOptions {
   shard?: ShardSpec;
 }
 
-/** Per-item 2AFC results of one dataset, in loader order. */
-export interface TwoAFCItems {
-  /** d(ref, p0). */
-  d0: Float32Array;
-  /** d(ref, p1). */
-  d1: Float32Array;
-  /** Fraction preferring p1, float32 as the loader gives it. */
-  judge: Float32Array;
-  paths: { ref: string; p0: string; p1: string; judge: string }[];
-}
-
-/** Per-item JND results of one dataset, in loader order. */
-export interface JNDItems {
-  /** d(p0, p1). */
-  d: Float32Array;
-  /** Fraction saying "same", float32. */
-  same: Float32Array;
-  paths: { p0: string; p1: string; same: string }[];
-}
+export type { JNDItems, TwoAFCItems } from "./score.ts";
 
 /** The result of one dataset. */
 export interface DatasetResult {
@@ -199,11 +182,11 @@ type PairDistance = (a: ImageTensor, b: ImageTensor) => Promise<Float32Array>;
  */
 export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult> {
   const mode = options.mode ?? "2afc";
-  if (mode !== "2afc" && mode !== "jnd") {
+  if (!BAPPS_MODES.includes(mode)) {
     throw new RangeError(`unknown dataset mode "${mode}" (expected 2afc or jnd)`);
   }
   const model = options.model ?? "lpips";
-  if (!["lpips", "baseline", "l2", "ssim"].includes(model)) {
+  if (!EVAL_MODELS.includes(model)) {
     throw new RangeError(`unknown model "${model}" (expected lpips, baseline, l2 or ssim)`);
   }
   const datasets = [
@@ -243,7 +226,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     );
   }
   const colorspace = deep ? null : options.colorspace ?? "Lab";
-  if (colorspace !== null && colorspace !== "Lab" && colorspace !== "RGB") {
+  if (colorspace !== null && !COLORSPACES.includes(colorspace)) {
     throw new RangeError(`unknown colorspace "${colorspace}" (expected Lab or RGB)`);
   }
 
@@ -297,7 +280,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
       const report = (done: number) =>
         options.onProgress?.({ dataset, done, total, allDone: allBefore + done, allTotal });
       report(0);
-      let result: Omit<DatasetResult, "seconds">;
+      let scored: TwoAFCItems | JNDItems;
       if (lists[k].mode === "2afc") {
         const items = (lists[k] as BappsList<TwoAFCItem>).items.slice(start, end);
         const d0 = new Float32Array(total), d1 = new Float32Array(total);
@@ -311,19 +294,11 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
           judge.set(b.judge, b.start);
           report(b.start + b.items.length);
         }
-        const ci = resamples > 0 && total > 0 ? bootstrap2AFC(d0, d1, judge, boot) : undefined;
-        result = {
-          dataset,
-          score: score2AFC(d0, d1, judge),
-          n: total,
-          ...where,
-          ci95: ci ? [ci.low, ci.high] : null,
-          items: {
-            d0,
-            d1,
-            judge,
-            paths: items.map(({ ref, p0, p1, judge }) => ({ ref, p0, p1, judge })),
-          },
+        scored = {
+          d0,
+          d1,
+          judge,
+          paths: items.map(({ ref, p0, p1, judge }) => ({ ref, p0, p1, judge })),
         };
       } else {
         const items = (lists[k] as BappsList<JNDItem>).items.slice(start, end);
@@ -333,17 +308,15 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
           same.set(b.same, b.start);
           report(b.start + b.items.length);
         }
-        const ci = resamples > 0 && total > 0 ? bootstrapJND(d, same, boot) : undefined;
-        result = {
-          dataset,
-          score: jndMAP(d, same),
-          n: total,
-          ...where,
-          ci95: ci ? [ci.low, ci.high] : null,
-          items: { d, same, paths: items.map(({ p0, p1, same }) => ({ p0, p1, same })) },
+        scored = {
+          d,
+          same,
+          paths: items.map(({ p0, p1, same }) => ({ p0, p1, same })),
         };
       }
-      results.push({ ...result, seconds: (performance.now() - t0) / 1000 });
+      const { score, ci95 } = scoreDataset(scored, boot);
+      const seconds = (performance.now() - t0) / 1000;
+      results.push({ dataset, score, n: total, ...where, ci95, seconds, items: scored });
       allBefore += total;
     }
     return {

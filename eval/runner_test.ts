@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { LPIPS, type Version } from "../lpips/lpips.ts";
 import type { NetName } from "../lpips/arch.ts";
-import { needsTestData, testData } from "../lpips/_test_data.ts";
+import { needsTestData, testData } from "../_internal/test_data.ts";
 import { parsePerItemCsv, writePerItemCsv } from "./csv.ts";
 import {
   evaluate,
@@ -54,7 +54,7 @@ async function checkAgainstExpected(key: string, r: EvaluateResult, deep: boolea
     for (const [got, exp] of pairs) {
       assert.equal(got.length, exp.length);
       for (let i = 0; i < got.length; i++) {
-        // LPIPS: 1e-5 absolute; baselines: 1e-6 relative (DESIGN.md's golden tolerances).
+        // LPIPS: 1e-5 absolute; baselines: 1e-6 relative (docs/algorithm.md §10).
         const err = Math.abs(got[i] - exp[i]);
         const rel = deep ? err : err / Math.max(Math.abs(exp[i]), 1e-30);
         worstItem = Math.max(worstItem, rel);

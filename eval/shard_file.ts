@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { writeFileAtomic } from "../_internal/atomic_write.ts";
 import type { ShardSpec } from "./shard.ts";
 
 /** The commands whose runs can be sharded. */
@@ -71,19 +72,6 @@ export class ShardFileError extends Error {
 }
 
 /**
- * The name a file is written under until it is complete.
- *
- * @example
- * ```ts
- * import { partPath } from "./shard_file.ts";
- * console.log(partPath("out/shard-0.jsonl")); // out/shard-0.jsonl.part
- * ```
- */
-export function partPath(path: string): string {
-  return `${path}.part`;
-}
-
-/**
  * A shard file's text: header, one line per row, end line.
  *
  * @example
@@ -122,14 +110,7 @@ export async function writeShardFile(
   header: ShardHeader,
   rows: readonly ShardRow[],
 ): Promise<void> {
-  const part = partPath(path);
-  try {
-    await Deno.writeTextFile(part, shardFileText(header, rows));
-    await Deno.rename(part, path);
-  } catch (e) {
-    await Deno.remove(part).catch(() => {});
-    throw e;
-  }
+  await writeFileAtomic(path, shardFileText(header, rows));
 }
 
 /**

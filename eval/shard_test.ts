@@ -1,23 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { needsTestData, testData } from "../lpips/_test_data.ts";
+import { needsTestData, testData } from "../_internal/test_data.ts";
+import { type CliRun, runCli } from "../_internal/test_cli.ts";
 import { fileListHash, parseShard, shardRange } from "./shard.ts";
 import { readShardFile } from "./shard_file.ts";
 
-const CLI = fileURLToPath(new URL("../cli.ts", import.meta.url));
-
-async function lpips(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
-    env: { LPIPS_WEIGHTS_DIR: testData("weights"), NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
+const lpips = (...args: string[]): Promise<CliRun> => runCli(args);
 async function ok(...args: string[]): Promise<string> {
   const r = await lpips(...args);
   assert.equal(r.code, 0, `${args.join(" ")}\n${r.stderr}`);

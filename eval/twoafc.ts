@@ -1,5 +1,5 @@
 /**
- * The 2AFC score of the reference's `score_2afc_dataset` (SPEC.md §4.1).
+ * The 2AFC score of the reference's `score_2afc_dataset` (docs/algorithm.md §4.1).
  *
  * @module
  */

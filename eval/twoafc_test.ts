@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { score2AFC, twoAFCItemScores } from "./twoafc.ts";
 
-Deno.test("2AFC test vector of SPEC §4.1 scores 0.725", () => {
+Deno.test("2AFC test vector of docs/algorithm.md §4.1 scores 0.725", () => {
   const d0 = [0.1, 0.5, 0.3, 0.2], d1 = [0.2, 0.4, 0.3, 0.9], g = [0, 0.6, 1, 0.2];
   assert.deepEqual([...twoAFCItemScores(d0, d1, g)], [1, 0.6, 0.5, 0.8]);
   assert.ok(Math.abs(score2AFC(d0, d1, g) - 0.725) < 1e-15);

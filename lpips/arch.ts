@@ -1,6 +1,6 @@
 /**
  * The three LPIPS trunks as data: torchvision's `features` modules in order, their weight keys and
- * the tap points of SPEC.md §1.2. Every engine builds its network from these descriptions; nothing
+ * the tap points of docs/algorithm.md §1.2. Every engine builds its network from these descriptions; nothing
  * else in the package hard-codes a layer.
  *
  * @module
@@ -199,18 +199,32 @@ export function pooledSize(size: number, kernel: number, stride: number, ceil: b
   return out;
 }
 
-/** Spatial size of each tapped feature for an input side of `size` (0 where it vanishes). */
-export function tapSizes(a: Arch, size: number): number[] {
-  const sizes: number[] = [];
+/** Spatial size (one axis) of every module's output for an input side of `size` (0: vanished). */
+export function layerSizes(a: Arch, size: number): number[] {
   let s = size;
-  a.layers.forEach((l, i) => {
+  return a.layers.map((l) => {
     if (l.op === "conv") {
       s = s < 1 ? 0 : Math.max(0, Math.floor((s + 2 * l.pad - l.kernel) / l.stride) + 1);
     } else if (l.op === "maxpool") s = pooledSize(s, l.kernel, l.stride, l.ceil);
     else if (l.op === "fire") s = s < 1 ? 0 : s;
-    if (a.taps.includes(i)) sizes.push(s);
+    return s;
   });
-  return sizes;
+}
+
+/** Channels of every module's output (the input has 3). */
+export function layerChannels(a: Arch): number[] {
+  let c = 3;
+  return a.layers.map((l) => {
+    if (l.op === "conv") c = l.outChannels;
+    else if (l.op === "fire") c = l.expand1x1.outChannels + l.expand3x3.outChannels;
+    return c;
+  });
+}
+
+/** Spatial size of each tapped feature for an input side of `size` (0 where it vanishes). */
+export function tapSizes(a: Arch, size: number): number[] {
+  const sizes = layerSizes(a, size);
+  return a.taps.map((i) => sizes[i]);
 }
 
 /** The smallest input side for which every tapped feature exists (alex: 31 px). */

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { needsTestData, testData } from "./_test_data.ts";
+import { needsTestData, testData } from "../_internal/test_data.ts";
 import { arch, linTensorSpec, minInputSize, NET_NAMES, tapSizes, trunkTensorSpec } from "./arch.ts";
 
-Deno.test("tap sizes at 64x64 and channel counts follow SPEC.md §1.2", () => {
+Deno.test("tap sizes at 64x64 and channel counts follow docs/algorithm.md §1.2", () => {
   assert.deepEqual(tapSizes(arch("alex"), 64), [15, 7, 3, 3, 3]);
   assert.deepEqual(tapSizes(arch("squeeze"), 64), [31, 15, 7, 3, 3, 3, 3]);
   assert.deepEqual(tapSizes(arch("vgg"), 64), [64, 32, 16, 8, 4]);

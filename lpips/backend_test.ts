@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { NATIVE_PACKAGES, useBackend } from "./backend.ts";
-import { needsTestData, testData } from "./_test_data.ts";
+import { needsTestData, testData } from "../_internal/test_data.ts";
 import { LPIPS } from "./lpips.ts";
 
 Deno.test("unknown backends and a missing native binding are clear errors", async () => {

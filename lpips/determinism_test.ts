@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { needsTestData, testData } from "./_test_data.ts";
+import { needsTestData, testData } from "../_internal/test_data.ts";
 import { LPIPS, type LPIPSOptions } from "./lpips.ts";
 import { type ImageTensor, loadImage, stack } from "../bappsloader/image.ts";
 

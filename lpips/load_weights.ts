@@ -5,7 +5,7 @@
  * @module
  */
 import { type Arch, linTensorSpec, trunkTensorSpec } from "./arch.ts";
-import { type PthTensor, readPth, toFloat32 } from "./pth.ts";
+import { type PthTensor, readPth, toFloat32 } from "./pth/pth.ts";
 import { checkTensors, linFileName, pinnedTensorHashes, resolveFile } from "./weights.ts";
 import type { WeightMap } from "./tfjs_engine.ts";
 

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { needsTestData, testData } from "./_test_data.ts";
+import { needsTestData, testData } from "../_internal/test_data.ts";
 import { arch, trunkTensorSpec } from "./arch.ts";
 import { loadCheckpointTrunk, loadLinWeights, loadTrunkWeights } from "./load_weights.ts";
 import { LPIPS } from "./lpips.ts";
 import { loadImage } from "../bappsloader/image.ts";
-import { readPth, toFloat32, writePth } from "./pth.ts";
+import { readPth, toFloat32, writePth } from "./pth/pth.ts";
 
 const alex = arch("alex");
 const headFile = () => testData("weights", "lpips", "v0.1", "alex.pth");

@@ -1,29 +1,35 @@
 /**
- * The `LPIPS` class: the public face of the metric (SPEC.md §1). It resolves and checks the
- * weights, picks the engine and backend, validates inputs and returns plain typed arrays.
+ * The `LPIPS` class: the public face of the metric (docs/algorithm.md §1). It resolves and checks the
+ * weights, picks the engine and backend, validates inputs and returns plain typed arrays. All
+ * inference goes through the chosen {@link Engine} (engine.ts); gradients run on TF.js.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { type Arch, arch, minInputSize, type NetName } from "./arch.ts";
 import { type BackendName, useBackend } from "./backend.ts";
-import { TfjsLpips } from "./tfjs_engine.ts";
-import { type EngineResult, imageMeans, loadOrt, type Nchw, OnnxLpips } from "./onnx_engine.ts";
+import {
+  type Engine,
+  ENGINE_NAMES,
+  type EngineFeatures,
+  type EngineInput,
+  type EngineKind,
+  type EngineName,
+  type EngineResult,
+  imageMeans,
+  toNchw,
+  type Version,
+  VERSIONS,
+} from "./engine.ts";
+import { TfjsEngine, TfjsLpips } from "./tfjs_engine.ts";
+import { loadOrt, OnnxLpips } from "./onnx_engine.ts";
 import { loadCheckpointTrunk, loadLinWeights, loadTrunkWeights } from "./load_weights.ts";
 import { checkRange, checkShapes, InputError } from "./validate.ts";
 import { defaultTileSide, needsTiling, tiledLayerMaps } from "./tiled.ts";
 import { addUpsampled } from "./upsample.ts";
 import { im2tensor, type ImageTensor, type RGBImage } from "../bappsloader/image.ts";
 
-/** LPIPS versions: '0.1' (current, with input scaling) and '0.0' (the first release). */
-export type Version = "0.1" | "0.0";
-
-/**
- * Which engine runs the network. `auto` picks the fastest available one for inference: `onnx`
- * (ONNX Runtime, needs `--allow-ffi`) when it loads, else `tfjs`. Gradients
- * ({@link LPIPS.distanceTensor}) always run on TF.js.
- */
-export type EngineName = "auto" | "onnx" | "tfjs";
+export { ENGINE_NAMES, type EngineName, type Version, VERSIONS } from "./engine.ts";
 
 /** Options of {@link LPIPS.create}. Defaults follow the reference: alex, 0.1, calibrated. */
 export interface LPIPSOptions {
@@ -33,6 +39,7 @@ export interface LPIPSOptions {
   version?: Version;
   /** true (default): learned linear heads; false: the uncalibrated baseline (sum over channels). */
   lpips?: boolean;
+  /** Which engine runs inference (default "auto"; see {@link EngineName}). */
   engine?: EngineName;
   /** ONNX engine: intra-op threads (default: the number of logical cores). */
   threads?: number;
@@ -107,11 +114,14 @@ export class LPIPS {
   readonly lpips: boolean;
   readonly backend: BackendName;
   /** The engine that runs inference ("onnx" or "tfjs"; `auto` resolved). */
-  readonly engine: "onnx" | "tfjs";
+  readonly engine: EngineKind;
   /** Smallest image side the trunk accepts. */
   readonly minSize: number;
+  /** The TF.js network: gradients ({@link distanceTensor}) run on it whatever the engine. */
   readonly #net: TfjsLpips;
-  readonly #onnx?: OnnxLpips;
+  /** What runs inference: a {@link TfjsEngine} on `#net`, or the ONNX engine. */
+  readonly #engine: Engine;
+  #disposed = false;
 
   private constructor(
     a: Arch,
@@ -119,28 +129,28 @@ export class LPIPS {
     lpips: boolean,
     backend: BackendName,
     net: TfjsLpips,
-    onnx?: OnnxLpips,
+    engine: Engine,
   ) {
     this.arch = a;
     this.version = version;
     this.lpips = lpips;
     this.backend = backend;
-    this.engine = onnx ? "onnx" : "tfjs";
+    this.engine = engine.name;
     this.minSize = minInputSize(a);
     this.#net = net;
-    this.#onnx = onnx;
+    this.#engine = engine;
   }
 
   /** Loads (and if needed downloads) the weights and builds the model. */
   static async create(opts: LPIPSOptions = {}): Promise<LPIPS> {
     const net = opts.net === "vgg16" ? "vgg" : opts.net ?? "alex";
     const version = opts.version ?? "0.1";
-    if (version !== "0.1" && version !== "0.0") {
-      throw new RangeError(`unknown version "${version}" (expected "0.1" or "0.0")`);
+    if (!isOneOf(VERSIONS, version)) {
+      throw new RangeError(`unknown version "${version}" (expected ${orList(VERSIONS)})`);
     }
     const engine = opts.engine ?? "auto";
-    if (engine !== "auto" && engine !== "onnx" && engine !== "tfjs") {
-      throw new RangeError(`unknown engine "${engine}" (expected "auto", "onnx" or "tfjs")`);
+    if (!isOneOf(ENGINE_NAMES, engine)) {
+      throw new RangeError(`unknown engine "${engine}" (expected ${orList(ENGINE_NAMES)})`);
     }
     const a = arch(net);
     const lpips = opts.lpips ?? true;
@@ -181,7 +191,7 @@ export class LPIPS {
     await useBackend(backend);
     // The TF.js network is built for the onnx engine too: gradients (distanceTensor) run on it.
     const tfjs = new TfjsLpips(a, { version, lpips }, trunk, lin);
-    const model = new LPIPS(a, version, lpips, backend, tfjs, onnx);
+    const model = new LPIPS(a, version, lpips, backend, tfjs, onnx ?? new TfjsEngine(tfjs));
     openModels.add(model);
     return model;
   }
@@ -200,6 +210,7 @@ export class LPIPS {
     b: LPIPSInput,
     opts?: DistanceOptions,
   ): Promise<Float32Array | DistanceResult> {
+    this.#checkOpen();
     const normalize = opts?.normalize ?? false;
     const [v0, v1] = await Promise.all([
       validated(a, normalize, 0),
@@ -215,25 +226,12 @@ export class LPIPS {
       const r = await this.#tiled(v0, v1, tile ?? defaultTileSide(this.arch), normalize, opts);
       return opts ? readResult(r, v0.shape, opts) : r.total;
     }
-    if (this.#onnx) {
-      const [r] = await this.#onnx.distances([await nchw(v0), await nchw(v1)], [[0, 1]], {
-        spatial: opts?.spatial,
-        normalize,
-      });
-      return opts ? readResult(r, v0.shape, opts) : r.total;
-    }
-    const t0 = asTensor(v0), t1 = asTensor(v1);
-    let f0: Features | undefined, f1: Features | undefined;
-    try {
-      f0 = this.#features(t0, normalize);
-      f1 = this.#features(t1, normalize);
-      return opts ? await this.compare(f0, f1, opts) : await this.compare(f0, f1);
-    } finally {
-      f0?.dispose();
-      f1?.dispose();
-      if (t0 !== a) t0.dispose();
-      if (t1 !== b) t1.dispose();
-    }
+    const r = await this.#engine.distance(v0, v1, {
+      spatial: opts?.spatial,
+      perLayer: opts?.perLayer,
+      normalize,
+    });
+    return opts ? readResult(r, v0.shape, opts) : r.total;
   }
 
   /**
@@ -253,24 +251,12 @@ export class LPIPS {
    * ```
    */
   async features(x: LPIPSInput, opts: { normalize?: boolean } = {}): Promise<Features> {
+    this.#checkOpen();
     const normalize = opts.normalize ?? false;
     const v = await validated(x, normalize, 0);
     checkShapes(v.shape, v.shape, this.minSize, this.net);
-    if (this.#onnx) {
-      const shape = [...v.shape] as [number, number, number, number];
-      return new Features(
-        this.net,
-        this.version,
-        shape,
-        await this.#onnx.features(await nchw(v), normalize),
-      );
-    }
-    const t = asTensor(v);
-    try {
-      return this.#features(t, normalize);
-    } finally {
-      if (t !== x) t.dispose();
-    }
+    const shape = [...v.shape] as [number, number, number, number];
+    return new Features(this.net, this.version, shape, await this.#engine.features(v, normalize));
   }
 
   /** N distances between two feature sets from {@link features}. */
@@ -282,6 +268,7 @@ export class LPIPS {
     f1: Features,
     opts?: DistanceOptions,
   ): Promise<Float32Array | DistanceResult> {
+    this.#checkOpen();
     for (const f of [f0, f1]) {
       if (f.net !== this.net || f.version !== this.version) {
         throw new InputError(
@@ -299,52 +286,28 @@ export class LPIPS {
       throw new InputError(`inputs differ in shape: [${f0.shape}] vs [${f1.shape}]`);
     }
     const [, , h, w] = f0.shape;
-    if (this.#onnx) {
-      const r = await this.#onnx.compare(f0.arrays, f1.arrays, [h, w], opts?.spatial);
-      return opts ? readResult(r, f0.shape, opts) : r.total;
-    }
-    const r = this.#net.compareFeatures(f0.tensors, f1.tensors, [h, w], opts?.spatial);
-    try {
-      if (!opts?.perLayer) {
-        // Only the distances leave the device: one download (on a GPU each read is a round trip).
-        const total = await r.total.data() as Float32Array;
-        return opts ? readResult({ total, layers: [] }, f0.shape, opts) : total;
-      }
-      // The total and every layer in one download.
-      const all = tf.tidy(() => tf.concat([r.total, ...r.layers].map((t) => tf.reshape(t, [-1]))));
-      const flat = await all.data() as Float32Array;
-      all.dispose();
-      const n = r.total.size;
-      const part = (k: number) => flat.slice(k * n, (k + 1) * n);
-      return readResult(
-        { total: part(0), layers: r.layers.map((_, k) => part(k + 1)) },
-        f0.shape,
-        opts,
-      );
-    } finally {
-      tf.dispose([r.total, ...r.layers]);
-    }
+    const r = await this.#engine.compare(handleOf(f0), handleOf(f1), [h, w], {
+      spatial: opts?.spatial,
+      perLayer: opts?.perLayer,
+    });
+    return opts ? readResult(r, f0.shape, opts) : r.total;
   }
 
   /** The distance of a pair computed tile by tile (lpips/tiled.ts), as the engines return it. */
   async #tiled(
-    v0: tf.Tensor4D | ImageTensor,
-    v1: tf.Tensor4D | ImageTensor,
+    v0: EngineInput,
+    v1: EngineInput,
     side: number,
     normalize: boolean,
     opts?: DistanceOptions,
   ): Promise<EngineResult> {
     const [n, , h, w] = v0.shape;
-    const onnx = this.#onnx;
-    const run = onnx
-      ? (a: Nchw, b: Nchw) => onnx.layerMaps(a, b, normalize)
-      : (a: Nchw, b: Nchw) => this.#tfjsLayerMaps(a, b, normalize);
     const { maps, sizes } = await tiledLayerMaps(
       this.arch,
-      await nchw(v0),
-      await nchw(v1),
+      await toNchw(v0),
+      await toNchw(v1),
       side,
-      run,
+      (a, b) => this.#engine.layerMaps(a, b, normalize),
       this.minSize,
     );
     if (!opts?.spatial) {
@@ -366,30 +329,6 @@ export class LPIPS {
     return { total, layers };
   }
 
-  /** TF.js engine: each layer's native distance map for a pair of (tile) batches. */
-  async #tfjsLayerMaps(x0: Nchw, x1: Nchw, normalize: boolean): Promise<Float32Array[]> {
-    const lin = this.#net.linVariables;
-    const maps = tf.tidy(() => {
-      const t = (x: Nchw) => tf.tensor4d(x.data, x.shape as [number, number, number, number]);
-      const f0 = this.#net.features(t(x0), normalize), f1 = this.#net.features(t(x1), normalize);
-      // The head of TfjsLpips.compareFeatures, without the spatial mean or upsampling.
-      return f0.map((a, k) => {
-        const diff = tf.squaredDifference(a, f1[k]) as tf.Tensor4D;
-        return this.lpips ? tf.conv2d(diff, lin[k], 1, "valid") : tf.sum(diff, 3, true);
-      });
-    });
-    try {
-      return await Promise.all(maps.map(async (m) => await m.data() as Float32Array));
-    } finally {
-      tf.dispose(maps);
-    }
-  }
-
-  #features(t: tf.Tensor4D, normalize: boolean): Features {
-    const shape = t.shape as [number, number, number, number];
-    return new Features(this.net, this.version, shape, this.#net.features(t, normalize));
-  }
-
   /**
    * The distance as a differentiable TF.js tensor ((N,), or (N, H, W) with `spatial`), for use as
    * a loss inside `tf.grad` / `tf.tidy`. Shapes are checked; values are not (no read-back).
@@ -408,6 +347,7 @@ export class LPIPS {
     b: tf.Tensor4D,
     opts: { spatial?: boolean; normalize?: boolean } = {},
   ): tf.Tensor {
+    this.#checkOpen();
     checkShapes(a.shape, b.shape, this.minSize, this.net);
     return tf.tidy(() => {
       const r = this.#net.forward(a, b, opts);
@@ -415,16 +355,36 @@ export class LPIPS {
     });
   }
 
-  /** Frees the model's tensors and sessions. The model cannot be used afterwards. */
+  /**
+   * Frees the model's tensors and sessions. The model cannot be used afterwards: its methods
+   * throw. A second call does nothing.
+   */
   dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
     openModels.delete(this);
+    this.#engine.dispose();
+    // On the tfjs engine this is the engine's own network, already freed (a no-op then).
     this.#net.dispose();
-    void this.#onnx?.dispose();
+  }
+
+  /** {@link dispose}, for `using m = await LPIPS.create()`. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  #checkOpen(): void {
+    if (this.#disposed) {
+      throw new Error("this LPIPS model was disposed; create a new one with LPIPS.create()");
+    }
   }
 }
 
 /** Models not yet disposed: their TF.js tensors live on the one process-wide backend. */
 const openModels = new Set<LPIPS>();
+
+/** The engine's handle inside a {@link Features} (for {@link LPIPS.compare} only). */
+let handleOf: (f: Features) => EngineFeatures;
 
 /** Unit-normalised trunk features of a batch (see {@link LPIPS.features}). */
 export class Features {
@@ -433,34 +393,26 @@ export class Features {
   /** The NCHW shape of the images they came from. */
   readonly shape: readonly [number, number, number, number];
   /** The engine that computed them (and the only one that can compare them). */
-  readonly engine: "onnx" | "tfjs";
-  readonly #tensors: tf.Tensor4D[] | Nchw[];
+  readonly engine: EngineKind;
+  readonly #handle: EngineFeatures;
   #disposed = false;
 
-  /** `tensors`: TF.js NHWC tensors (tfjs engine) or NCHW float32 arrays (onnx engine). */
+  static {
+    handleOf = (f) => f.#handle;
+  }
+
+  /** `handle`: what the engine computed (TF.js tensors or NCHW arrays), owned by this object. */
   constructor(
     net: NetName,
     version: Version,
     shape: readonly [number, number, number, number],
-    tensors: tf.Tensor4D[] | Nchw[],
+    handle: EngineFeatures,
   ) {
     this.net = net;
     this.version = version;
     this.shape = shape;
-    this.#tensors = tensors;
-    this.engine = tensors.length > 0 && !(tensors[0] instanceof tf.Tensor) ? "onnx" : "tfjs";
-  }
-
-  /** The per-tap NHWC tensors (owned by this object; tfjs engine). */
-  get tensors(): tf.Tensor4D[] {
-    if (this.engine !== "tfjs") throw new InputError("onnx features hold arrays, not tensors");
-    return this.#tensors as tf.Tensor4D[];
-  }
-
-  /** The per-tap NCHW float32 arrays (onnx engine). */
-  get arrays(): Nchw[] {
-    if (this.engine !== "onnx") throw new InputError("tfjs features hold tensors, not arrays");
-    return this.#tensors as Nchw[];
+    this.#handle = handle;
+    this.engine = handle.engine;
   }
 
   /** Whether {@link dispose} was called. */
@@ -468,10 +420,15 @@ export class Features {
     return this.#disposed;
   }
 
-  /** Frees the tensors. */
+  /** Frees the tensors (a second call does nothing). */
   dispose(): void {
-    if (!this.#disposed && this.engine === "tfjs") tf.dispose(this.#tensors as tf.Tensor4D[]);
+    if (!this.#disposed) this.#handle.dispose();
     this.#disposed = true;
+  }
+
+  /** {@link dispose}, for `using f = await m.features(x)`. */
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 }
 
@@ -480,7 +437,7 @@ async function validated(
   x: LPIPSInput,
   normalize: boolean,
   which: number,
-): Promise<tf.Tensor4D | ImageTensor> {
+): Promise<EngineInput> {
   if (x instanceof tf.Tensor) {
     if (x.rank !== 4) throw new InputError(`input ${which} has rank ${x.rank}; expected NCHW`);
     checkRange(await x.data(), normalize, which);
@@ -516,14 +473,15 @@ function ffiGranted(): boolean {
   }
 }
 
-/** A validated input as an NCHW array (the onnx engine's input). */
-async function nchw(v: tf.Tensor4D | ImageTensor): Promise<Nchw> {
-  return v instanceof tf.Tensor ? { data: await v.data() as Float32Array, shape: v.shape } : v;
+/** Whether `x` is one of `values` (narrowing it to their type). */
+function isOneOf<T extends string>(values: readonly T[], x: string): x is T {
+  return (values as readonly string[]).includes(x);
 }
 
-/** A validated input as a tensor: the caller's own tensor, or a new one it must dispose. */
-function asTensor(v: tf.Tensor4D | ImageTensor): tf.Tensor4D {
-  return v instanceof tf.Tensor ? v : tf.tensor4d(v.data, v.shape);
+/** `"a", "b" or "c"`: the quoted values for an error message. */
+function orList(values: readonly string[]): string {
+  const q = values.map((v) => `"${v}"`);
+  return q.length < 2 ? q.join("") : `${q.slice(0, -1).join(", ")} or ${q[q.length - 1]}`;
 }
 
 function readResult(

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import { needsTestData, testData } from "./_test_data.ts";
-import { lpipsCases } from "./_conformance.ts";
-import { LPIPS } from "./lpips.ts";
+import { needsTestData, testData } from "../_internal/test_data.ts";
+import { lpipsCases } from "./conformance.ts";
+import { ENGINE_NAMES, type Features, LPIPS, VERSIONS } from "./lpips.ts";
 import { InputError } from "./validate.ts";
 import { type ImageTensor, loadImage, readImage, stack } from "../bappsloader/image.ts";
 
@@ -232,4 +232,97 @@ Deno.test({
     assert.equal(b.backend, "cpu");
     b.dispose();
   },
+});
+
+/** The exact error of every call on a disposed model. */
+const DISPOSED = {
+  name: "Error",
+  message: "this LPIPS model was disposed; create a new one with LPIPS.create()",
+};
+
+for (const engine of ["onnx", "tfjs"] as const) {
+  Deno.test({
+    ...needsTestData(`${engine}: a disposed model refuses every call; dispose() twice is harmless`),
+    sanitizeResources: false,
+    fn: async () => {
+      const before = tf.memory().numTensors;
+      const m = await LPIPS.create({ engine, weightsDir: weightsDir(), quiet: true });
+      assert.equal(m.engine, engine);
+      const [ref, p0] = await Promise.all(["ex_ref", "ex_p0"].map(image));
+      const f = await m.features(ref), g = await m.features(p0);
+      m.dispose();
+      m.dispose();
+      await assert.rejects(m.distance(ref, p0), DISPOSED);
+      await assert.rejects(m.distance(ref, p0, { spatial: true, perLayer: true }), DISPOSED);
+      await assert.rejects(m.distance(ref, p0, { tile: 32 }), DISPOSED);
+      await assert.rejects(m.features(ref), DISPOSED);
+      await assert.rejects(m.compare(f, g), DISPOSED);
+      const t = tf.tensor4d(ref.data, ref.shape);
+      assert.throws(() => m.distanceTensor(t, t), DISPOSED);
+      t.dispose();
+      // Features outlive their model until disposed themselves (once or twice).
+      assert.ok(!f.disposed);
+      f.dispose();
+      f.dispose();
+      g.dispose();
+      assert.equal(tf.memory().numTensors, before);
+      // Another model is unaffected.
+      const m2 = await LPIPS.create({ engine, weightsDir: weightsDir(), quiet: true });
+      try {
+        close(
+          (await m2.distance(ref, p0))[0],
+          (await golden("lpips.ex_p0.alex.v0.1.lin.scalar")).distance![0],
+        );
+      } finally {
+        m2.dispose();
+      }
+    },
+  });
+}
+
+Deno.test({
+  ...needsTestData("using: models and features are disposed at the end of their scope"),
+  sanitizeResources: false,
+  fn: async () => {
+    const before = tf.memory().numTensors;
+    const [ref, p0] = await Promise.all(["ex_ref", "ex_p0"].map(image));
+    const want = (await golden("lpips.ex_p0.alex.v0.1.lin.scalar")).distance![0];
+    let model: LPIPS, kept: Features[];
+    {
+      using m = await LPIPS.create({ engine: "tfjs", weightsDir: weightsDir(), quiet: true });
+      model = m;
+      close((await m.distance(ref, p0))[0], want);
+      {
+        using f = await m.features(ref);
+        using g = await m.features(p0);
+        kept = [f, g];
+        close((await m.compare(f, g))[0], want);
+      }
+      assert.ok(kept.every((f) => f.disposed));
+      await assert.rejects(m.compare(kept[0], kept[1]), /already disposed/);
+    }
+    await assert.rejects(model.distance(ref, p0), DISPOSED);
+    assert.equal(tf.memory().numTensors, before);
+    {
+      using m = await LPIPS.create({ engine: "onnx", weightsDir: weightsDir(), quiet: true });
+      model = m;
+      using f = await m.features(ref), g = await m.features(p0);
+      close((await m.compare(f, g))[0], want);
+    }
+    await assert.rejects(model.features(ref), DISPOSED);
+    assert.equal(tf.memory().numTensors, before);
+  },
+});
+
+Deno.test("create: an unknown version or engine is refused, naming VERSIONS / ENGINE_NAMES", async () => {
+  assert.deepEqual(VERSIONS, ["0.1", "0.0"]);
+  assert.deepEqual(ENGINE_NAMES, ["auto", "onnx", "tfjs"]);
+  await assert.rejects(LPIPS.create({ version: "x" as never }), {
+    name: "RangeError",
+    message: 'unknown version "x" (expected "0.1" or "0.0")',
+  });
+  await assert.rejects(LPIPS.create({ engine: "x" as never }), {
+    name: "RangeError",
+    message: 'unknown engine "x" (expected "auto", "onnx" or "tfjs")',
+  });
 });

@@ -1,6 +1,6 @@
 /**
  * The LPIPS metric: the `LPIPS` class, trunk descriptions, backends, weight files and the safe
- * .pth reader.
+ * .pth reader. Calibration training is `./train/mod.ts`.
  *
  * @module
  */
@@ -18,17 +18,4 @@ export {
   userCacheDir,
   WeightsError,
 } from "./weights.ts";
-export { PthError, type PthTensor, readPth, toFloat32, writePth } from "./pth.ts";
-export {
-  loadCheckpoint,
-  saveCheckpoint,
-  train,
-  TRAIN_MODES,
-  Trainer,
-  type TrainerOptions,
-  TrainInterrupted,
-  type TrainMode,
-  type TrainOptions,
-  type TrainProgress,
-  type TrainSummary,
-} from "./train.ts";
+export { PthError, type PthTensor, readPth, toFloat32, writePth } from "./pth/pth.ts";

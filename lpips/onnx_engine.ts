@@ -1,7 +1,8 @@
 /**
- * The ONNX Runtime engine: builds the LPIPS forward graph (SPEC.md §1.1) in memory from an
- * {@link Arch} and the loaded weights, and runs it with `onnxruntime-node` on the CPU. Inference
- * only (gradients go through the TF.js engine). Tensors are NCHW throughout, as in PyTorch.
+ * The ONNX Runtime engine: builds the LPIPS forward graph (docs/algorithm.md §1.1) in memory from an
+ * {@link Arch} and the loaded weights, and runs it with `onnxruntime-node` on the CPU, behind the
+ * {@link Engine} interface. Inference only (gradients go through the TF.js engine). Tensors are
+ * NCHW throughout, as in PyTorch.
  *
  * Graphs (built lazily, one ONNX Runtime session each, dynamic batch and image size):
  * - `images` inputs `x0..`, `pairs` of them compared: outputs `d{p}_l{k}` per layer and, spatial,
@@ -22,29 +23,26 @@
  */
 import type * as Ort from "onnxruntime-node";
 import { type Arch, type ConvLayer, convLayers, tapSizes } from "./arch.ts";
+import {
+  type CompareOptions,
+  type Engine,
+  type EngineFeatures,
+  type EngineInput,
+  type EngineResult,
+  EPS,
+  type HeadConfig,
+  imageMeans,
+  type Nchw,
+  needWeight,
+  SCALE,
+  SHIFT,
+  toNchw,
+  type WeightMap,
+} from "./engine.ts";
 import { GraphBuilder } from "./_onnx_proto.ts";
 import { upsampleMatrix } from "./upsample.ts";
-import type { HeadConfig, WeightMap } from "./tfjs_engine.ts";
-
-/** v0.1 input scaling (SPEC.md §1.1 step 2), the rounded constants of the reference. */
-const SHIFT = [-0.030, -0.088, -0.188];
-const SCALE = [0.458, 0.448, 0.450];
-/** Added to the channel norm before dividing (outside the square root). */
-const EPS = 1e-10;
 
 type OrtModule = typeof Ort;
-
-/** A float32 NCHW array. */
-export interface Nchw {
-  data: Float32Array;
-  shape: readonly number[];
-}
-
-/** Distances and per-layer terms as plain arrays: (N,) values, or (N, 1, H, W) maps. */
-export interface EngineResult {
-  total: Float32Array;
-  layers: Float32Array[];
-}
 
 /** Options of the ONNX engine. */
 export interface OnnxOptions {
@@ -82,8 +80,27 @@ export function loadOrt(): Promise<OrtModule> {
   return p;
 }
 
+/** Features on the ONNX engine: the per-tap NCHW arrays (plain memory: nothing to free). */
+class OnnxFeatures implements EngineFeatures {
+  readonly engine = "onnx";
+  readonly #taps: Nchw[];
+
+  constructor(taps: Nchw[]) {
+    this.#taps = taps;
+  }
+
+  dispose(): void {}
+
+  /** The taps of features this engine computed; an error for any other. */
+  static taps(f: EngineFeatures): Nchw[] {
+    if (!(#taps in f)) throw new Error(`${f.engine} features given to the onnx engine`);
+    return f.#taps;
+  }
+}
+
 /** The LPIPS network on ONNX Runtime. */
-export class OnnxLpips {
+export class OnnxLpips implements Engine {
+  readonly name = "onnx";
   readonly #ort: OrtModule;
   readonly #arch: Arch;
   readonly #config: HeadConfig;
@@ -112,27 +129,40 @@ export class OnnxLpips {
   }
 
   /** Unit-normalised tapped features (NCHW) of one batch. */
-  async features(x: Nchw, normalize = false): Promise<Nchw[]> {
+  async features(x: EngineInput, normalize = false): Promise<EngineFeatures> {
+    const input = await toNchw(x);
     const s = await this.#session({ kind: "features", normalize });
-    const out = await s.run({ x0: this.#tensor(x) });
-    return this.#arch.taps.map((_, k) => plain(out[`f${k}`]));
+    const out = await s.run({ x0: this.#tensor(input) });
+    return new OnnxFeatures(this.#arch.taps.map((_, k) => plain(out[`f${k}`])));
   }
 
-  /** The distance between two feature lists from {@link features}. */
+  /** The distance between two feature sets from {@link features} (per-layer terms always). */
   async compare(
-    f0: Nchw[],
-    f1: Nchw[],
+    f0: EngineFeatures,
+    f1: EngineFeatures,
     outSize: [number, number],
-    spatial = false,
+    opts: CompareOptions = {},
   ): Promise<EngineResult> {
+    const spatial = opts.spatial ?? false;
+    const a = OnnxFeatures.taps(f0), b = OnnxFeatures.taps(f1);
     const s = await this.#session({ kind: "compare", spatial });
     const feeds: Record<string, Ort.Tensor> = {};
-    f0.forEach((f, k) => {
+    a.forEach((f, k) => {
       feeds[`a${k}`] = this.#tensor(f);
-      feeds[`b${k}`] = this.#tensor(f1[k]);
+      feeds[`b${k}`] = this.#tensor(b[k]);
     });
     if (spatial) this.#upsampleFeeds(feeds, outSize);
     return this.#results(await s.run(feeds), 1, spatial)[0];
+  }
+
+  /** The distance between two batches of one shape: the pair graph (per-layer terms always). */
+  async distance(
+    x0: EngineInput,
+    x1: EngineInput,
+    opts: CompareOptions & { normalize: boolean },
+  ): Promise<EngineResult> {
+    const [r] = await this.distances([await toNchw(x0), await toNchw(x1)], [[0, 1]], opts);
+    return r;
   }
 
   /**
@@ -226,18 +256,6 @@ export class OnnxLpips {
   }
 }
 
-/** Mean of each of the `n` equal-sized images in `data`, accumulated in float64. */
-export function imageMeans(data: Float32Array, n: number): Float32Array {
-  const per = data.length / n;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let j = i * per; j < (i + 1) * per; j++) s += data[j];
-    out[i] = s / per;
-  }
-  return out;
-}
-
 function plain(t: Ort.Tensor): Nchw {
   return { data: t.data as Float32Array, shape: t.dims };
 }
@@ -260,11 +278,6 @@ export function buildGraph(
 ): Uint8Array {
   const g = new GraphBuilder();
   const L = a.taps.length;
-  const need = (m: WeightMap | undefined, key: string) => {
-    const v = m?.get(key);
-    if (!v) throw new Error(`missing weight tensor ${key}`);
-    return v;
-  };
   /** A value added to the graph on first use only (unused initializers draw warnings). */
   const once = <T>(make: () => T) => {
     let v: T | undefined;
@@ -277,9 +290,13 @@ export function buildGraph(
         const w = g.initializer(
           `${c.key}.weight`,
           [c.outChannels, c.inChannels, c.kernel, c.kernel],
-          need(trunk, `${c.key}.weight`),
+          needWeight(trunk, `${c.key}.weight`),
         );
-        const b = g.initializer(`${c.key}.bias`, [c.outChannels], need(trunk, `${c.key}.bias`));
+        const b = g.initializer(
+          `${c.key}.bias`,
+          [c.outChannels],
+          needWeight(trunk, `${c.key}.bias`),
+        );
         return [c.key, [w, b]];
       }),
     )
@@ -336,7 +353,7 @@ export function buildGraph(
 
   const lins = once(() =>
     a.channels.map((ch, k) =>
-      g.initializer(`lin${k}`, [1, ch, 1, 1], need(lin, `lin${k}.model.1.weight`))
+      g.initializer(`lin${k}`, [1, ch, 1, 1], needWeight(lin, `lin${k}.model.1.weight`))
     )
   );
   const chanAxis = once(() => g.ints([1]));

@@ -1,7 +1,9 @@
 /**
- * The TF.js engine: runs an {@link Arch} trunk and the LPIPS head (SPEC.md §1.1) with TF.js ops,
- * so the distance is differentiable and runs on every TF.js backend. Tensors inside are NHWC
- * (TF.js's native layout); the public inputs and outputs are NCHW as in PyTorch.
+ * The TF.js engine: runs an {@link Arch} trunk and the LPIPS head (docs/algorithm.md §1.1) with TF.js ops,
+ * so the distance is differentiable and runs on every TF.js backend. {@link TfjsLpips} is the
+ * network (what training and gradients use, tensors in and out); {@link TfjsEngine} runs it
+ * behind the {@link Engine} interface. Tensors inside are NHWC (TF.js's native layout); the
+ * public inputs and outputs are NCHW as in PyTorch.
  *
  * @module
  */
@@ -9,27 +11,27 @@ import * as tf from "@tensorflow/tfjs-core";
 // The union package registers every op's gradient with the shared tfjs-core (the core alone has none).
 import "@tensorflow/tfjs";
 import { type Arch, convLayers, type Layer } from "./arch.ts";
+import {
+  type CompareOptions,
+  type Engine,
+  type EngineFeatures,
+  type EngineInput,
+  type EngineResult,
+  EPS,
+  type HeadConfig,
+  type Nchw,
+  needWeight,
+  SCALE,
+  SHIFT,
+  type WeightMap,
+} from "./engine.ts";
 import { upsampleMatrix } from "./upsample.ts";
 import { conv2dPortableGrad } from "./_conv_grad.ts";
 
-/** v0.1 input scaling (SPEC.md §1.1 step 2), the rounded constants of the reference. */
-const SHIFT = [-0.030, -0.088, -0.188];
-const SCALE = [0.458, 0.448, 0.450];
-/** Added to the channel norm before dividing (outside the square root). */
-const EPS = 1e-10;
+export type { HeadConfig, WeightMap } from "./engine.ts";
+
 /** Pads ceil-mode pooling windows; below any float32 activation, so max() ignores it. */
 const POOL_PAD = -3.4028234663852886e38;
-
-/** Float32 weights by state-dict key (OIHW convolution weights, 1-D biases, lin heads). */
-export type WeightMap = Map<string, Float32Array>;
-
-/** How one forward pass is configured. */
-export interface HeadConfig {
-  /** '0.1' applies the input scaling layer; '0.0' feeds the raw [-1, 1] input. */
-  version: "0.1" | "0.0";
-  /** true: learned linear heads; false: plain sum over channels (the uncalibrated baseline). */
-  lpips: boolean;
-}
 
 /**
  * Transforms a head's input (the squared feature difference, NHWC) before its 1x1 conv: the
@@ -78,25 +80,25 @@ export class TfjsLpips {
     this.#arch = arch;
     this.#config = config;
     for (const c of convLayers(arch)) {
-      const w = need(trunk, `${c.key}.weight`);
+      const w = needWeight(trunk, `${c.key}.weight`);
       const oihw = tf.tensor4d(w, [c.outChannels, c.inChannels, c.kernel, c.kernel]);
       const hwio = tf.transpose(oihw, [2, 3, 1, 0]);
       this.#params.set(`${c.key}.weight`, tf.variable(hwio, false));
       tf.dispose([oihw, hwio]);
-      const bias = tf.tensor1d(need(trunk, `${c.key}.bias`));
+      const bias = tf.tensor1d(needWeight(trunk, `${c.key}.bias`));
       this.#params.set(`${c.key}.bias`, tf.variable(bias, false));
       bias.dispose();
     }
     if (config.lpips) {
       if (!lin) throw new Error("lpips=true needs the linear-head weights");
       arch.channels.forEach((ch, k) => {
-        const w = tf.tensor4d(need(lin, `lin${k}.model.1.weight`), [1, 1, ch, 1]);
+        const w = tf.tensor4d(needWeight(lin, `lin${k}.model.1.weight`), [1, 1, ch, 1]);
         this.#lin.push(tf.variable(w, false));
         w.dispose();
       });
     }
-    this.#shift = tf.keep(tf.tensor4d(SHIFT, [1, 1, 1, 3]));
-    this.#scale = tf.keep(tf.tensor4d(SCALE, [1, 1, 1, 3]));
+    this.#shift = tf.keep(tf.tensor4d([...SHIFT], [1, 1, 1, 3]));
+    this.#scale = tf.keep(tf.tensor4d([...SCALE], [1, 1, 1, 3]));
   }
 
   /** The number of tensors this model holds (for leak checks). */
@@ -118,7 +120,7 @@ export class TfjsLpips {
     return this.#lin;
   }
 
-  /** Frees every tensor the model holds. */
+  /** Frees every tensor the model holds (a second call does nothing). */
   dispose(): void {
     for (const t of this.#params.values()) t.dispose();
     for (const t of this.#lin) t.dispose();
@@ -175,19 +177,32 @@ export class TfjsLpips {
   ): ForwardResult {
     return tf.tidy(() => {
       const layers = f0.map((a, k) => {
-        let diff = tf.squaredDifference(a, f1[k]) as tf.Tensor4D;
-        if (training?.headInput) diff = training.headInput(k, diff);
-        const m = !this.#config.lpips
-          ? tf.sum(diff, 3, true) as tf.Tensor4D
-          : training
-          ? linAsMatMul(diff, this.#lin[k])
-          : tf.conv2d(diff, this.#lin[k], 1, "valid");
+        const m = this.#head(k, a, f1[k], training);
         return spatial ? upsample(m, outSize) : tf.mean(m, [1, 2, 3]);
       });
       let total = layers[0];
       for (let k = 1; k < layers.length; k++) total = tf.add(total, layers[k]);
       return { total, layers };
     }) as ForwardResult;
+  }
+
+  /**
+   * Each layer's distance map at its native resolution, (N, h_k, w_k, 1), between two feature
+   * lists from {@link features}: {@link compareFeatures} without the spatial mean or upsampling.
+   */
+  layerMaps(f0: tf.Tensor4D[], f1: tf.Tensor4D[]): tf.Tensor4D[] {
+    return tf.tidy(() => f0.map((a, k) => this.#head(k, a, f1[k])));
+  }
+
+  /** Head `k` on a pair of taps: the squared difference through the 1x1 conv (or channel sum). */
+  #head(k: number, a: tf.Tensor4D, b: tf.Tensor4D, training?: TrainingHeads): tf.Tensor4D {
+    let diff = tf.squaredDifference(a, b) as tf.Tensor4D;
+    if (training?.headInput) diff = training.headInput(k, diff);
+    return !this.#config.lpips
+      ? tf.sum(diff, 3, true) as tf.Tensor4D
+      : training
+      ? linAsMatMul(diff, this.#lin[k])
+      : tf.conv2d(diff, this.#lin[k], 1, "valid");
   }
 
   /** The full forward pass on two NCHW batches of the same shape. */
@@ -261,6 +276,118 @@ export class TfjsLpips {
   }
 }
 
+/** Features on the TF.js engine: the per-tap NHWC tensors, owned by this object. */
+class TfjsFeatures implements EngineFeatures {
+  readonly engine = "tfjs";
+  readonly #taps: tf.Tensor4D[];
+
+  constructor(taps: tf.Tensor4D[]) {
+    this.#taps = taps;
+  }
+
+  dispose(): void {
+    tf.dispose(this.#taps);
+  }
+
+  /** The taps of features this engine computed; an error for any other. */
+  static taps(f: EngineFeatures): tf.Tensor4D[] {
+    if (!(#taps in f)) throw new Error(`${f.engine} features given to the tfjs engine`);
+    return f.#taps;
+  }
+}
+
+/** {@link TfjsLpips} behind the {@link Engine} interface: tensors in, plain arrays out. */
+export class TfjsEngine implements Engine {
+  readonly name = "tfjs";
+  readonly #net: TfjsLpips;
+
+  /** Runs `net`, which it then owns: {@link dispose} frees it. */
+  constructor(net: TfjsLpips) {
+    this.#net = net;
+  }
+
+  features(x: EngineInput, normalize: boolean): Promise<EngineFeatures> {
+    const t = asTensor(x);
+    try {
+      return Promise.resolve(new TfjsFeatures(this.#net.features(t, normalize)));
+    } finally {
+      if (t !== x) t.dispose();
+    }
+  }
+
+  async compare(
+    f0: EngineFeatures,
+    f1: EngineFeatures,
+    outSize: [number, number],
+    opts: CompareOptions,
+  ): Promise<EngineResult> {
+    const r = this.#net.compareFeatures(
+      TfjsFeatures.taps(f0),
+      TfjsFeatures.taps(f1),
+      outSize,
+      opts.spatial,
+    );
+    try {
+      if (!opts.perLayer) {
+        // Only the distances leave the device: one download (on a GPU each read is a round trip).
+        return { total: await r.total.data() as Float32Array, layers: [] };
+      }
+      // The total and every layer in one download.
+      const all = tf.tidy(() => tf.concat([r.total, ...r.layers].map((t) => tf.reshape(t, [-1]))));
+      const flat = await all.data() as Float32Array;
+      all.dispose();
+      const n = r.total.size;
+      const part = (k: number) => flat.slice(k * n, (k + 1) * n);
+      return { total: part(0), layers: r.layers.map((_, k) => part(k + 1)) };
+    } finally {
+      tf.dispose([r.total, ...r.layers]);
+    }
+  }
+
+  async distance(
+    x0: EngineInput,
+    x1: EngineInput,
+    opts: CompareOptions & { normalize: boolean },
+  ): Promise<EngineResult> {
+    const t0 = asTensor(x0), t1 = asTensor(x1);
+    let f0: EngineFeatures | undefined, f1: EngineFeatures | undefined;
+    try {
+      f0 = new TfjsFeatures(this.#net.features(t0, opts.normalize));
+      f1 = new TfjsFeatures(this.#net.features(t1, opts.normalize));
+      const [, , h, w] = t0.shape;
+      return await this.compare(f0, f1, [h, w], opts);
+    } finally {
+      f0?.dispose();
+      f1?.dispose();
+      if (t0 !== x0) t0.dispose();
+      if (t1 !== x1) t1.dispose();
+    }
+  }
+
+  async layerMaps(x0: Nchw, x1: Nchw, normalize: boolean): Promise<Float32Array[]> {
+    const maps = tf.tidy(() => {
+      const t = (x: Nchw) => tf.tensor4d(x.data, x.shape as [number, number, number, number]);
+      const f0 = this.#net.features(t(x0), normalize), f1 = this.#net.features(t(x1), normalize);
+      return this.#net.layerMaps(f0, f1);
+    });
+    try {
+      return await Promise.all(maps.map(async (m) => await m.data() as Float32Array));
+    } finally {
+      tf.dispose(maps);
+    }
+  }
+
+  /** Frees the network. */
+  dispose(): void {
+    this.#net.dispose();
+  }
+}
+
+/** A validated input as a tensor: the caller's own tensor, or a new one the caller must dispose. */
+function asTensor(x: EngineInput): tf.Tensor4D {
+  return x instanceof tf.Tensor ? x : tf.tensor4d(x.data, x.shape);
+}
+
 /**
  * Whether the active backend runs conv + bias + relu as one fused kernel: on a GPU (`webgpu`,
  * `tensorflow`) each unfused op is another pass over the activations in memory. Those backends
@@ -271,12 +398,6 @@ export class TfjsLpips {
 export function fusesConvRelu(): boolean {
   const b = tf.getBackend();
   return b === "webgpu" || b === "tensorflow";
-}
-
-function need(map: WeightMap, key: string): Float32Array {
-  const v = map.get(key);
-  if (!v) throw new Error(`missing weight tensor ${key}`);
-  return v;
 }
 
 /** A (1, 1, C, 1) head applied to (N, H, W, C) as (NHW, C) x (C, 1). */

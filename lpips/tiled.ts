@@ -16,7 +16,8 @@
  *
  * @module
  */
-import { type Arch, type ConvLayer, pooledSize } from "./arch.ts";
+import { type Arch, type ConvLayer, layerChannels, layerSizes, tapSizes } from "./arch.ts";
+import type { Nchw } from "./engine.ts";
 
 /** How one tapped feature sits on the input grid (one axis; the trunks are square). */
 export interface TapGeometry {
@@ -25,12 +26,6 @@ export interface TapGeometry {
   /** Output `j` reads input positions `j * stride - before ..= j * stride + after`. */
   before: number;
   after: number;
-}
-
-/** A float32 NCHW array. */
-export interface Nchw {
-  data: Float32Array;
-  shape: readonly number[];
 }
 
 /**
@@ -163,24 +158,6 @@ export function tileMargins(a: Arch): TileMargins {
   };
 }
 
-/** Output side (one axis) and channel count of every layer for an input side of `size`. */
-function layerSides(a: Arch, size: number): { side: number; channels: number }[] {
-  let s = size, c = 3;
-  return a.layers.map((l) => {
-    if (l.op === "conv") {
-      s = Math.max(0, Math.floor((s + 2 * l.pad - l.kernel) / l.stride) + 1);
-      c = l.outChannels;
-    } else if (l.op === "maxpool") s = pooledSize(s, l.kernel, l.stride, l.ceil);
-    else if (l.op === "fire") c = l.expand1x1.outChannels + l.expand3x3.outChannels;
-    return { side: s, channels: c };
-  });
-}
-
-/** Output side of tap `k` for an input side of `size`. */
-function tapSide(a: Arch, k: number, size: number): number {
-  return layerSides(a, size)[a.taps[k]].side;
-}
-
 /**
  * Bytes of the largest activation (float32, one image) of the trunk on an h x w input.
  *
@@ -192,9 +169,9 @@ function tapSide(a: Arch, k: number, size: number): number {
  * ```
  */
 export function largestActivationBytes(a: Arch, h: number, w: number): number {
-  const hs = layerSides(a, h), ws = layerSides(a, w);
+  const hs = layerSizes(a, h), ws = layerSizes(a, w);
   let max = 3 * h * w;
-  hs.forEach((l, i) => max = Math.max(max, l.channels * l.side * ws[i].side));
+  layerChannels(a).forEach((c, i) => max = Math.max(max, c * hs[i] * ws[i]));
   return 4 * max;
 }
 
@@ -256,7 +233,7 @@ export function tileAxis(a: Arch, size: number, side: number, minExtent = 1): Ax
   let count = Math.max(1, Math.ceil(size / step));
   // A last tile too small for the trunk is merged into the one before it.
   while (count > 1 && size - Math.max(0, (count - 1) * step - m.before) < minExtent) count--;
-  const outSizes = geo.map((_, k) => tapSide(a, k, size));
+  const outSizes = tapSizes(a, size);
   return Array.from({ length: count }, (_, i) => {
     const last = i === count - 1;
     const start = Math.max(0, i * step - m.before);
@@ -277,7 +254,8 @@ export function tileAxis(a: Arch, size: number, side: number, minExtent = 1): Ax
  * @example
  * ```ts
  * import { arch, tapSizes } from "./arch.ts";
- * import { type Nchw, tiledLayerMaps } from "./tiled.ts";
+ * import type { Nchw } from "./engine.ts";
+ * import { tiledLayerMaps } from "./tiled.ts";
  * const alex = arch("alex");
  * // A stand-in engine giving zero maps of the right sizes (LPIPS passes its onnx or tfjs engine).
  * const run = (x: Nchw) => {
@@ -309,9 +287,10 @@ export async function tiledLayerMaps(
     for (const ct of cols) {
       const t0 = crop(x0, n, c, h, w, rt, ct), t1 = crop(x1, n, c, h, w, rt, ct);
       const tileMaps = await run(t0, t1);
+      const ths = tapSizes(a, rt.end - rt.start), tws = tapSizes(a, ct.end - ct.start);
       geo.forEach((g, k) => {
         const [hk, wk] = sizes[k];
-        const th = tapSide(a, k, rt.end - rt.start), tw = tapSide(a, k, ct.end - ct.start);
+        const th = ths[k], tw = tws[k];
         const m = tileMaps[k];
         if (m.length !== n * th * tw) {
           throw new Error(`tile map ${k}: ${m.length} values, expected ${n}x${th}x${tw}`);

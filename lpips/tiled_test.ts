@@ -12,7 +12,7 @@ import {
   tileAxis,
   tileMargins,
 } from "./tiled.ts";
-import { needsTestData, testData } from "./_test_data.ts";
+import { needsTestData, testData } from "../_internal/test_data.ts";
 import { LPIPS, type LPIPSOptions } from "./lpips.ts";
 import type { ImageTensor } from "../bappsloader/image.ts";
 

@@ -1,6 +1,6 @@
 /**
  * PyTorch's bilinear interpolation weights (`align_corners=False`, output size given, no
- * antialiasing; SPEC.md §1.6), computed in float32 as PyTorch's CPU kernel does.
+ * antialiasing; docs/algorithm.md §1.6), computed in float32 as PyTorch's CPU kernel does.
  *
  * @module
  */

@@ -48,7 +48,8 @@
  * @module
  */
 import { basename, dirname, join } from "node:path";
-import { progressBar } from "./_progress_bar.ts";
+import { startProgress } from "../_internal/progress_bar.ts";
+import { fetchFailure, sha256Hex, writeAll } from "../_internal/http_download.ts";
 import { PINNED_TENSOR_SHA256 } from "./_pinned_hashes.ts";
 
 /** Commit of richzhang/PerceptualSimilarity from which heads and example images are fetched. */
@@ -477,23 +478,6 @@ export async function downloadFile(ref: FileRef, opts: ResolveOptions = {}): Pro
   return dest;
 }
 
-/** Short reason for a fetch/stream failure (the cause where fetch wraps it). */
-export function reason(e: unknown): string {
-  const inner = e instanceof Error && e.cause instanceof Error ? e.cause : e;
-  const msg = inner instanceof Error ? inner.message : String(inner);
-  return msg.replace(/^error sending request for url \([^)]*\): /, "");
-}
-
-function mib(n: number): string {
-  return (n / 1048576).toFixed(1);
-}
-
-/** Writes all of `chunk` to `f`. */
-export async function writeAll(f: Deno.FsFile, chunk: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < chunk.length) off += await f.write(chunk.subarray(off));
-}
-
 async function downloadTo(file: OfficialFile, dest: string, opts: ResolveOptions): Promise<void> {
   const url = downloadUrl(file, opts);
   const hint = `Set ${dirVariable(file)} to a folder holding ${file.name}, or download ${url} ` +
@@ -503,9 +487,12 @@ async function downloadTo(file: OfficialFile, dest: string, opts: ResolveOptions
   try {
     response = await doFetch(url, { headers: { "accept-encoding": "identity" } });
   } catch (e) {
-    throw new WeightsError(`cannot download ${file.name} from ${url}: ${reason(e)}. ${hint}`, {
-      cause: e,
-    });
+    throw new WeightsError(
+      `cannot download ${file.name} from ${url}: ${fetchFailure(e)}. ${hint}`,
+      {
+        cause: e,
+      },
+    );
   }
   if (!response.ok) {
     await response.body?.cancel();
@@ -541,7 +528,7 @@ async function downloadTo(file: OfficialFile, dest: string, opts: ResolveOptions
       const of = total !== undefined ? ` of ${total}` : "";
       throw new WeightsError(
         `download of ${file.name} from ${url} was interrupted after ${received}${of} bytes ` +
-          `(${reason(e)}); ${nothingKept}. ${hint}`,
+          `(${fetchFailure(e)}); ${nothingKept}. ${hint}`,
         { cause: e },
       );
     }
@@ -576,75 +563,6 @@ async function downloadTo(file: OfficialFile, dest: string, opts: ResolveOptions
     progress.stop(done ? dest : undefined);
     if (!done) await Deno.remove(tmp).catch(() => {});
   }
-}
-
-/** A download progress display (see {@linkcode startProgress}). */
-export interface Progress {
-  update(received: number): void;
-  stop(savedAs: string | undefined): void;
-}
-
-/**
- * Progress on stderr for a download: a bar on a terminal, a few plain lines otherwise.
- * `stop(undefined)` prints nothing more.
- */
-export function startProgress(
-  name: string,
-  url: string,
-  total: number | undefined,
-  quiet: boolean,
-): Progress {
-  if (quiet) return { update() {}, stop() {} };
-  const size = total !== undefined ? ` (${mib(total)} MiB)` : "";
-  if (total !== undefined && total > 0 && Deno.stderr.isTerminal()) {
-    const bar = progressBar(`${name} [{bar}] {percentage}% {got}/{size} MiB`);
-    console.error(`lpips: downloading ${name}${size} from ${url}`);
-    bar.start(total, 0, { got: mib(0), size: mib(total) });
-    return {
-      update(n) {
-        bar.update(n, { got: mib(n), size: mib(total) });
-      },
-      stop(savedAs) {
-        bar.stop();
-        if (savedAs) console.error(`lpips: saved ${savedAs} (sha256 verified)`);
-      },
-    };
-  }
-  // Not a terminal: a few plain lines, each 10% for large files (every 16 MiB if size unknown).
-  console.error(`lpips: downloading ${name}${size} from ${url}`);
-  const big = total === undefined || total >= 4 * 1048576;
-  const step = total !== undefined ? total / 10 : 16 * 1048576;
-  let next = step;
-  return {
-    update(n) {
-      if (!big || n < next || (total !== undefined && n >= total)) return;
-      while (next <= n) next += step;
-      const pct = total !== undefined ? ` ${Math.floor((100 * n) / total)}%` : "";
-      console.error(`lpips: ${name}${pct} (${mib(n)} MiB)`);
-    },
-    stop(savedAs) {
-      if (savedAs) console.error(`lpips: saved ${savedAs} (sha256 verified)`);
-    },
-  };
-}
-
-/**
- * Lower-case hex SHA-256 of some bytes (WebCrypto).
- *
- * @example
- * ```ts
- * import { sha256Hex } from "./weights.ts";
- * console.log(await sha256Hex(new Uint8Array())); // e3b0c442...b855
- * ```
- */
-export async function sha256Hex(bytes: Uint8Array | ArrayBuffer): Promise<string> {
-  const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-  // WebCrypto refuses views of shared memory; copy those.
-  const source = view.buffer instanceof ArrayBuffer
-    ? view as Uint8Array<ArrayBuffer>
-    : new Uint8Array(view);
-  const digest = await crypto.subtle.digest("SHA-256", source);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

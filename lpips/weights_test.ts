@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { needsTestData, testData } from "./_test_data.ts";
+import { needsTestData, testData } from "../_internal/test_data.ts";
+import { sha256Hex } from "../_internal/http_download.ts";
 import { PINNED_TENSOR_SHA256 } from "./_pinned_hashes.ts";
-import { readPth, toFloat32 } from "./pth.ts";
+import { readPth, toFloat32 } from "./pth/pth.ts";
 import {
   cachePath,
   checkTensors,
@@ -17,7 +18,6 @@ import {
   officialFile,
   pinnedTensorHashes,
   resolveFile,
-  sha256Hex,
   type TensorLike,
   TRUNK_FILES,
   trunkFileName,

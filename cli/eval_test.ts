@@ -1,26 +1,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { listTwoAFC } from "../bappsloader/layout.ts";
-import { needsTestData, testData } from "../lpips/_test_data.ts";
-import { parsePerItemCsv } from "./csv.ts";
-import { perItemPath } from "./command.ts";
+import { needsTestData, testData } from "../_internal/test_data.ts";
+import { type CliRun, runCli } from "../_internal/test_cli.ts";
+import { parsePerItemCsv } from "../eval/csv.ts";
+import { perItemPath } from "./eval.ts";
 
 type Scores = Record<string, Record<string, Record<string, { score: number; n: number }>>>;
 
-const CLI = fileURLToPath(new URL("../cli.ts", import.meta.url));
-
-async function lpips(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
-    env: { LPIPS_WEIGHTS_DIR: testData("weights"), NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
+const lpips = (...args: string[]): Promise<CliRun> => runCli(args);
 async function expectedScores(): Promise<Scores> {
   return JSON.parse(await Deno.readTextFile(testData("bapps-mini", "expected_scores.json")));
 }

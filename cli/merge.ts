@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type Command, integer, parse, UsageError } from "../lpips/_cli.ts";
+import { type Command, integer, parse, UsageError } from "./args.ts";
 import {
   allpairsLine,
   type AllpairsRow,
@@ -14,84 +14,11 @@ import {
   type DirsRow,
   finishAllpairs,
   finishDirs,
-} from "../lpips/commands.ts";
-import type { NetName } from "../lpips/arch.ts";
-import type { Version } from "../lpips/lpips.ts";
-import type { BackendName } from "../lpips/backend.ts";
-import type { BappsMode } from "../bappsloader/layout.ts";
-import type { Colorspace } from "../baselines/l2.ts";
-import { bootstrap2AFC, bootstrapJND } from "./bootstrap.ts";
-import { jndMAP } from "./jnd.ts";
-import { score2AFC } from "./twoafc.ts";
-import { reportEval } from "./command.ts";
-import { type MergedRun, mergeShards } from "./merge.ts";
-import { readShardFile, rowNumber, type ShardRow } from "./shard_file.ts";
-import type { DatasetResult, EvalModel, EvaluateResult } from "./runner.ts";
-import { trapInterrupts } from "./_interrupt.ts";
-
-/**
- * The whole evaluation of a merged sharded `eval` run: scores and intervals recomputed from
- * every item, exactly as `evaluate` computes them in one run.
- *
- * @example
- * ```ts
- * import { readShardFile } from "./shard_file.ts";
- * import { mergeShards } from "./merge.ts";
- * import { mergedEvaluation } from "./merge_command.ts";
- * const run = mergeShards(await Promise.all(["s0.jsonl", "s1.jsonl"].map(readShardFile)));
- * const r = mergedEvaluation(run, { resamples: 1000, seed: 0 });
- * console.log(r.results.map((d) => [d.dataset, d.score, d.ci95]));
- * ```
- */
-export function mergedEvaluation(
-  run: MergedRun,
-  boot: { resamples: number; seed: number },
-): EvaluateResult {
-  const c = run.config;
-  const mode = c.dataset_mode as BappsMode;
-  const results: DatasetResult[] = run.lists.map(({ name, rows }) => {
-    const n = rows.length;
-    const col = (key: string) => Float32Array.from(rows, (r) => rowNumber(r[key]));
-    const paths = <T>() => rows.map((r) => r.paths as T);
-    const common = { dataset: name, n, start: 0, total: n, listHash: "", seconds: 0 };
-    if (mode === "2afc") {
-      const d0 = col("d0"), d1 = col("d1"), judge = col("judge");
-      const ci = boot.resamples > 0 && n > 0 ? bootstrap2AFC(d0, d1, judge, boot) : undefined;
-      return {
-        ...common,
-        score: score2AFC(d0, d1, judge),
-        ci95: ci ? [ci.low, ci.high] : null,
-        items: {
-          d0,
-          d1,
-          judge,
-          paths: paths<{ ref: string; p0: string; p1: string; judge: string }>(),
-        },
-      };
-    }
-    const d = col("d"), same = col("same");
-    const ci = boot.resamples > 0 && n > 0 ? bootstrapJND(d, same, boot) : undefined;
-    return {
-      ...common,
-      score: jndMAP(d, same),
-      ci95: ci ? [ci.low, ci.high] : null,
-      items: { d, same, paths: paths<{ p0: string; p1: string; same: string }>() },
-    };
-  });
-  return {
-    mode,
-    model: c.model as EvalModel,
-    net: c.net as NetName | null,
-    version: c.version as Version | null,
-    colorspace: c.colorspace as Colorspace | null,
-    batchSize: c.batch_size as number,
-    bootstrap: boot,
-    engine: c.engine as "onnx" | "tfjs" | null,
-    backend: c.backend as BackendName | null,
-    shard: null,
-    results,
-  };
-}
+} from "./_images.ts";
+import { reportEval } from "./eval.ts";
+import { mergedEvaluation, mergeShards } from "../eval/merge.ts";
+import { readShardFile, rowNumber, type ShardRow } from "../eval/shard_file.ts";
+import { trapInterrupts } from "./interrupt.ts";
 
 const MERGE_OPTIONS = {
   bootstrap: { type: "string" },

@@ -52,8 +52,8 @@ import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { zipSync } from "fflate";
 import { type PthDType, PthError, type PthTensor, readPth, toFloat32, writePth } from "./pth.ts";
-import { readZipDirectory, writeZip } from "./_zip.ts";
-import { needsTestData, testData } from "./_test_data.ts";
+import { readZipDirectory, writeZip } from "./zip.ts";
+import { needsTestData, testData } from "../../_internal/test_data.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -330,7 +330,7 @@ Deno.test({
   },
 });
 
-/** SPEC.md §1.3: channel count and sum (6 decimals) of each lin layer. */
+/** docs/algorithm.md §1.3: channel count and sum (6 decimals) of each lin layer. */
 const LIN_SUMS: Record<string, [number, string][]> = {
   "v0.1/alex": [[64, "2.349532"], [192, "16.143027"], [384, "39.268439"], [256, "27.197178"], [
     256,
@@ -375,7 +375,7 @@ const LIN_SUMS: Record<string, [number, string][]> = {
 };
 
 Deno.test({
-  ...needsTestData("readPth: lin-weight channel counts and sums match SPEC.md §1.3"),
+  ...needsTestData("readPth: lin-weight channel counts and sums match docs/algorithm.md §1.3"),
   fn: () => {
     for (const [file, layers] of Object.entries(LIN_SUMS)) {
       const state = readPth(

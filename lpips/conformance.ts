@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import assert from "node:assert/strict";
-import { needsTestData, testData } from "./_test_data.ts";
+import { needsTestData, testData } from "../_internal/test_data.ts";
 import { type Features, LPIPS } from "./lpips.ts";
 import type { BackendName } from "./backend.ts";
 import type { NetName } from "./arch.ts";

@@ -1,22 +1,22 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { join } from "node:path";
-import { needsTestData, testData } from "./_test_data.ts";
-import { loadCheckpoint, type MaskSource, saveCheckpoint, Trainer } from "./train.ts";
+import { needsTestData, testData } from "../../_internal/test_data.ts";
+import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { type MaskSource, Trainer } from "./trainer.ts";
 import { Adam } from "./_adam.ts";
 import { Prng } from "./_prng.ts";
 import { initLinHeads, initTrunk } from "./_init.ts";
 import { rankAccuracy } from "./_rank_head.ts";
-import { arch } from "./arch.ts";
-import { useBackend } from "./backend.ts";
-import { conv2dPortableGrad } from "./_conv_grad.ts";
-import { progressLine } from "./train_command.ts";
-import { LPIPS } from "./lpips.ts";
-import { readPth, toFloat32 } from "./pth.ts";
-import type { WeightMap } from "./tfjs_engine.ts";
-import { listTwoAFC } from "../bappsloader/layout.ts";
-import { type TwoAFCBatch, twoAFCBatches } from "../bappsloader/dataset.ts";
-import { readNpy } from "../bappsloader/npy.ts";
+import { arch } from "../arch.ts";
+import { useBackend } from "../backend.ts";
+import { conv2dPortableGrad } from "../_conv_grad.ts";
+import { LPIPS } from "../lpips.ts";
+import { readPth, toFloat32 } from "../pth/pth.ts";
+import type { WeightMap } from "../tfjs_engine.ts";
+import { listTwoAFC } from "../../bappsloader/layout.ts";
+import { type TwoAFCBatch, twoAFCBatches } from "../../bappsloader/dataset.ts";
+import { readNpy } from "../../bappsloader/npy.ts";
 
 const TOL = 1e-5;
 type Shape = [number, number, number, number];
@@ -296,9 +296,13 @@ Deno.test({
       data: x.data.subarray(0, 2 * 3 * 64 * 64),
       shape: [2, 3, 64, 64] as Shape,
     });
-    const scratch = await Trainer.create({ ...opts, mode: "scratch", seed: 4 });
-    const random = (await scratch.netState()).get("net.slice2.3.weight")!.data;
-    scratch.dispose();
+    const tensors = tf.memory().numTensors;
+    let random: Float32Array;
+    {
+      using scratch = await Trainer.create({ ...opts, mode: "scratch", seed: 4 });
+      random = (await scratch.netState()).get("net.slice2.3.weight")!.data;
+    }
+    assert.equal(tf.memory().numTensors, tensors, "`using` freed the trainer's tensors");
     assert.ok(random.every((x) => Math.abs(x) <= 1 / Math.sqrt(64 * 25)));
     const t = await Trainer.create({ ...opts, weightsDir: testData("weights") });
     try {
@@ -378,23 +382,4 @@ Deno.test("init: torchvision-like random trunks and PyTorch's default head init"
 Deno.test("rank accuracy counts ties as choosing p0, as the reference", () => {
   assert.equal(rankAccuracy([0.5, 0.2], [0.5, 0.1], [1, 1]), 0.5);
   assert.equal(rankAccuracy([0.2], [0.3], [0.25]), 0.75);
-});
-
-Deno.test("progress line shows epoch, loss, accuracy, speed and ETA", () => {
-  const line = progressLine({
-    epoch: 2,
-    epochs: 10,
-    batch: 3,
-    batches: 6,
-    step: 9,
-    loss: 0.69,
-    accuracy: 0.7,
-    lr: 1e-4,
-    itemsPerSecond: 35,
-    etaSeconds: 125,
-  });
-  assert.match(
-    line,
-    /^epoch 2\/10 \[#+-+\] 3\/6 loss 0\.6900 acc 70\.00% .*35\.0 items\/s ETA 2m05s$/,
-  );
 });

@@ -1,20 +1,20 @@
 /**
  * `deno task lpips train`: calibration training on BAPPS 2AFC judgements (the reference's
- * `train.py`, SPEC.md §6), with a progress line on stderr and a JSONL log for plotting.
+ * `train.py`, docs/algorithm.md §6), with a progress line on stderr and a JSONL log for plotting.
  *
  * @module
  */
 import { join } from "node:path";
-import { type Command, oneOf, parse, positionals, UsageError } from "./_cli.ts";
+import { type Command, oneOf, parse, positionals, UsageError } from "./args.ts";
 import {
   train,
   TRAIN_MODES,
   TrainInterrupted,
   type TrainMode,
   type TrainProgress,
-} from "./train.ts";
-import type { NetName } from "./arch.ts";
-import { BACKEND_NAMES, type BackendName } from "./backend.ts";
+} from "../lpips/train/mod.ts";
+import type { NetName } from "../lpips/arch.ts";
+import { BACKEND_NAMES, type BackendName } from "../lpips/backend.ts";
 
 function intOption(name: string, v: unknown, def: number, min = 0): number {
   if (v === undefined) return def;

@@ -1,13 +1,13 @@
 /**
- * `deno task lpips eval`: the reference's `test_dataset_model.py` on the command line (DESIGN.md's
- * contract). Scores go to stdout (the reference's `  Dataset [val/traditional]: 72.17` lines, or
+ * `deno task lpips eval`: the reference's `test_dataset_model.py` on the command line (the
+ * contract of README's "Command line"). Scores go to stdout (the reference's `  Dataset [val/traditional]: 72.17` lines, or
  * one JSON object with `--json`); progress and errors go to stderr.
  *
  * @module
  */
 import { createHash } from "node:crypto";
 import { dirname, extname } from "node:path";
-import { type Bar, progressBar } from "../lpips/_progress_bar.ts";
+import { type Bar, progressBar } from "../_internal/progress_bar.ts";
 import {
   type Command,
   integer,
@@ -17,14 +17,16 @@ import {
   parse,
   positionals,
   UsageError,
-} from "../lpips/_cli.ts";
-import type { Colorspace } from "../baselines/l2.ts";
-import type { BappsMode } from "../bappsloader/layout.ts";
-import { jndCsv, twoAFCCsv } from "./csv.ts";
-import { trapInterrupts } from "./_interrupt.ts";
-import { parseShard, type ShardSpec } from "./shard.ts";
-import { partPath, type ShardHeader, type ShardRow, writeShardFile } from "./shard_file.ts";
+} from "./args.ts";
+import { type Colorspace, COLORSPACES } from "../baselines/l2.ts";
+import { BAPPS_MODES, type BappsMode } from "../bappsloader/layout.ts";
+import { jndCsv, twoAFCCsv } from "../eval/csv.ts";
+import { trapInterrupts } from "./interrupt.ts";
+import { parseShard, type ShardSpec } from "../eval/shard.ts";
+import { type ShardHeader, type ShardRow, writeShardFile } from "../eval/shard_file.ts";
+import { partPath, writeFilesAtomic } from "../_internal/atomic_write.ts";
 import {
+  EVAL_MODELS,
   type EvalModel,
   type EvalProgress,
   evaluate,
@@ -33,7 +35,7 @@ import {
   type JNDItems,
   TWOAFC_VAL_DATASETS,
   type TwoAFCItems,
-} from "./runner.ts";
+} from "../eval/runner.ts";
 
 const EVAL_OPTIONS = {
   "dataset-mode": { type: "string" },
@@ -57,7 +59,7 @@ const EVAL_OPTIONS = {
  *
  * @example
  * ```ts
- * import { perItemPath } from "./command.ts";
+ * import { perItemPath } from "./eval.ts";
  * console.log(perItemPath("out/items.csv", "val/cnn", 2)); // out/items.val_cnn.csv
  * console.log(perItemPath("out/items.csv", "val/cnn", 1)); // out/items.csv
  * ```
@@ -75,8 +77,8 @@ export function perItemPath(out: string, dataset: string, datasets: number): str
  *
  * @example
  * ```ts
- * import { evaluate } from "./runner.ts";
- * import { evalJson } from "./command.ts";
+ * import { evaluate } from "../eval/runner.ts";
+ * import { evalJson } from "./eval.ts";
  * const r = await evaluate({ root: "dataset", datasets: ["val/cnn"] });
  * console.log(JSON.stringify(evalJson(r)));
  * ```
@@ -138,11 +140,11 @@ Images are read as the reference's loader does: RGB, Resize(64) (Pillow bilinear
     const { values, positionals: p } = parse(rest, EVAL_OPTIONS);
     if (values.help) return console.log(this.usage);
     positionals(p, 0, "no positional arguments (list subsets after --datasets)");
-    const mode = oneOf<BappsMode>("dataset-mode", values["dataset-mode"], ["2afc", "jnd"], "2afc");
+    const mode = oneOf<BappsMode>("dataset-mode", values["dataset-mode"], BAPPS_MODES, "2afc");
     const model = oneOf<EvalModel>(
       "model",
       values.model,
-      ["lpips", "baseline", "l2", "ssim"],
+      EVAL_MODELS,
       "lpips",
     );
     const root = values.root as string | undefined;
@@ -150,7 +152,7 @@ Images are read as the reference's loader does: RGB, Resize(64) (Pillow bilinear
       throw new UsageError("--root DATASET_ROOT is required (the folder with 2afc/, jnd/)");
     }
     if (values.uncalibrated) throw new UsageError("use --model baseline instead of --uncalibrated");
-    const colorspace = oneOf<Colorspace>("colorspace", values.colorspace, ["Lab", "RGB"], "Lab");
+    const colorspace = oneOf<Colorspace>("colorspace", values.colorspace, COLORSPACES, "Lab");
     const batchSize = integer("batch-size", values["batch-size"], 50, 1);
     const bootstrap = integer("bootstrap", values.bootstrap, 1000, 0);
     const seed = integer("seed", values.seed, 0, -(2 ** 31));
@@ -252,8 +254,8 @@ Images are read as the reference's loader does: RGB, Resize(64) (Pillow bilinear
  *
  * @example
  * ```ts
- * import { evaluate } from "./runner.ts";
- * import { reportEval } from "./command.ts";
+ * import { evaluate } from "../eval/runner.ts";
+ * import { reportEval } from "./eval.ts";
  * const r = await evaluate({ root: "dataset", datasets: ["val/cnn"], model: "l2" });
  * await reportEval(r, { json: true, perItem: "items.csv", quiet: true });
  * ```
@@ -265,37 +267,23 @@ export async function reportEval(
 ): Promise<void> {
   const prefix = options.prefix ?? "lpips eval";
   if (options.perItem) {
-    const written: [string, string][] = [];
-    try {
-      for (const d of r.results) {
-        const path = perItemPath(options.perItem, d.dataset, r.results.length);
-        const text = r.mode === "2afc"
+    const files = r.results.map((d) =>
+      [
+        perItemPath(options.perItem!, d.dataset, r.results.length),
+        r.mode === "2afc"
           ? twoAFCCsv((({ d0, d1, judge, paths }: TwoAFCItems) => ({ d0, d1, judge, paths }))(
             d.items as TwoAFCItems,
           ))
-          : jndCsv((({ d, same, paths }: JNDItems) => ({ d, same, paths }))(d.items as JNDItems));
-        parts.add(partPath(path));
-        try {
-          await Deno.writeTextFile(partPath(path), text);
-        } catch (e) {
-          throw new UsageError(`cannot write ${path} (${e instanceof Error ? e.message : e})`);
-        }
-        written.push([partPath(path), path]);
-      }
-      // All renamed at once, without yielding to a signal listener in between.
-      for (const [part, path] of written) Deno.renameSync(part, path);
-    } finally {
-      for (const [part] of written) {
-        parts.delete(part);
-        try {
-          Deno.removeSync(part);
-        } catch {
-          // renamed
-        }
-      }
-    }
+          : jndCsv((({ d, same, paths }: JNDItems) => ({ d, same, paths }))(d.items as JNDItems)),
+      ] as const
+    );
+    await writeFilesAtomic(files, {
+      parts,
+      onError: (path, e) =>
+        new UsageError(`cannot write ${path} (${e instanceof Error ? e.message : e})`),
+    });
     if (!options.quiet) {
-      for (const [, path] of written) console.error(`${prefix}: wrote ${path}`);
+      for (const [path] of files) console.error(`${prefix}: wrote ${path}`);
     }
   }
   if (options.json) return console.log(JSON.stringify(evalJson(r)));

@@ -1,6 +1,6 @@
 /**
  * A safe reader (and writer) of PyTorch `.pth` state dicts, in both of PyTorch's formats: the zip
- * archive of torch >= 1.6 and the legacy pre-zip stream (SPEC.md §1.3).
+ * archive of torch >= 1.6 and the legacy pre-zip stream (docs/algorithm.md §1.3).
  *
  * Unlike `torch.load`, reading a file here cannot run code: the pickle inside is executed by a
  * restricted machine that knows only the globals a state dict needs (`collections.OrderedDict`,
@@ -39,7 +39,7 @@ import {
   type ZipEntry,
   zipEntryData,
   ZipError,
-} from "./_zip.ts";
+} from "./zip.ts";
 
 /** Element types a `.pth` storage can hold. */
 export type PthDType =

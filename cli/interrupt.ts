@@ -20,7 +20,7 @@ export interface InterruptTrap {
  *
  * @example
  * ```ts
- * import { trapInterrupts } from "./_interrupt.ts";
+ * import { trapInterrupts } from "./interrupt.ts";
  * let done = 0;
  * const trap = trapInterrupts("lpips eval", () => `${done} of 10 items done`);
  * try {

@@ -5,16 +5,16 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import type { Command } from "../lpips/_cli.ts";
-import { UsageError } from "../lpips/_cli.ts";
-import { BAPPS_BASE_URL, downloadBapps } from "./download.ts";
+import type { Command } from "./args.ts";
+import { UsageError } from "./args.ts";
+import { BAPPS_BASE_URL, downloadBapps } from "../bappsloader/download.ts";
 
 /**
  * `download --root DIR [--val-only]`: downloads and installs BAPPS under DIR.
  *
  * @example
  * ```ts ignore
- * import { download } from "./download_command.ts";
+ * import { download } from "./download.ts";
  * await download.run(["--root", "dataset", "--val-only"]);
  * ```
  */

@@ -8,22 +8,13 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { needsTestData, testData } from "./_test_data.ts";
-import { loadCheckpoint, saveCheckpoint, Trainer } from "./train.ts";
+import { needsTestData, testData } from "../../_internal/test_data.ts";
+import { cliCommand } from "../../_internal/test_cli.ts";
+import { partPath } from "../../_internal/atomic_write.ts";
+import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { Trainer } from "./trainer.ts";
 
-const CLI = fileURLToPath(new URL("../cli.ts", import.meta.url));
-
-function lpips(args: string[]): Deno.Command {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
-    env: { LPIPS_WEIGHTS_DIR: testData("weights"), NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  });
-}
-
+const lpips = (args: string[]): Deno.Command => cliCommand(args);
 const decode = (b: Uint8Array) => new TextDecoder().decode(b);
 
 /** A BAPPS root with the first `n` items of bapps-mini's 2afc/train/traditional. */
@@ -43,7 +34,7 @@ async function trainingRoot(dir: string, n: number): Promise<string> {
 
 async function tempFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
-  for await (const e of Deno.readDir(dir)) if (/\.tmp-/.test(e.name)) out.push(e.name);
+  for await (const e of Deno.readDir(dir)) if (e.name.endsWith(".part")) out.push(e.name);
   return out;
 }
 
@@ -219,7 +210,7 @@ Deno.test({
       });
       await t.step({ ref: image(1), p0: image(2), p1: image(3), judge: Float32Array.of(0, 1) });
       const optim = join(dir, "latest_optim.pth");
-      await Deno.symlink("/dev/full", `${optim}.tmp-${Deno.pid}`);
+      await Deno.symlink("/dev/full", partPath(optim));
       const next = { ...state, batch: 1, step: 1 };
       const saved = (await loadCheckpoint(dir)).trainer;
       assert.notDeepEqual(await t.netState(), await saved.netState(), "the step changed the heads");

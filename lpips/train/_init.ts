@@ -9,8 +9,8 @@
  *
  * @module
  */
-import { type Arch, convLayers, linTensorSpec } from "./arch.ts";
-import type { WeightMap } from "./tfjs_engine.ts";
+import { type Arch, convLayers, linTensorSpec } from "../arch.ts";
+import type { WeightMap } from "../tfjs_engine.ts";
 import { rankTensorSpec } from "./_rank_head.ts";
 import type { Prng } from "./_prng.ts";
 
@@ -30,7 +30,7 @@ function defaultConv(rng: Prng, shape: readonly number[], fanIn: number): Float3
  *
  * @example
  * ```ts
- * import { arch } from "./arch.ts";
+ * import { arch } from "../arch.ts";
  * import { Prng } from "./_prng.ts";
  * import { initLinHeads } from "./_init.ts";
  * const heads = initLinHeads(arch("alex"), new Prng(0));

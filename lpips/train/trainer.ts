@@ -1,52 +1,23 @@
 /**
- * Calibration training of the LPIPS linear heads (and optionally the trunk) on BAPPS 2AFC
- * judgements, as the reference's `train.py` + `lpips.Trainer` do it (SPEC.md §6): the ranking
- * head and BCE loss, Adam (lr 1e-4, betas 0.5/0.999) exactly as PyTorch 1.13 computes it,
- * Dropout(0.5) in front of each head, the clamp of every 1x1-kernel weight to >= 0 after each step,
- * the constant-then-linear-decay schedule, shuffled batches, checkpoints that `torch.load` reads.
+ * The trainer of the reference's `lpips.Trainer` (docs/algorithm.md §6): the ranking head and BCE loss,
+ * Adam (lr 1e-4, betas 0.5/0.999) exactly as PyTorch 1.13 computes it, Dropout(0.5) in front of
+ * each head, the clamp of every 1x1-kernel weight to >= 0 after each step.
  *
  * Modes: `lin` (pretrained trunk frozen; its features are computed once per batch without
  * gradients), `tune` (pretrained trunk trained too), `scratch` (random trunk, trained).
  *
- * Checkpoint files, in `<checkpointsDir>/<name>/`, for label `latest` or an epoch number:
- * - `<label>_net_.pth`: the LPIPS state dict with the reference's keys: `scaling_layer.shift`,
- *   `scaling_layer.scale`, `net.slice{i}.{j}.weight|bias` (trunk), `lin{k}.model.1.weight`. The
- *   reference's live state dict also repeats the heads as `lins.{k}.model.1.weight`; those
- *   duplicates are not written (torch's `load_state_dict(strict=False)` does not need them).
- * - `<label>_net_rank.pth`: the ranking net, `model.{0,2,4}.{weight,bias}`.
- * - `latest_optim.pth` (ours): Adam's moments, `exp_avg.<param>` / `exp_avg_sq.<param>` where
- *   `<param>` is `net.<LPIPS key>` or `rank.<ranking key>`; `latest_state.json`: epoch, batch,
- *   step, learning rate, seed, Adam step counts, options.
- * Each set of files is written to temporary names, then renamed together: a crash, a full disk
- * or Ctrl-C never leaves a half-written or mixed checkpoint. With `signal`, {@link train} stops
- * between two steps when it is aborted, saves `latest`, and throws {@link TrainInterrupted}.
- *
- * @example
- * ```ts ignore
- * import { train } from "./train.ts";
- * const summary = await train({
- *   root: "dataset", datasets: ["train/traditional"], net: "alex", mode: "lin",
- *   epochs: 5, epochsDecay: 5, name: "alex_lin", seed: 1,
- * });
- * console.log(summary.checkpoint); // checkpoints/alex_lin/latest_net_.pth
- * ```
- *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { dirname, join } from "node:path";
-import { type Arch, arch, convLayers, linTensorSpec, type NetName } from "./arch.ts";
-import { type BackendName, useBackend } from "./backend.ts";
-import { TfjsLpips, type TrainingHeads, type WeightMap } from "./tfjs_engine.ts";
-import { checkpointTrunkKey, loadTrunkWeights } from "./load_weights.ts";
-import { readPth, toFloat32, writePth } from "./pth.ts";
+import { type Arch, arch, convLayers, type NetName } from "../arch.ts";
+import { type BackendName, useBackend } from "../backend.ts";
+import { TfjsLpips, type TrainingHeads, type WeightMap } from "../tfjs_engine.ts";
+import { checkpointTrunkKey, loadTrunkWeights } from "../load_weights.ts";
 import { Adam } from "./_adam.ts";
 import { bceLoss, rankAccuracy, RankHead, rankTarget, rankTensorSpec } from "./_rank_head.ts";
 import { initLinHeads, initRankNet, initTrunk } from "./_init.ts";
 import { Prng, STREAM } from "./_prng.ts";
-import type { ImageTensor } from "../bappsloader/image.ts";
-import { listTwoAFC } from "../bappsloader/layout.ts";
-import { twoAFCBatches } from "../bappsloader/dataset.ts";
+import type { ImageTensor } from "../../bappsloader/image.ts";
 
 /** `lin`: frozen pretrained trunk; `tune`: pretrained trunk trained; `scratch`: random trunk trained. */
 export type TrainMode = "lin" | "tune" | "scratch";
@@ -410,6 +381,11 @@ export class Trainer {
     }
   }
 
+  /** Frees the trainer's tensors, as {@link dispose} (`using t = await Trainer.create(...)`). */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
   /** Frees every tensor. */
   dispose(): void {
     this.#net.dispose();
@@ -529,7 +505,7 @@ function oihwToHwio(d: Float32Array, shape: readonly number[]): Float32Array {
   return out;
 }
 
-/** `features.{j}.rest` -> `net.slice{s}.{j}.rest` minus the `net.` prefix (SPEC.md §1.2 slices). */
+/** `features.{j}.rest` -> `net.slice{s}.{j}.rest` minus the `net.` prefix (docs/algorithm.md §1.2 slices). */
 function trunkKey(a: Arch, key: string): string {
   const m = /^features\.(\d+)\.(.+)$/.exec(key);
   if (!m) throw new Error(`unexpected trunk key ${key}`);
@@ -557,366 +533,4 @@ export function trunkFromCheckpoint(state: ReadonlyMap<string, Float32Array>): W
     if (key) out.set(key, v);
   }
   return out;
-}
-
-// ------------------------------------------------------------------------------------------------
-// Checkpoints
-
-/** Where a run's progress stands; saved as `latest_state.json`. */
-export interface TrainState {
-  net: NetName;
-  mode: TrainMode;
-  seed: number;
-  /** The epoch to continue in (1-based). */
-  epoch: number;
-  /** Batches of that epoch already done. */
-  batch: number;
-  /** Steps taken in all. */
-  step: number;
-  /** Learning rate for the next step. */
-  lr: number;
-  /** Adam's step count per parameter. */
-  adamSteps: Record<string, number>;
-  dropout: boolean;
-  clampTrunk1x1: boolean;
-  batchSize: number;
-}
-
-/** Why a file could not be written, in words (the OS error without its repetition of the path). */
-function writeFailure(e: unknown): string {
-  const code = (e as { code?: string }).code;
-  if (code === "ENOSPC") return "no space left on device";
-  if (code === "EDQUOT") return "disk quota exceeded";
-  if (e instanceof Deno.errors.NotFound) return "no such folder";
-  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
-  return (e instanceof Error ? e.message : String(e)).replace(/: \w+ '.*'$/, "");
-}
-
-/**
- * Writes a set of files so that the set is replaced whole or not at all: every file goes to a
- * temporary name first (`<path>.tmp-<pid>`); only when all are written are they renamed, one
- * after another without yielding to the event loop (so a signal handler that exits cannot run
- * between two renames). On a failed write (a full disk, say) the temporary files are removed,
- * the previous files are left as they were, and the error names the file and the cause.
- */
-async function writeFilesAtomic(files: readonly [string, Uint8Array][]): Promise<void> {
-  const written: string[] = [];
-  try {
-    for (const [path, bytes] of files) {
-      await Deno.mkdir(dirname(path), { recursive: true });
-      const tmp = `${path}.tmp-${Deno.pid}`;
-      written.push(tmp);
-      try {
-        await Deno.writeFile(tmp, bytes);
-      } catch (e) {
-        throw new Error(`${path}: cannot write the checkpoint (${writeFailure(e)})`, { cause: e });
-      }
-    }
-    for (const [path] of files) Deno.renameSync(`${path}.tmp-${Deno.pid}`, path);
-  } catch (e) {
-    for (const tmp of written) await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
-}
-
-function pthFile(state: StateDict, path: string): Uint8Array {
-  const base = path.split(/[\\/]/).pop()!.replace(/\.pth$/, "");
-  return writePth(state, base.length > 0 ? base : "archive");
-}
-
-/**
- * Writes `<label>_net_.pth` and `<label>_net_rank.pth` into `dir`; with `state`, also
- * `<label>_optim.pth` and `<label>_state.json`. Returns the LPIPS file's path. The set is replaced
- * whole or not at all: on a failed write (a full disk) the previous files stay as they were.
- */
-export async function saveCheckpoint(
-  trainer: Trainer,
-  dir: string,
-  label: string,
-  state?: Omit<TrainState, "adamSteps">,
-): Promise<string> {
-  const net = join(dir, `${label}_net_.pth`);
-  const rank = join(dir, `${label}_net_rank.pth`);
-  const files: [string, Uint8Array][] = [
-    [net, pthFile(await trainer.netState(), net)],
-    [rank, pthFile(await trainer.rankState(), rank)],
-  ];
-  if (state) {
-    const { tensors, steps } = trainer.optimizerState();
-    const optim = join(dir, `${label}_optim.pth`);
-    files.push([optim, pthFile(tensors, optim)]);
-    const json = JSON.stringify({ ...state, adamSteps: steps }, null, 2) + "\n";
-    files.push([join(dir, `${label}_state.json`), new TextEncoder().encode(json)]);
-  }
-  await writeFilesAtomic(files);
-  return net;
-}
-
-async function readFloats(path: string): Promise<Map<string, Float32Array>> {
-  const raw = readPth(await Deno.readFile(path), path);
-  return new Map([...raw].map(([k, t]) => [k, toFloat32(t)]));
-}
-
-/**
- * Rebuilds a trainer from `<dir>/<label>_*` files written by {@link saveCheckpoint} with a state:
- * weights, ranking net, Adam's moments, the step counter; returns the saved state too.
- */
-export async function loadCheckpoint(
-  dir: string,
-  label = "latest",
-  opts: Pick<TrainerOptions, "backend"> = {},
-): Promise<{ trainer: Trainer; state: TrainState }> {
-  const statePath = join(dir, `${label}_state.json`);
-  let text: string;
-  try {
-    text = await Deno.readTextFile(statePath);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-    throw new Error(`${statePath}: no checkpoint to resume from (start without --resume)`);
-  }
-  let state: TrainState;
-  try {
-    state = JSON.parse(text) as TrainState;
-  } catch {
-    throw new Error(`${statePath}: corrupt checkpoint state (not JSON)`);
-  }
-  const net = await readFloats(join(dir, `${label}_net_.pth`));
-  const rank = await readFloats(join(dir, `${label}_net_rank.pth`));
-  const a = arch(state.net);
-  const lin: WeightMap = new Map(
-    linTensorSpec(a).map(({ key }) => {
-      const v = net.get(key);
-      if (!v) throw new Error(`${dir}: ${label}_net_.pth has no ${key}`);
-      return [key, v];
-    }),
-  );
-  const trainer = await Trainer.create({
-    net: state.net,
-    mode: state.mode,
-    seed: state.seed,
-    lr: state.lr,
-    dropout: state.dropout,
-    clampTrunk1x1: state.clampTrunk1x1,
-    backend: opts.backend,
-    initial: { lin, rank, trunk: trunkFromCheckpoint(net) },
-  });
-  trainer.loadOptimizerState(await readFloats(join(dir, `${label}_optim.pth`)), state.adamSteps);
-  trainer.steps = state.step;
-  return { trainer, state };
-}
-
-// ------------------------------------------------------------------------------------------------
-// The training loop
-
-/** Progress of a run, reported after every step. */
-export interface TrainProgress {
-  epoch: number;
-  epochs: number;
-  /** Batches done in this epoch, and its number of batches. */
-  batch: number;
-  batches: number;
-  step: number;
-  /** Running means over the epoch so far. */
-  loss: number;
-  accuracy: number;
-  lr: number;
-  itemsPerSecond: number;
-  /** Seconds left for the whole run at the current speed. */
-  etaSeconds: number;
-}
-
-/** Options of {@link train}. */
-export interface TrainOptions extends Omit<TrainerOptions, "initial"> {
-  /** The dataset root (holds `2afc/`). */
-  root: string;
-  /** 2AFC subsets (default the reference's train/traditional, train/cnn, train/mix). */
-  datasets?: string[];
-  /** Epochs at the initial learning rate (default 5) and decay epochs (default 5). */
-  epochs?: number;
-  epochsDecay?: number;
-  /** Default 50. */
-  batchSize?: number;
-  /** The run's name: checkpoints go to `<checkpointsDir>/<name>/` (default "tmp"). */
-  name?: string;
-  /** Default "checkpoints". */
-  checkpointsDir?: string;
-  /** Continue from `latest` in the run's folder. */
-  resume?: boolean;
-  /** Shuffle the items every epoch (default true). */
-  shuffle?: boolean;
-  /** Write a JSONL line every this many steps (default 10). */
-  logEvery?: number;
-  /** Save `latest` every this many items (default 20000, the reference's). */
-  saveLatestFreq?: number;
-  /** Decoding workers for the loader (default 0). */
-  workers?: number;
-  /** Called after every step. */
-  onProgress?: (p: TrainProgress) => void;
-  /**
-   * Aborting it stops the run before its next step: `latest` is saved where the run stands (so
-   * `resume` continues exactly there) and {@link TrainInterrupted} is thrown.
-   */
-  signal?: AbortSignal;
-}
-
-/**
- * Thrown by {@link train} when its `signal` was aborted; `checkpoint` is the `latest_net_.pth`
- * saved at the point where it stopped.
- *
- * @example
- * ```ts ignore
- * import { train, TrainInterrupted } from "./train.ts";
- * const stop = new AbortController();
- * Deno.addSignalListener("SIGINT", () => stop.abort());
- * try {
- *   await train({ root: "dataset", datasets: ["train/traditional"], signal: stop.signal });
- * } catch (e) {
- *   if (e instanceof TrainInterrupted) console.log(`resume from ${e.checkpoint}`);
- * }
- * ```
- */
-export class TrainInterrupted extends Error {
-  override name = "TrainInterrupted";
-  constructor(readonly checkpoint: string, readonly step: number) {
-    super(`interrupted at step ${step}; saved ${checkpoint} (continue with --resume)`);
-  }
-}
-
-/** What {@link train} returns. */
-export interface TrainSummary {
-  /** The final `latest_net_.pth`. */
-  checkpoint: string;
-  steps: number;
-  /** Mean loss and accuracy of the last epoch. */
-  loss: number;
-  accuracy: number;
-  seconds: number;
-}
-
-/** Trains as the reference's `train.py` does; see the module doc. */
-export async function train(opts: TrainOptions): Promise<TrainSummary> {
-  const epochs = opts.epochs ?? 5, epochsDecay = opts.epochsDecay ?? 5;
-  const total = epochs + epochsDecay;
-  const batchSize = opts.batchSize ?? 50;
-  const dir = join(opts.checkpointsDir ?? "checkpoints", opts.name ?? "tmp");
-  const list = await listTwoAFC(
-    opts.root,
-    opts.datasets ?? ["train/traditional", "train/cnn", "train/mix"],
-  );
-  const n = list.items.length;
-  if (n === 0) throw new Error("no training items");
-  const batches = Math.ceil(n / batchSize);
-  const lr0 = opts.lr ?? 1e-4;
-  let trainer: Trainer;
-  let epoch = 1, startBatch = 0;
-  if (opts.resume) {
-    const r = await loadCheckpoint(dir, "latest", { backend: opts.backend });
-    trainer = r.trainer;
-    epoch = r.state.epoch;
-    startBatch = r.state.batch;
-    if (r.state.batchSize !== batchSize) {
-      trainer.dispose();
-      throw new Error(`resume: the run used --batch-size ${r.state.batchSize}`);
-    }
-  } else {
-    trainer = await Trainer.create(opts);
-  }
-  const seed = trainer.seed;
-  const stateAt = (e: number, b: number) => ({
-    net: trainer.arch.net,
-    mode: trainer.mode,
-    seed,
-    epoch: e,
-    batch: b,
-    step: trainer.steps,
-    lr: trainer.lr,
-    dropout: trainer.dropout,
-    clampTrunk1x1: trainer.clampTrunk1x1,
-    batchSize,
-  });
-  const logEvery = opts.logEvery ?? 10;
-  const saveEvery = Math.max(1, Math.round((opts.saveLatestFreq ?? 20000) / batchSize));
-  await Deno.mkdir(dir, { recursive: true });
-  const log = await Deno.open(join(dir, "train_log.jsonl"), {
-    append: true,
-    create: true,
-    write: true,
-  });
-  const enc = new TextEncoder();
-  const t0 = performance.now();
-  let itemsDone = 0;
-  const stepsLeftAtStart = (total - epoch + 1) * batches - startBatch;
-  let lastLoss = NaN, lastAcc = NaN;
-  let win = { loss: 0, acc: 0, n: 0 };
-  try {
-    for (; epoch <= total; epoch++, startBatch = 0) {
-      const order = opts.shuffle === false
-        ? list.items
-        : new Prng(seed, STREAM.shuffle, epoch).permutation(n).map((i) => list.items[i]);
-      let sumLoss = 0, sumAcc = 0, count = 0, b = startBatch;
-      const source = twoAFCBatches(order.slice(startBatch * batchSize), {
-        batchSize,
-        workers: opts.workers,
-      });
-      for await (const batch of source) {
-        if (opts.signal?.aborted) {
-          const saved = await saveCheckpoint(trainer, dir, "latest", stateAt(epoch, b));
-          throw new TrainInterrupted(saved, trainer.steps);
-        }
-        const r = await trainer.step(batch);
-        b++;
-        itemsDone += batch.judge.length;
-        sumLoss += r.loss;
-        sumAcc += r.accuracy;
-        count++;
-        win = { loss: win.loss + r.loss, acc: win.acc + r.accuracy, n: win.n + 1 };
-        const secs = (performance.now() - t0) / 1000;
-        const stepsDone = (epoch - 1) * batches + b - ((total * batches) - stepsLeftAtStart);
-        const rate = stepsDone / Math.max(secs, 1e-9);
-        opts.onProgress?.({
-          epoch,
-          epochs: total,
-          batch: b,
-          batches,
-          step: trainer.steps,
-          loss: sumLoss / count,
-          accuracy: sumAcc / count,
-          lr: trainer.lr,
-          itemsPerSecond: itemsDone / Math.max(secs, 1e-9),
-          etaSeconds: (stepsLeftAtStart - stepsDone) / Math.max(rate, 1e-9),
-        });
-        if (trainer.steps % logEvery === 0) {
-          const line = {
-            step: trainer.steps,
-            epoch,
-            batch: b,
-            loss: win.loss / win.n,
-            accuracy: win.acc / win.n,
-            lr: trainer.lr,
-            seconds: Number(secs.toFixed(3)),
-          };
-          await log.write(enc.encode(JSON.stringify(line) + "\n"));
-          win = { loss: 0, acc: 0, n: 0 };
-        }
-        if (b % saveEvery === 0 && b < batches) {
-          await saveCheckpoint(trainer, dir, "latest", stateAt(epoch, b));
-        }
-      }
-      lastLoss = sumLoss / count;
-      lastAcc = sumAcc / count;
-      await saveCheckpoint(trainer, dir, String(epoch));
-      if (epoch > epochs) trainer.lr = trainer.lr - lr0 / epochsDecay;
-      await saveCheckpoint(trainer, dir, "latest", stateAt(epoch + 1, 0));
-    }
-    return {
-      checkpoint: join(dir, "latest_net_.pth"),
-      steps: trainer.steps,
-      loss: lastLoss,
-      accuracy: lastAcc,
-      seconds: (performance.now() - t0) / 1000,
-    };
-  } finally {
-    log.close();
-    trainer.dispose();
-  }
 }

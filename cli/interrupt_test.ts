@@ -1,34 +1,24 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { needsTestData, testData } from "../lpips/_test_data.ts";
-
-const CLI = fileURLToPath(new URL("../cli.ts", import.meta.url));
+import { needsTestData, testData } from "../_internal/test_data.ts";
+import { cliCommand } from "../_internal/test_cli.ts";
 
 /**
  * Starts `eval` (LPIPS one item per batch over 240 triplets: many seconds), sends `signal` once
  * the first progress line (at 10%) is on stderr, and returns the exit status and output.
  */
 async function interruptedEval(signal: Deno.Signal, outputs: string[]) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      CLI,
-      "eval",
-      "--root",
-      testData("bapps-mini"),
-      "--datasets",
-      "val/cnn",
-      "val/traditional",
-      "--batch-size",
-      "1",
-      ...outputs,
-    ],
-    env: { LPIPS_WEIGHTS_DIR: testData("weights"), NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = cliCommand([
+    "eval",
+    "--root",
+    testData("bapps-mini"),
+    "--datasets",
+    "val/cnn",
+    "val/traditional",
+    "--batch-size",
+    "1",
+    ...outputs,
+  ]).spawn();
   const stdout = new Response(child.stdout).text();
   const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
   let stderr = "";

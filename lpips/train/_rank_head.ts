@@ -1,5 +1,5 @@
 /**
- * The reference trainer's ranking head (`BCERankingLoss` / `Dist2LogitLayer`, SPEC.md §6): from
+ * The reference trainer's ranking head (`BCERankingLoss` / `Dist2LogitLayer`, docs/algorithm.md §6): from
  * the two distances of a 2AFC triplet to the probability that humans prefer p1, and the binary
  * cross-entropy against the judgement. Its state-dict keys are the reference's
  * (`model.{0,2,4}.{weight,bias}`; weights (O, I, 1, 1)).

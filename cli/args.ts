@@ -5,9 +5,10 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import type { EngineName, LPIPSOptions, Version } from "./lpips.ts";
-import type { NetName } from "./arch.ts";
-import type { BackendName } from "./backend.ts";
+import type { LPIPSOptions } from "../lpips/lpips.ts";
+import { ENGINE_NAMES, type EngineName, type Version, VERSIONS } from "../lpips/engine.ts";
+import { NET_NAMES, type NetName } from "../lpips/arch.ts";
+import { BACKEND_NAMES, type BackendName } from "../lpips/backend.ts";
 
 /** A command of `deno task lpips`. */
 export interface Command {
@@ -72,16 +73,11 @@ export function integer(name: string, v: unknown, def: number, min: number): num
 
 export function modelOptions(v: Values): LPIPSOptions {
   return {
-    net: oneOf<NetName | "vgg16">("net", v.net, ["alex", "squeeze", "vgg", "vgg16"], "alex"),
-    version: oneOf<Version>("version", v.version, ["0.1", "0.0"], "0.1"),
+    net: oneOf<NetName | "vgg16">("net", v.net, [...NET_NAMES, "vgg16"], "alex"),
+    version: oneOf<Version>("version", v.version, VERSIONS, "0.1"),
     lpips: !v.uncalibrated,
-    engine: oneOf<EngineName>("engine", v.engine, ["auto", "onnx", "tfjs"], "auto"),
-    backend: oneOf<BackendName>(
-      "backend",
-      v.backend,
-      ["wasm", "cpu", "webgpu", "tensorflow"],
-      "wasm",
-    ),
+    engine: oneOf<EngineName>("engine", v.engine, ENGINE_NAMES, "auto"),
+    backend: oneOf<BackendName>("backend", v.backend, BACKEND_NAMES, "wasm"),
     weightsDir: v["weights-dir"] as string | undefined,
   };
 }
