@@ -15,6 +15,7 @@ import {
 } from "../lpips/train/mod.ts";
 import type { NetName } from "../lpips/arch.ts";
 import { BACKEND_NAMES, type BackendName } from "../lpips/backend.ts";
+import { ENGINE_NAMES, type EngineName } from "../lpips/engine.ts";
 
 function intOption(name: string, v: unknown, def: number, min = 0): number {
   if (v === undefined) return def;
@@ -66,6 +67,8 @@ export const trainCommand: Command = {
   --log-every N           JSONL line every N steps (default 10) in CHECKPOINTS/RUN/train_log.jsonl
   --save-latest-freq N    save latest_* every N items (default 20000)
   --workers N             image decoding workers (default 0)
+  --engine auto|onnx|tfjs lin: what computes the frozen trunk's features (default auto: onnx
+                          when it loads, else tfjs); the heads always train on TF.js
   --backend wasm|cpu|webgpu|tensorflow   TF.js backend (default wasm)
   --weights-dir DIR       folder with the trunk weights under their official names
 
@@ -159,6 +162,7 @@ stops at once); --resume then continues exactly where the run stopped.`,
         saveLatestFreq: intOption("save-latest-freq", values["save-latest-freq"], 20000, 1),
         workers: intOption("workers", values.workers, 0),
         backend: oneOf<BackendName>("backend", values.backend, BACKEND_NAMES, "wasm"),
+        engine: oneOf<EngineName>("engine", values.engine, ENGINE_NAMES, "auto"),
         weightsDir: values["weights-dir"] as string | undefined,
         onProgress: (pr) => {
           const now = performance.now();

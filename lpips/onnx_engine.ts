@@ -70,6 +70,18 @@ interface GraphSpec {
 let ortModule: Promise<OrtModule> | undefined;
 
 /**
+ * Whether this process may load Node-API addons (`--allow-ffi`). Checked without a prompt: the
+ * `auto` engine choice never asks for the permission.
+ */
+export function ffiGranted(): boolean {
+  try {
+    return Deno.permissions.querySync({ name: "ffi" }).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Loads `onnxruntime-node` (a Node-API addon: Deno needs `--allow-ffi`). Rejects when it cannot
  * be loaded, so callers can fall back to the TF.js engine.
  */
@@ -130,10 +142,14 @@ export class OnnxLpips implements Engine {
 
   /** Unit-normalised tapped features (NCHW) of one batch. */
   async features(x: EngineInput, normalize = false): Promise<EngineFeatures> {
-    const input = await toNchw(x);
+    return new OnnxFeatures(await this.taps(await toNchw(x), normalize));
+  }
+
+  /** The unit-normalised taps of one batch as plain NCHW arrays (what {@link features} holds). */
+  async taps(x: Nchw, normalize = false): Promise<Nchw[]> {
     const s = await this.#session({ kind: "features", normalize });
-    const out = await s.run({ x0: this.#tensor(input) });
-    return new OnnxFeatures(this.#arch.taps.map((_, k) => plain(out[`f${k}`])));
+    const out = await s.run({ x0: this.#tensor(x) });
+    return this.#arch.taps.map((_, k) => plain(out[`f${k}`]));
   }
 
   /** The distance between two feature sets from {@link features} (per-layer terms always). */

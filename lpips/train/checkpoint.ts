@@ -99,7 +99,7 @@ async function readFloats(path: string): Promise<Map<string, Float32Array>> {
 export async function loadCheckpoint(
   dir: string,
   label = "latest",
-  opts: Pick<TrainerOptions, "backend"> = {},
+  opts: Pick<TrainerOptions, "backend" | "engine"> = {},
 ): Promise<{ trainer: Trainer; state: TrainState }> {
   const statePath = join(dir, `${label}_state.json`);
   let text: string;
@@ -133,6 +133,7 @@ export async function loadCheckpoint(
     dropout: state.dropout,
     clampTrunk1x1: state.clampTrunk1x1,
     backend: opts.backend,
+    engine: opts.engine,
     initial: { lin, rank, trunk: trunkFromCheckpoint(net) },
   });
   trainer.loadOptimizerState(await readFloats(join(dir, `${label}_optim.pth`)), state.adamSteps);

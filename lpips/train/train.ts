@@ -133,7 +133,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   let trainer: Trainer;
   let epoch = 1, startBatch = 0;
   if (opts.resume) {
-    const r = await loadCheckpoint(dir, "latest", { backend: opts.backend });
+    const r = await loadCheckpoint(dir, "latest", { backend: opts.backend, engine: opts.engine });
     trainer = r.trainer;
     epoch = r.state.epoch;
     startBatch = r.state.batch;

@@ -73,7 +73,10 @@ async function maskSource(step: number): Promise<MaskSource> {
   };
 }
 
-async function runTrace(variant: "nodropout" | "dropout"): Promise<Record<string, number>> {
+async function runTrace(
+  variant: "nodropout" | "dropout",
+  engine: "onnx" | "tfjs",
+): Promise<Record<string, number>> {
   const init = await loadInit();
   const batches = await traceBatches();
   const t = await Trainer.create({
@@ -83,7 +86,9 @@ async function runTrace(variant: "nodropout" | "dropout"): Promise<Record<string
     weightsDir: testData("weights"),
     quiet: true,
     initial: init,
+    engine,
   });
+  assert.equal(t.featureEngine, engine);
   const want = JSON.parse(await Deno.readTextFile(trace(variant, "trace.json"))).steps as {
     loss: number;
     acc_r_mean: number;
@@ -144,25 +149,30 @@ async function runTrace(variant: "nodropout" | "dropout"): Promise<Record<string
   } finally {
     t.dispose();
   }
-  console.log(`trace ${variant}: max deviations`, dev);
+  console.log(`trace ${variant} (features on ${engine}): max deviations`, dev);
   return dev;
 }
 
-Deno.test({
-  ...needsTestData("train: 12 steps reproduce the reference trace without dropout"),
-  fn: async () => {
-    const dev = await runTrace("nodropout");
-    for (const [k, v] of Object.entries(dev)) assert.ok(v <= TOL, `${k} deviates by ${v}`);
-  },
-});
+// `lin` takes the frozen trunk's features from ONNX Runtime by default; TF.js is the fallback.
+for (const engine of ["onnx", "tfjs"] as const) {
+  Deno.test({
+    ...needsTestData(`train: 12 steps reproduce the reference trace without dropout (${engine})`),
+    fn: async () => {
+      const dev = await runTrace("nodropout", engine);
+      for (const [k, v] of Object.entries(dev)) assert.ok(v <= TOL, `${k} deviates by ${v}`);
+    },
+  });
 
-Deno.test({
-  ...needsTestData("train: 12 steps reproduce the reference trace replaying its dropout masks"),
-  fn: async () => {
-    const dev = await runTrace("dropout");
-    for (const [k, v] of Object.entries(dev)) assert.ok(v <= TOL, `${k} deviates by ${v}`);
-  },
-});
+  Deno.test({
+    ...needsTestData(
+      `train: 12 steps reproduce the reference trace replaying its dropout masks (${engine})`,
+    ),
+    fn: async () => {
+      const dev = await runTrace("dropout", engine);
+      for (const [k, v] of Object.entries(dev)) assert.ok(v <= TOL, `${k} deviates by ${v}`);
+    },
+  });
+}
 
 Deno.test("adam: first step moves each parameter by lr against the gradient's sign", () => {
   const opt = new Adam({ lr: 1e-4, beta1: 0.5, beta2: 0.999, eps: 1e-8 });
@@ -283,6 +293,40 @@ Deno.test({
 
 Deno.test({
   ...needsTestData(
+    "train: lin on onnx uses the clamped squeeze trunk after step 1, as the tfjs engine does",
+  ),
+  fn: async () => {
+    const b = (await traceBatches())[0];
+    const n = 4, len = n * 3 * 64 * 64, shape = [n, 3, 64, 64] as Shape;
+    const small = {
+      ref: { data: b.ref.data.subarray(0, len), shape },
+      p0: { data: b.p0.data.subarray(0, len), shape },
+      p1: { data: b.p1.data.subarray(0, len), shape },
+      judge: b.judge.subarray(0, n),
+    };
+    const d: Float32Array[][] = [];
+    for (const engine of ["onnx", "tfjs"] as const) {
+      using t = await Trainer.create({
+        net: "squeeze",
+        weightsDir: testData("weights"),
+        quiet: true,
+        dropout: false,
+        engine,
+      });
+      const first = await t.step(small);
+      const second = await t.step(small);
+      d.push([first.d0, second.d0]);
+    }
+    // Step 1 runs on the unclamped trunk, step 2 on the clamped one: the distances move by far
+    // more than the engines differ, so a stale ONNX trunk would fail the second comparison.
+    assert.ok(maxDev(d[0][0], d[1][0], "step 1") <= 1e-5);
+    assert.ok(maxDev(d[0][1], d[1][1], "step 2") <= 1e-5);
+    assert.ok(maxDev(d[1][0], d[1][1], "steps 1 vs 2") > 1e-3);
+  },
+});
+
+Deno.test({
+  ...needsTestData(
     "train: tune on wasm trains the trunk; without the portable conv grad it refuses",
   ),
   fn: async () => {
@@ -382,4 +426,16 @@ Deno.test("init: torchvision-like random trunks and PyTorch's default head init"
 Deno.test("rank accuracy counts ties as choosing p0, as the reference", () => {
   assert.equal(rankAccuracy([0.5, 0.2], [0.5, 0.1], [1, 1]), 0.5);
   assert.equal(rankAccuracy([0.2], [0.3], [0.25]), 0.75);
+});
+
+Deno.test("train: only lin can take its features from onnx; an unknown engine is named", async () => {
+  await assert.rejects(
+    () => Trainer.create({ mode: "tune", engine: "onnx" }),
+    /mode tune trains the trunk, which needs gradients: only the tfjs engine has them/,
+  );
+  await assert.rejects(
+    // @ts-expect-error: not an engine name
+    () => Trainer.create({ engine: "torch" }),
+    /unknown engine "torch" \(expected auto, onnx, tfjs\)/,
+  );
 });

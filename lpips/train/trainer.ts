@@ -4,7 +4,8 @@
  * each head, the clamp of every 1x1-kernel weight to >= 0 after each step.
  *
  * Modes: `lin` (pretrained trunk frozen; its features are computed once per batch without
- * gradients), `tune` (pretrained trunk trained too), `scratch` (random trunk, trained).
+ * gradients, by ONNX Runtime when it loads), `tune` (pretrained trunk trained too), `scratch`
+ * (random trunk, trained). Everything that is trained runs on TF.js.
  *
  * @module
  */
@@ -12,6 +13,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import { type Arch, arch, convLayers, type NetName } from "../arch.ts";
 import { type BackendName, useBackend } from "../backend.ts";
 import { TfjsLpips, type TrainingHeads, type WeightMap } from "../tfjs_engine.ts";
+import { ENGINE_NAMES, type EngineKind, type EngineName, type Nchw } from "../engine.ts";
+import { ffiGranted, loadOrt, OnnxLpips } from "../onnx_engine.ts";
 import { checkpointTrunkKey, loadTrunkWeights } from "../load_weights.ts";
 import { Adam } from "./_adam.ts";
 import { bceLoss, rankAccuracy, RankHead, rankTarget, rankTensorSpec } from "./_rank_head.ts";
@@ -63,6 +66,12 @@ export interface TrainerOptions {
   clampTrunk1x1?: boolean;
   /** TF.js backend (default "wasm"). */
   backend?: BackendName;
+  /**
+   * `lin` mode: the engine that computes the frozen trunk's features (default "auto": ONNX
+   * Runtime when it loads, which needs `--allow-ffi`, else TF.js). The heads, dropout and the
+   * ranking net train on TF.js in every mode; `tune` and `scratch` run on TF.js only.
+   */
+  engine?: EngineName;
   /**
    * In `tune`/`scratch`: compute the convolutions' filter gradients from strided slices and matrix
    * products instead of TF.js's `Conv2DBackpropFilter` kernel. Default: on wasm (which lacks the
@@ -138,7 +147,11 @@ export class Trainer {
   readonly optimizer: Adam;
   /** Steps taken (the next step's dropout masks are drawn from this number). */
   steps = 0;
+  /** What computes the trunk's features: "onnx" (frozen trunk only) or "tfjs". */
+  readonly featureEngine: EngineKind;
   readonly #net: TfjsLpips;
+  /** `lin` on ONNX Runtime: the frozen trunk's features. */
+  #onnx?: OnnxLpips;
   readonly #rank: RankHead;
   readonly #params: Param[];
   readonly #trained: Param[];
@@ -146,8 +159,16 @@ export class Trainer {
   readonly #portable: boolean;
   #frozenClamped = false;
 
-  private constructor(a: Arch, opts: TrainerOptions, net: TfjsLpips, rank: RankHead) {
+  private constructor(
+    a: Arch,
+    opts: TrainerOptions,
+    net: TfjsLpips,
+    rank: RankHead,
+    onnx?: OnnxLpips,
+  ) {
     this.arch = a;
+    this.#onnx = onnx;
+    this.featureEngine = onnx ? "onnx" : "tfjs";
     this.mode = opts.mode ?? "lin";
     this.seed = opts.seed ?? 0;
     this.dropout = opts.dropout ?? true;
@@ -207,6 +228,15 @@ export class Trainer {
     if (!TRAIN_MODES.includes(mode)) {
       throw new RangeError(`unknown mode "${mode}" (expected one of ${TRAIN_MODES.join(", ")})`);
     }
+    const engine = opts.engine ?? "auto";
+    if (!ENGINE_NAMES.includes(engine)) {
+      throw new RangeError(`unknown engine "${engine}" (expected ${ENGINE_NAMES.join(", ")})`);
+    }
+    if (engine === "onnx" && mode !== "lin") {
+      throw new RangeError(
+        `mode ${mode} trains the trunk, which needs gradients: only the tfjs engine has them`,
+      );
+    }
     const rng = new Prng(opts.seed ?? 0, STREAM.init);
     const lin = opts.initial?.lin ?? initLinHeads(a, rng);
     const rankInit = opts.initial?.rank ?? initRankNet(rng);
@@ -231,8 +261,22 @@ export class Trainer {
         );
       }
     }
+    let onnx: OnnxLpips | undefined;
+    if (mode === "lin" && (engine === "onnx" || (engine === "auto" && ffiGranted()))) {
+      try {
+        onnx = frozenTrunk(await loadOrt(), a, trunk);
+      } catch (e) {
+        if (engine === "onnx") {
+          throw new Error(
+            `the onnx engine needs onnxruntime-node (and --allow-ffi): ${
+              e instanceof Error ? e.message : e
+            }`,
+          );
+        }
+      }
+    }
     const net = new TfjsLpips(a, { version: "0.1", lpips: true }, trunk, lin);
-    return new Trainer(a, opts, net, new RankHead(rankInit));
+    return new Trainer(a, opts, net, new RankHead(rankInit), onnx);
   }
 
   /** The current learning rate. */
@@ -252,9 +296,7 @@ export class Trainer {
     const target = tf.tensor1d(rankTarget(batch.judge));
     const masks = this.dropout ? this.#masks(n, h, w, opts.masks) : undefined;
     this.steps++;
-    const frozen = this.mode === "lin"
-      ? inputs.map((x) => this.#net.features(x as tf.Tensor4D))
-      : undefined;
+    const frozen = this.mode === "lin" ? await this.#frozenFeatures(batch, inputs) : undefined;
     let kept: tf.Tensor[] = [];
     let result: { value: tf.Scalar; grads: tf.NamedTensorMap } | undefined;
     try {
@@ -295,6 +337,7 @@ export class Trainer {
           assign(p.variable, value);
         }
         this.#frozenClamped = true;
+        if (this.#onnx && this.#frozenClamp.length > 0) await this.#rebuildFrozenTrunk();
       }
       return { loss, accuracy: rankAccuracy(d0, d1, batch.judge), d0, d1, output, grads };
     } finally {
@@ -386,10 +429,43 @@ export class Trainer {
     this.dispose();
   }
 
-  /** Frees every tensor. */
+  /** Frees every tensor (and the ONNX Runtime sessions). */
   dispose(): void {
     this.#net.dispose();
     this.#rank.dispose();
+    void this.#onnx?.dispose();
+    this.#onnx = undefined;
+  }
+
+  /** `lin`: the frozen trunk's taps of ref, p0 and p1 as NHWC tensors, without gradients. */
+  async #frozenFeatures(batch: TrainBatch, inputs: tf.Tensor[]): Promise<tf.Tensor4D[][]> {
+    if (!this.#onnx) return inputs.map((x) => this.#net.features(x as tf.Tensor4D));
+    const out: tf.Tensor4D[][] = [];
+    try {
+      for (const x of [batch.ref, batch.p0, batch.p1]) {
+        const taps = await this.#onnx.taps(x);
+        out.push(taps.map(nhwcTensor));
+      }
+      return out;
+    } catch (e) {
+      tf.dispose(out.flat());
+      throw e;
+    }
+  }
+
+  /**
+   * The reference clamps the trunk's 1x1 convs after the first step even in `lin` mode (see
+   * {@link TrainerOptions.clampTrunk1x1}); the ONNX sessions are rebuilt from the clamped values.
+   */
+  async #rebuildFrozenTrunk(): Promise<void> {
+    const trunk: WeightMap = new Map();
+    for (const [key, v] of this.#net.trunkVariables) {
+      const d = (await v.data() as Float32Array).slice();
+      trunk.set(key, key.endsWith(".weight") ? hwioToOihw(d, v.shape) : d);
+    }
+    const old = this.#onnx;
+    this.#onnx = frozenTrunk(await loadOrt(), this.arch, trunk);
+    await old?.dispose();
   }
 
   async #torchValue(p: Param): Promise<StateTensor> {
@@ -430,6 +506,23 @@ export class Trainer {
       })
     );
   }
+}
+
+/** The ONNX engine over a frozen trunk (features only: no heads). */
+function frozenTrunk(
+  ort: Awaited<ReturnType<typeof loadOrt>>,
+  a: Arch,
+  trunk: WeightMap,
+): OnnxLpips {
+  return new OnnxLpips(ort, a, { version: "0.1", lpips: false }, trunk);
+}
+
+/** An NCHW array as the NHWC tensor the TF.js heads take. */
+function nhwcTensor(t: Nchw): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [n, c, h, w] = t.shape;
+    return tf.transpose(tf.tensor4d(t.data, [n, c, h, w]), [0, 2, 3, 1]);
+  });
 }
 
 /** Spatial size of each tapped feature of an h x w input. */
