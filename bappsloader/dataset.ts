@@ -30,12 +30,15 @@ export interface BatchOptions {
   batchSize?: number;
   /** `Resize(loadSize)`: the shorter side of every image (default 64). */
   loadSize?: number;
-  /** Files read at once (default 8, at least twice `workers`). */
+  /**
+   * Images read and decoded at once (default 8 on this thread; with workers, four batches' worth,
+   * so that the workers stay busy while the consumer holds this thread).
+   */
   concurrency?: number;
   /**
-   * Decode and resize images in this many Web Workers (default 0: on this thread). Worth it when
-   * the consumer of the batches runs elsewhere (a GPU) or on spare cores; needs the same read
-   * permission in the workers, which they inherit.
+   * Decode and resize images in this many Web Workers, in parallel with the consumer (which, for
+   * ONNX Runtime inference, holds this thread while it runs). Default
+   * {@link defaultDecodeWorkers}; 0: on this thread. The workers inherit the permissions.
    */
   workers?: number;
   /** Read the next batch while the consumer works on this one (default true). */
@@ -62,6 +65,22 @@ export interface JNDBatch {
   p1: ImageTensor;
   /** Fraction saying "same", rounded to float32. */
   same: Float32Array;
+}
+
+/**
+ * The decode workers used when none are asked for: one per logical core but one (at least one),
+ * for lists of more than two batches; 0 (this thread) for smaller ones, where starting workers
+ * costs more than it saves.
+ *
+ * @example
+ * ```ts
+ * import { defaultDecodeWorkers } from "./dataset.ts";
+ * console.log(defaultDecodeWorkers(3600, 50)); // 1 on a 2-core machine
+ * ```
+ */
+export function defaultDecodeWorkers(items: number, batchSize: number): number {
+  if (items <= 2 * batchSize) return 0;
+  return Math.max(1, (navigator.hardwareConcurrency ?? 1) - 1);
 }
 
 /**
@@ -180,8 +199,8 @@ async function* batches<I, B>(
   load: (chunk: I[], start: number, ctx: LoadContext) => Promise<B>,
 ): AsyncGenerator<B> {
   const batchSize = options.batchSize ?? 50;
-  const workers = options.workers ?? 0;
-  const concurrency = options.concurrency ?? Math.max(8, 2 * workers);
+  const workers = options.workers ?? defaultDecodeWorkers(items.length, batchSize);
+  const concurrency = options.concurrency ?? (workers > 0 ? Math.max(8, 4 * batchSize) : 8);
   const loadSize = options.loadSize ?? 64;
   for (
     const [name, v, min] of [

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { encode } from "fast-png";
 import { needsTestData, testData } from "../_internal/test_data.ts";
 import {
+  defaultDecodeWorkers,
   jndBatches,
   loadDatasetImage,
   readJudgement,
@@ -234,4 +235,9 @@ Deno.test({
       });
     });
   },
+});
+
+Deno.test("defaultDecodeWorkers: none for two batches or fewer, else one per core but one", () => {
+  assert.equal(defaultDecodeWorkers(100, 50), 0);
+  assert.equal(defaultDecodeWorkers(101, 50), Math.max(1, navigator.hardwareConcurrency - 1));
 });

@@ -120,7 +120,8 @@ export const evalCommand: Command = {
                              OUT.val_traditional.csv, OUT.val_cnn.csv, ...
   --bootstrap N              bootstrap resamples of the 95% interval (default 1000; 0: none)
   --seed S                   bootstrap seed (default 0)
-  --workers N                decode images in N worker threads (default 0)
+  --workers N                decode images in N worker threads, in parallel with inference
+                             (default: one per core but one; 0: on the main thread)
   --quiet, -q                no progress on stderr
   --shard K/N                compute only shard K of N (K from 0, e.g. $JOB_COMPLETION_INDEX/4
                              or $SLURM_ARRAY_TASK_ID/4): every dataset, in sorted order, is cut
@@ -156,7 +157,9 @@ Images are read as the reference's loader does: RGB, Resize(64) (Pillow bilinear
     const batchSize = integer("batch-size", values["batch-size"], 50, 1);
     const bootstrap = integer("bootstrap", values.bootstrap, 1000, 0);
     const seed = integer("seed", values.seed, 0, -(2 ** 31));
-    const workers = integer("workers", values.workers, 0, 0);
+    const workers = values.workers === undefined
+      ? undefined
+      : integer("workers", values.workers, 0, 0);
     const modelPath = values["model-path"] as string | undefined;
     if (modelPath !== undefined && model !== "lpips") {
       throw new UsageError(`--model-path applies to --model lpips only (got --model ${model})`);

@@ -66,7 +66,7 @@ export const trainCommand: Command = {
   --no-shuffle            file order, as with the reference's --serial_batches
   --log-every N           JSONL line every N steps (default 10) in CHECKPOINTS/RUN/train_log.jsonl
   --save-latest-freq N    save latest_* every N items (default 20000)
-  --workers N             image decoding workers (default 0)
+  --workers N             image decoding workers (default: one per core but one; 0: none)
   --engine auto|onnx|tfjs lin: what computes the frozen trunk's features (default auto: onnx
                           when it loads, else tfjs); the heads always train on TF.js
   --backend wasm|cpu|webgpu|tensorflow   TF.js backend (default wasm)
@@ -160,7 +160,7 @@ stops at once); --resume then continues exactly where the run stopped.`,
         shuffle: !values["no-shuffle"],
         logEvery: intOption("log-every", values["log-every"], 10, 1),
         saveLatestFreq: intOption("save-latest-freq", values["save-latest-freq"], 20000, 1),
-        workers: intOption("workers", values.workers, 0),
+        workers: values.workers === undefined ? undefined : intOption("workers", values.workers, 0),
         backend: oneOf<BackendName>("backend", values.backend, BACKEND_NAMES, "wasm"),
         engine: oneOf<EngineName>("engine", values.engine, ENGINE_NAMES, "auto"),
         weightsDir: values["weights-dir"] as string | undefined,

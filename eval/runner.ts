@@ -109,7 +109,10 @@ export interface EvaluateOptions {
   bootstrap?: number;
   /** Bootstrap seed (default 0). */
   seed?: number;
-  /** Decode images in this many Web Workers (default 0: on this thread). */
+  /**
+   * Decode images in this many Web Workers, in parallel with inference (default: one per core
+   * but one, see `defaultDecodeWorkers`; 0: on this thread).
+   */
   workers?: number;
   /** Called after every batch. */
   onProgress?: (p: EvalProgress) => void;

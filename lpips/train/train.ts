@@ -71,7 +71,7 @@ export interface TrainOptions extends Omit<TrainerOptions, "initial"> {
   logEvery?: number;
   /** Save `latest` every this many items (default 20000, the reference's). */
   saveLatestFreq?: number;
-  /** Decoding workers for the loader (default 0). */
+  /** Decoding workers for the loader (default: one per core but one; 0: on this thread). */
   workers?: number;
   /** Called after every step. */
   onProgress?: (p: TrainProgress) => void;
