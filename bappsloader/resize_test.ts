@@ -126,3 +126,41 @@ Deno.test("Resize(n) size rule, identity and upscaling", () => {
   assert.throws(() => resizeBilinear(img, 0, 3), RangeError);
   assert.throws(() => resizeBilinear({ width: 2, height: 2, data: new Uint8Array(5) }, 1, 1));
 });
+
+Deno.test("repeated rows take the shortcut and give the plain sums (checked through a transpose)", () => {
+  // Each pass skips or merges work on equal consecutive rows, never on columns. Resizing along
+  // one axis of an image and along the other axis of its transpose runs the same 1-D filter, so
+  // the transpose (whose repeated rows became columns) gives the plain, unshortened result.
+  const transpose = (im: RGBImage): RGBImage => {
+    const data = new Uint8Array(im.data.length);
+    for (let y = 0; y < im.height; y++) {
+      for (let x = 0; x < im.width; x++) {
+        for (let c = 0; c < 3; c++) {
+          data[(x * im.height + y) * 3 + c] = im.data[(y * im.width + x) * 3 + c];
+        }
+      }
+    }
+    return { width: im.height, height: im.width, data };
+  };
+  let seed = 12345;
+  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) / (1 << 24);
+  // 256 wide: rows compared four bytes at a time; 37 wide: byte by byte.
+  for (const [w, h, outW, outH] of [[256, 256, 64, 64], [37, 53, 16, 21], [64, 252, 64, 65]]) {
+    const data = new Uint8Array(w * h * 3);
+    for (let y = 0; y < h; y++) {
+      const row = data.subarray(y * w * 3, (y + 1) * w * 3);
+      if (y > 0 && rand() < 0.6) row.set(data.subarray((y - 1) * w * 3, y * w * 3));
+      else for (let i = 0; i < row.length; i++) row[i] = Math.floor(rand() * 256);
+    }
+    const img = { width: w, height: h, data };
+    const t = transpose(img);
+    if (outH !== h) {
+      const merged = resizeBilinear(img, w, outH);
+      assert.deepEqual(merged.data, transpose(resizeBilinear(t, outH, w)).data, `${w}x${h} v`);
+    }
+    if (outW !== w) {
+      const skipped = resizeBilinear(img, outW, h);
+      assert.deepEqual(skipped.data, transpose(resizeBilinear(t, h, outW)).data, `${w}x${h} h`);
+    }
+  }
+});
