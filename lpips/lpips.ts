@@ -332,6 +332,9 @@ export class LPIPS {
   /**
    * The distance as a differentiable TF.js tensor ((N,), or (N, H, W) with `spatial`), for use as
    * a loss inside `tf.grad` / `tf.tidy`. Shapes are checked; values are not (no read-back).
+   * The package registers the gradients of the ops LPIPS uses (tfjs-core alone has none); a loss
+   * that adds other ops (`tf.abs`, `tf.image.*`, ...) needs TF.js's full set: import
+   * `npm:@tensorflow/tfjs@4.22.0` once, and its gradients take precedence.
    *
    * @example
    * ```ts
