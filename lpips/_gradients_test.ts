@@ -236,6 +236,23 @@ Deno.test("every registered gradient matches central differences on the cpu back
   await useBackend("wasm");
 });
 
+Deno.test("the conv2d gradient refuses dilations instead of returning a wrong gradient", async () => {
+  await useBackend("cpu");
+  try {
+    const x = tf.ones([1, 6, 6, 1]), w = tf.ones([2, 2, 1, 1]);
+    assert.throws(
+      () =>
+        tf.grad((t: tf.Tensor) =>
+          tf.sum(tf.conv2d(t as tf.Tensor4D, w as tf.Tensor4D, 1, "valid", "NHWC", 2))
+        )(x),
+      /conv2d gradient: dilations 2 are not supported \(only 1\)/,
+    );
+    tf.dispose([x, w]);
+  } finally {
+    await useBackend("wasm");
+  }
+});
+
 Deno.test("registerGradients keeps a gradient that is already registered (e.g. TF.js's own)", () => {
   const ours = tf.getGradient(tf.Neg)!;
   const theirs: tf.GradConfig = { kernelName: tf.Neg, gradFunc: ours.gradFunc };
