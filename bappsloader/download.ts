@@ -30,10 +30,15 @@
  *   deleted. A folder with the marker is skipped by later runs without any request; a folder
  *   without it (unpacked by hand, or by an older run of something else) is an error rather than a
  *   guess.
+ * - The format comes from the first bytes, not the name: a `*.tar.gz` on the server may be plain
+ *   tar (docs/algorithm.md §3). gzip (`1f 8b`) is gunzipped, then untarred; a tar header (`ustar`
+ *   at offset 257) is untarred as is; anything else (an HTML or XML error page, say) is an error
+ *   naming what the file starts with, and is deleted.
  * - Unpacking refuses absolute paths, `..` components, links (symbolic or hard) and device
  *   entries: BAPPS has none, so such an archive is damaged or hostile.
  * - SHA-256: none is published for these archives, so none is checked unless given
- *   (`opts.sha256`); size, gzip CRC and tar structure are always checked.
+ *   (`opts.sha256`); size, the gzip CRC (of a gzip archive) and the tar structure are always
+ *   checked.
  * - Free space: checked with `statfs` where the runtime provides it (about the archive's size for
  *   the download plus 1.25 times that for unpacking: small files waste part of a disk block);
  *   skipped silently otherwise.
@@ -47,6 +52,7 @@ import { statfsSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { createTarDecoder } from "modern-tar";
 import { startProgress } from "../_internal/progress_bar.ts";
+import { archiveFormat, notAnArchive, SNIFF_BYTES } from "./_archive_format.ts";
 import { fetchFailure, writeAll } from "../_internal/http_download.ts";
 import type { BappsMode } from "./layout.ts";
 
@@ -516,7 +522,7 @@ async function unpack(
     if (!opts.quiet) console.error(`lpips: unpacking ${a.file}`);
     let count: number;
     try {
-      count = await extractTarGz(archivePath, tmp, opts.quiet ? undefined : a.file);
+      count = await extractArchive(archivePath, tmp, opts.quiet ? undefined : a.file);
     } catch (e) {
       if (e instanceof WriteFailure) {
         throw new BappsDownloadError(
@@ -556,11 +562,30 @@ async function unpack(
   }
 }
 
-/** Unpacks a .tar.gz file into the (new, empty) folder `dest`; returns the number of entries. */
-async function extractTarGz(path: string, dest: string, label?: string): Promise<number> {
+/** The first `n` bytes of a file (fewer if it is shorter). */
+async function readHead(path: string, n: number): Promise<Uint8Array> {
+  const buf = new Uint8Array(n);
+  using f = await Deno.open(path);
+  let got = 0;
+  while (got < n) {
+    const r = await f.read(buf.subarray(got));
+    if (r === null) break;
+    got += r;
+  }
+  return buf.subarray(0, got);
+}
+
+/**
+ * Unpacks a tar file, gzipped or not (see {@linkcode archiveFormat}), into the (new, empty) folder
+ * `dest`; returns the number of entries.
+ */
+async function extractArchive(path: string, dest: string, label?: string): Promise<number> {
+  const head = await readHead(path, SNIFF_BYTES);
+  const format = archiveFormat(head);
+  if (format === undefined) throw new BadArchive(notAnArchive(head));
   const size = (await Deno.stat(path)).size;
   const file = await Deno.open(path);
-  // Progress for large archives: a line every 10% of the compressed bytes read.
+  // Progress for large archives: a line every 10% of the archive's bytes read.
   let read = 0;
   let next = size / 10;
   const counter = new TransformStream<Uint8Array<ArrayBuffer>, Uint8Array<ArrayBuffer>>({
@@ -574,10 +599,9 @@ async function extractTarGz(path: string, dest: string, label?: string): Promise
     },
   });
   const made = new Set<string>([dest]);
-  const entries = file.readable
-    .pipeThrough(counter)
-    .pipeThrough(new DecompressionStream("gzip"))
-    .pipeThrough(createTarDecoder({ strict: true }));
+  const raw = file.readable.pipeThrough(counter);
+  const tar = format === "gzip" ? raw.pipeThrough(new DecompressionStream("gzip")) : raw;
+  const entries = tar.pipeThrough(createTarDecoder({ strict: true }));
   let count = 0;
   for await (const entry of entries) {
     const h = entry.header;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { TarEntry } from "modern-tar";
+import { packTar, type TarEntry } from "modern-tar";
 import {
   bappsArchiveUrl,
   BappsDownloadError,
@@ -9,9 +9,11 @@ import {
   downloadBapps,
 } from "./download.ts";
 import { listJND, listTwoAFC } from "./layout.ts";
+import { archiveFormat, notAnArchive } from "./_archive_format.ts";
 import {
   bytes,
   file,
+  gzip,
   officialArchives,
   type Served,
   tarGz,
@@ -110,29 +112,33 @@ Deno.test("download: valOnly fetches only jnd and twoafc_val", async () => {
   });
 });
 
-Deno.test("download: a dropped connection keeps the .part, the next run resumes with Range", async () => {
-  const files = { "jnd.tar.gz": (await officialArchives(5000))["jnd.tar.gz"] };
-  const cut = Math.floor(files["jnd.tar.gz"].length / 2);
-  await withServer(files, { dropAfter: cut }, async (s) => {
-    await withRoot(async (root) => {
-      await rejectsWith(
-        downloadBapps(root, base(s, { archives: ["jnd"] })),
-        /jnd\.tar\.gz .*interrupted after .*kept.*run the same command again to resume/,
-      );
-      const part = join(root, ".download", "jnd.tar.gz.part");
-      assert.equal((await Deno.stat(part)).size, cut);
-      assert.ok(!(await exists(join(root, "jnd"))), "nothing looks like a dataset");
+for (const format of ["gzip", "plain tar"] as const) {
+  Deno.test(`download: a dropped connection keeps the .part, the next run resumes with Range (${format})`, async () => {
+    const entries = tree("jnd/val/", ["traditional", "cnn"], ["p0", "p1", "same"], 2, 5000);
+    const tar = await packTar(entries);
+    const files = { "jnd.tar.gz": format === "gzip" ? await gzip(tar) : tar };
+    const cut = Math.floor(files["jnd.tar.gz"].length / 2);
+    await withServer(files, { dropAfter: cut }, async (s) => {
+      await withRoot(async (root) => {
+        await rejectsWith(
+          downloadBapps(root, base(s, { archives: ["jnd"] })),
+          /jnd\.tar\.gz .*interrupted after .*kept.*run the same command again to resume/,
+        );
+        const part = join(root, ".download", "jnd.tar.gz.part");
+        assert.equal((await Deno.stat(part)).size, cut);
+        assert.ok(!(await exists(join(root, "jnd"))), "nothing looks like a dataset");
 
-      await downloadBapps(root, base(s, { archives: ["jnd"] }));
-      assert.deepEqual(s.requests, ["jnd.tar.gz -", `jnd.tar.gz bytes=${cut}-`]);
-      assert.deepEqual(
-        await Deno.readFile(join(root, "jnd", "val", "cnn", "p1", "000001.png")),
-        bytes(5000, 10),
-      );
-      await listJND(root, ["val/traditional", "val/cnn"]);
+        await downloadBapps(root, base(s, { archives: ["jnd"] }));
+        assert.deepEqual(s.requests, ["jnd.tar.gz -", `jnd.tar.gz bytes=${cut}-`]);
+        assert.deepEqual(
+          await Deno.readFile(join(root, "jnd", "val", "cnn", "p1", "000001.png")),
+          bytes(5000, 10),
+        );
+        await listJND(root, ["val/traditional", "val/cnn"]);
+      });
     });
   });
-});
+}
 
 Deno.test("download: an automatic retry resumes within one run", async () => {
   const files = { "jnd.tar.gz": (await officialArchives(5000))["jnd.tar.gz"] };
@@ -184,19 +190,118 @@ async function assertNothingInstalled(root: string): Promise<void> {
   assert.ok(!(await exists(join(root, ".download", "jnd.tar.gz.part"))), "no part kept");
 }
 
-Deno.test("download: a truncated archive is deleted and nothing is installed", async () => {
-  const full = (await officialArchives(5000))["jnd.tar.gz"];
-  const files = { "jnd.tar.gz": full.slice(0, Math.floor(full.length * 0.6)) };
-  await withServer(files, {}, async (s) => {
-    await withRoot(async (root) => {
-      await rejectsWith(
-        downloadBapps(root, base(s, { archives: ["jnd"] })),
-        /^jnd\.tar\.gz is unusable: .*deleted.*run again/,
-      );
-      await assertNothingInstalled(root);
+/** Every file and folder below `dir` (relative paths; folders end in "/") with file contents. */
+async function treeOf(dir: string, rel = ""): Promise<Map<string, Uint8Array | null>> {
+  const out = new Map<string, Uint8Array | null>();
+  const names: Deno.DirEntry[] = [];
+  for await (const e of Deno.readDir(join(dir, rel))) names.push(e);
+  names.sort((a, b) => a.name < b.name ? -1 : 1);
+  for (const e of names) {
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory) {
+      out.set(`${r}/`, null);
+      for (const [k, v] of await treeOf(dir, r)) out.set(k, v);
+    } else out.set(r, await Deno.readFile(join(dir, r)));
+  }
+  return out;
+}
+
+Deno.test("download: a plain tar under a .tar.gz name unpacks like the gzip of the same tar", async () => {
+  const tar = await packTar(tree("val/", VAL_2AFC, ["ref", "p0", "p1", "judge"]));
+  const installs: Map<string, Uint8Array | null>[] = [];
+  for (const data of [await gzip(tar), tar]) {
+    await withServer({ "twoafc_val.tar.gz": data }, {}, async (s) => {
+      await withRoot(async (root) => {
+        await downloadBapps(root, base(s, { archives: ["twoafc_val"] }));
+        const got = await treeOf(join(root, "2afc", "val"));
+        // The marker records when it was installed: compare its entry count only.
+        const marker = JSON.parse(new TextDecoder().decode(got.get(COMPLETE_MARKER)!));
+        got.set(COMPLETE_MARKER, new TextEncoder().encode(String(marker.entries)));
+        installs.push(got);
+        assert.ok(!(await exists(join(root, ".download"))), "work folder removed");
+      });
+    });
+  }
+  assert.equal(archiveFormat(tar), "tar");
+  assert.ok(installs[0].size > VAL_2AFC.length * 4 * 2, `${installs[0].size} entries`);
+  assert.deepEqual(installs[1], installs[0]);
+});
+
+Deno.test("download: a file that is neither gzip nor tar is deleted with a line saying what it is", async () => {
+  const pages: [string, RegExp][] = [
+    [
+      "<!DOCTYPE html><html><body>Moved</body></html>",
+      /starts with 3c 21 44 4f: looks like HTML\)/,
+    ],
+    [
+      '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code></Error>',
+      /starts with 3c 3f 78 6d: looks like XML, e\.g\. a server's error page\)/,
+    ],
+  ];
+  for (const [page, re] of pages) {
+    const files = { "jnd.tar.gz": new TextEncoder().encode(page) };
+    await withServer(files, {}, async (s) => {
+      await withRoot(async (root) => {
+        const e = await rejectsWith(
+          downloadBapps(root, base(s, { archives: ["jnd"] })),
+          /^jnd\.tar\.gz is unusable: not a gzip or tar archive \(starts with .*\); it was deleted and nothing was installed/,
+        );
+        assert.match(e.message, re);
+        await assertNothingInstalled(root);
+      });
+    });
+  }
+});
+
+Deno.test("archive format: gzip and tar magic; other files are described", () => {
+  const at257 = (magic: string) => {
+    const b = new Uint8Array(512);
+    b.set(new TextEncoder().encode(magic), 257);
+    return b;
+  };
+  assert.equal(archiveFormat(new Uint8Array([0x1f, 0x8b, 8, 0])), "gzip");
+  assert.equal(archiveFormat(at257("ustar\u000000")), "tar"); // POSIX
+  assert.equal(archiveFormat(at257("ustar  \u0000")), "tar"); // GNU
+  assert.equal(archiveFormat(at257("ustaR")), undefined);
+  assert.equal(archiveFormat(new Uint8Array([0x1f])), undefined);
+  assert.equal(archiveFormat(new Uint8Array(300)), undefined);
+  const cases: [Uint8Array, string][] = [
+    [new Uint8Array(0), "not a gzip or tar archive (the file is empty)"],
+    [
+      new Uint8Array([0x50, 0x4b, 0x03, 0x04, 0x14]),
+      "not a gzip or tar archive (starts with 50 4b 03 04: looks like a zip archive)",
+    ],
+    [
+      new Uint8Array([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]),
+      "not a gzip or tar archive (starts with fd 37 7a 58: looks like an xz stream)",
+    ],
+    [
+      new TextEncoder().encode("Not Found\n"),
+      "not a gzip or tar archive (starts with 4e 6f 74 20: looks like text)",
+    ],
+    [new Uint8Array([0, 1, 2, 3, 4]), "not a gzip or tar archive (starts with 00 01 02 03)"],
+  ];
+  for (const [head, want] of cases) assert.equal(notAnArchive(head), want);
+});
+
+for (const format of ["gzip", "plain tar"] as const) {
+  Deno.test(`download: a truncated archive is deleted and nothing is installed (${format})`, async () => {
+    const tar = await packTar(
+      tree("jnd/val/", ["traditional", "cnn"], ["p0", "p1", "same"], 2, 5000),
+    );
+    const full = format === "gzip" ? await gzip(tar) : tar;
+    const files = { "jnd.tar.gz": full.slice(0, Math.floor(full.length * 0.6)) };
+    await withServer(files, {}, async (s) => {
+      await withRoot(async (root) => {
+        await rejectsWith(
+          downloadBapps(root, base(s, { archives: ["jnd"] })),
+          /^jnd\.tar\.gz is unusable: .*deleted.*run again/,
+        );
+        await assertNothingInstalled(root);
+      });
     });
   });
-});
+}
 
 Deno.test("download: a corrupt gzip stream is deleted and nothing is installed", async () => {
   const files = { "jnd.tar.gz": (await officialArchives(5000))["jnd.tar.gz"].slice() };

@@ -22,7 +22,8 @@ export const ENGINE_NAMES = ["auto", "onnx", "tfjs"] as const;
 
 /**
  * Which engine runs the network (one of {@link ENGINE_NAMES}). `auto` picks the fastest available
- * one for inference: `onnx` (ONNX Runtime, needs `--allow-ffi`) when it loads, else `tfjs`.
+ * one for inference: `onnx` (ONNX Runtime, needs `--allow-ffi`) when it loads, else `tfjs`; without
+ * `--allow-ffi` it says so once per process on stderr.
  * Gradients (`LPIPS.distanceTensor`) always run on TF.js.
  */
 export type EngineName = typeof ENGINE_NAMES[number];

@@ -27,6 +27,7 @@ import { loadCheckpointTrunk, loadLinWeights, loadTrunkWeights } from "./load_we
 import { checkRange, checkShapes, InputError } from "./validate.ts";
 import { defaultTileSide, needsTiling, tiledLayerMaps } from "./tiled.ts";
 import { addUpsampled } from "./upsample.ts";
+import { noteAutoFallback } from "./_engine_notice.ts";
 import { im2tensor, type ImageTensor, type RGBImage } from "../bappsloader/image.ts";
 
 export { ENGINE_NAMES, type EngineName, type Version, VERSIONS } from "./engine.ts";
@@ -39,7 +40,13 @@ export interface LPIPSOptions {
   version?: Version;
   /** true (default): learned linear heads; false: the uncalibrated baseline (sum over channels). */
   lpips?: boolean;
-  /** Which engine runs inference (default "auto"; see {@link EngineName}). */
+  /**
+   * Which engine runs inference (default "auto"; see {@link EngineName}). `auto` picks ONNX
+   * Runtime when `--allow-ffi` is granted; without it, it runs TF.js and prints once per process
+   * on stderr which engine it uses and the flag for the fast one (`lpips: engine auto -> tfjs
+   * (wasm, 1 thread): run with --allow-ffi for ONNX Runtime (about 10x faster)`). Pass "tfjs" to
+   * choose TF.js without that line.
+   */
   engine?: EngineName;
   /** ONNX engine: intra-op threads (default: the number of logical cores). */
   threads?: number;
@@ -166,8 +173,9 @@ export class LPIPS {
       ? await loadLinWeights(a, version, { ...fileOpts, path: opts.linPath })
       : undefined;
     let onnx: OnnxLpips | undefined;
-    // `auto` never prompts for the FFI permission: without it, it quietly uses TF.js.
-    if (engine === "onnx" || (engine === "auto" && ffiGranted())) {
+    // `auto` never prompts for the FFI permission: without it, it uses TF.js and says so once.
+    const ffi = ffiGranted();
+    if (engine === "onnx" || (engine === "auto" && ffi)) {
       try {
         const ort = await loadOrt();
         onnx = new OnnxLpips(ort, a, { version, lpips }, trunk, lin, { threads: opts.threads });
@@ -193,6 +201,7 @@ export class LPIPS {
     const tfjs = new TfjsLpips(a, { version, lpips }, trunk, lin);
     const model = new LPIPS(a, version, lpips, backend, tfjs, onnx ?? new TfjsEngine(tfjs));
     openModels.add(model);
+    if (engine === "auto" && !ffi) noteAutoFallback(backend);
     return model;
   }
 
@@ -332,6 +341,9 @@ export class LPIPS {
   /**
    * The distance as a differentiable TF.js tensor ((N,), or (N, H, W) with `spatial`), for use as
    * a loss inside `tf.grad` / `tf.tidy`. Shapes are checked; values are not (no read-back).
+   * The package registers the gradients of the ops LPIPS uses (tfjs-core alone has none); a loss
+   * that adds other ops (`tf.abs`, `tf.image.*`, ...) needs TF.js's full set: import
+   * `npm:@tensorflow/tfjs@4.22.0` once, and its gradients take precedence.
    *
    * @example
    * ```ts

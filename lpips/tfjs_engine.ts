@@ -8,8 +8,6 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-// The union package registers every op's gradient with the shared tfjs-core (the core alone has none).
-import "@tensorflow/tfjs";
 import { type Arch, convLayers, type Layer } from "./arch.ts";
 import {
   type CompareOptions,
@@ -27,8 +25,12 @@ import {
 } from "./engine.ts";
 import { upsampleMatrix } from "./upsample.ts";
 import { conv2dPortableGrad } from "./_conv_grad.ts";
+import { registerGradients } from "./_gradients.ts";
 
 export type { HeadConfig, WeightMap } from "./engine.ts";
+
+// tfjs-core registers no gradient itself; these cover every op of the network and its training.
+registerGradients();
 
 /** Pads ceil-mode pooling windows; below any float32 activation, so max() ignores it. */
 const POOL_PAD = -3.4028234663852886e38;
