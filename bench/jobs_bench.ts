@@ -223,7 +223,9 @@ if (results.reference.length > 0) {
   const ref = row("reference");
   console.log(`reference: best ${ref.best.toFixed(2)} s, median ${ref.median.toFixed(2)} s`);
   console.log(
-    `ratio (reference time / ours, > 1: ours faster): best ${(ref.best / ours.best).toFixed(2)}x, ` +
+    `ratio (reference time / ours, > 1: ours faster): best ${
+      (ref.best / ours.best).toFixed(2)
+    }x, ` +
       `median ${(ref.median / ours.median).toFixed(2)}x`,
   );
 }

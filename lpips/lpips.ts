@@ -22,7 +22,7 @@ import {
   VERSIONS,
 } from "./engine.ts";
 import { TfjsEngine, TfjsLpips } from "./tfjs_engine.ts";
-import { loadOrt, OnnxLpips } from "./onnx_engine.ts";
+import { ffiGranted, loadOrt, OnnxLpips } from "./onnx_engine.ts";
 import { loadCheckpointTrunk, loadLinWeights, loadTrunkWeights } from "./load_weights.ts";
 import { checkRange, checkShapes, InputError } from "./validate.ts";
 import { defaultTileSide, needsTiling, tiledLayerMaps } from "./tiled.ts";
@@ -477,14 +477,6 @@ async function validated(
 }
 
 /** Whether native add-ons may load (onnxruntime-node needs `--allow-ffi`), without prompting. */
-function ffiGranted(): boolean {
-  try {
-    return Deno.permissions.querySync({ name: "ffi" }).state === "granted";
-  } catch {
-    return false;
-  }
-}
-
 /** Whether `x` is one of `values` (narrowing it to their type). */
 function isOneOf<T extends string>(values: readonly T[], x: string): x is T {
   return (values as readonly string[]).includes(x);

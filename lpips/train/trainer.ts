@@ -15,6 +15,7 @@ import { type BackendName, useBackend } from "../backend.ts";
 import { TfjsLpips, type TrainingHeads, type WeightMap } from "../tfjs_engine.ts";
 import { ENGINE_NAMES, type EngineKind, type EngineName, type Nchw } from "../engine.ts";
 import { ffiGranted, loadOrt, OnnxLpips } from "../onnx_engine.ts";
+import { noteAutoFallback } from "../_engine_notice.ts";
 import { checkpointTrunkKey, loadTrunkWeights } from "../load_weights.ts";
 import { Adam } from "./_adam.ts";
 import { bceLoss, rankAccuracy, RankHead, rankTarget, rankTensorSpec } from "./_rank_head.ts";
@@ -262,7 +263,9 @@ export class Trainer {
       }
     }
     let onnx: OnnxLpips | undefined;
-    if (mode === "lin" && (engine === "onnx" || (engine === "auto" && ffiGranted()))) {
+    const ffi = ffiGranted();
+    if (mode === "lin" && engine === "auto" && !ffi) noteAutoFallback(backend);
+    if (mode === "lin" && (engine === "onnx" || (engine === "auto" && ffi))) {
       try {
         onnx = frozenTrunk(await loadOrt(), a, trunk);
       } catch (e) {
