@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# LPIPS on a GPU machine without network: conformance on WebGPU, then throughput of WebGPU, ONNX
-# Runtime on the CPU and PyTorch CUDA, in one table (printed, and written as JSON).
+# LPIPS on a GPU machine without network: conformance on WebGPU, then throughput of the three GPU
+# engines, TF.js WebGPU, ONNX Runtime's WebGPU execution provider and PyTorch CUDA, with ONNX
+# Runtime on the CPU for scale, in one table (printed, and written as JSON).
 #
 #   bench/gpu.sh [--out FILE] [--quick] [--allow-fallback] [--nets alex,squeeze,vgg] [--seconds S]
 #

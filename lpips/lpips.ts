@@ -22,7 +22,7 @@ import {
   VERSIONS,
 } from "./engine.ts";
 import { TfjsEngine, TfjsLpips } from "./tfjs_engine.ts";
-import { ffiGranted, loadOrt, OnnxLpips } from "./onnx_engine.ts";
+import { ffiGranted, loadOrt, type OnnxDevice, OnnxLpips } from "./onnx_engine.ts";
 import { loadCheckpointTrunk, loadLinWeights, loadTrunkWeights } from "./load_weights.ts";
 import { checkRange, checkShapes, InputError } from "./validate.ts";
 import { defaultTileSide, needsTiling, tiledLayerMaps } from "./tiled.ts";
@@ -50,6 +50,12 @@ export interface LPIPSOptions {
   engine?: EngineName;
   /** ONNX engine: intra-op threads (default: the number of logical cores). */
   threads?: number;
+  /**
+   * ONNX engine: "cpu" (default) or "webgpu", ONNX Runtime's WebGPU execution provider (Dawn over
+   * Vulkan, Metal or D3D12, inside onnxruntime-node's binaries). It needs a GPU adapter Dawn
+   * supports (Mesa's lavapipe is not one); without one the first distance is an error saying so.
+   */
+  onnxDevice?: OnnxDevice;
   /** TF.js backend (default "wasm"). The backend is process-wide. */
   backend?: BackendName;
   /** Folder with the weight files under their official names (else `LPIPS_WEIGHTS_DIR`). */
@@ -178,7 +184,10 @@ export class LPIPS {
     if (engine === "onnx" || (engine === "auto" && ffi)) {
       try {
         const ort = await loadOrt();
-        onnx = new OnnxLpips(ort, a, { version, lpips }, trunk, lin, { threads: opts.threads });
+        onnx = new OnnxLpips(ort, a, { version, lpips }, trunk, lin, {
+          threads: opts.threads,
+          device: opts.onnxDevice,
+        });
       } catch (e) {
         if (engine === "onnx") {
           throw new Error(

@@ -44,8 +44,13 @@ import { upsampleMatrix } from "./upsample.ts";
 
 type OrtModule = typeof Ort;
 
+/** Where ONNX Runtime runs the network: its CPU or its WebGPU execution provider. */
+export type OnnxDevice = "cpu" | "webgpu";
+
 /** Options of the ONNX engine. */
 export interface OnnxOptions {
+  /** Default "cpu"; "webgpu" needs a GPU adapter that Dawn supports. */
+  device?: OnnxDevice;
   /** Intra-op threads (default: the number of logical cores). */
   threads?: number;
   /**
@@ -120,6 +125,7 @@ export class OnnxLpips implements Engine {
   readonly #lin?: WeightMap;
   readonly #threads: number;
   readonly #spinning: boolean;
+  readonly #device: OnnxDevice;
   readonly #sessions = new Map<string, Promise<Ort.InferenceSession>>();
 
   constructor(
@@ -138,6 +144,7 @@ export class OnnxLpips implements Engine {
     this.#lin = lin;
     this.#threads = opts.threads ?? navigator.hardwareConcurrency ?? 1;
     this.#spinning = opts.spinning ?? false;
+    this.#device = opts.device ?? "cpu";
   }
 
   /** Unit-normalised tapped features (NCHW) of one batch. */
@@ -260,9 +267,17 @@ export class OnnxLpips implements Engine {
         intraOpNumThreads: this.#threads,
         interOpNumThreads: 1,
         executionMode: "sequential",
-        executionProviders: ["cpu"],
+        executionProviders: [this.#device],
         logSeverityLevel: 3,
         extra: { session: { intra_op: { allow_spinning: this.#spinning ? "1" : "0" } } },
+      }).catch((e) => {
+        if (this.#device !== "webgpu") throw e;
+        const lines = (e instanceof Error ? e.message : String(e)).split("\n");
+        const why = lines.map((l) => l.trim()).filter(Boolean).pop() ?? "no reason given";
+        throw new Error(
+          `onnx engine on webgpu: ONNX Runtime's WebGPU execution provider (Dawn) found no GPU ` +
+            `adapter it supports (${why.replace(/^.*was false\. /, "")})`,
+        );
       });
       this.#sessions.set(key, s);
       // A failed build is not cached: the next call tries again.

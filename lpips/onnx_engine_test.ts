@@ -174,3 +174,26 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  ...needsTestData(
+    "onnx on webgpu: the CPU's distances on a GPU Dawn supports; elsewhere an error that says so",
+  ),
+  fn: async () => {
+    using cpu = await model("alex", "onnx");
+    using gpu = await model("alex", "onnx", { onnxDevice: "webgpu" });
+    const a = noise([2, 3, 64, 64], 1), b = noise([2, 3, 64, 64], 2);
+    let d: Float32Array;
+    try {
+      d = await gpu.distance(a, b);
+    } catch (e) {
+      // Machines without a GPU (CI's lavapipe included: Dawn refuses it).
+      assert.match(
+        (e as Error).message,
+        /^onnx engine on webgpu: ONNX Runtime's WebGPU execution provider \(Dawn\) found no GPU adapter it supports \(.+\)$/,
+      );
+      return;
+    }
+    assertClose(d, await cpu.distance(a, b), 1e-4, "webgpu vs cpu");
+  },
+});
