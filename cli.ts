@@ -1,6 +1,13 @@
 /**
- * Command line: `deno task lpips <command>` (the contract of README's "Command line"). Results go to stdout, progress
- * and errors to stderr; a user mistake is one line on stderr and exit status 1.
+ * Command line: `deno task lpips <command>` in a clone (the contract of README's "Command line"),
+ * and the package's `./cli` export. Results go to stdout, progress and errors to stderr; a user
+ * mistake is one line on stderr and exit status 1.
+ *
+ * @example
+ * ```sh
+ * deno run -A jsr:@perceptual/lpips/cli compare ex_ref.png ex_p0.png
+ * deno install -g -A -n lpips jsr:@perceptual/lpips/cli   # then: lpips compare a.png b.png
+ * ```
  *
  * @module
  */

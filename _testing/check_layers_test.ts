@@ -42,6 +42,7 @@ const CLEAN: Record<string, string> = {
   "eval/runner.ts":
     'export * from "../lpips/lpips.ts";\nexport * as l2 from "../baselines/l2.ts";\n',
   "cli/compare.ts": 'const m = await import("../lpips/lpips.ts");\nexport { m };\n',
+  "notebook/show.ts": 'import "../eval/runner.ts";\nimport "../baselines/l2.ts";\n',
   "cli.ts": 'import "./cli/compare.ts";\nimport "./eval/runner.ts";\n',
   "mod.ts": [
     "/**",
@@ -111,7 +112,25 @@ Deno.test("a library importing a top folder, or the root a top folder, is a viol
       "cli/b.ts imports _testing/fixtures/data.ts: cli (layer 4) may import only _internal, " +
       "bappsloader, baselines, lpips, eval",
       "mod.ts imports _testing/fixtures/data.ts: root files (layer 5) may import only _internal, " +
-      "bappsloader, baselines, lpips, eval, cli",
+      "bappsloader, baselines, lpips, eval, cli, notebook",
+    ],
+  );
+});
+
+Deno.test("cli and notebook are one layer: neither imports the other", async () => {
+  assert.deepEqual(
+    await check({
+      ...CLEAN,
+      "notebook/run.ts": 'import "../cli/compare.ts";\n',
+      "cli/show.ts": 'import "../notebook/show.ts";\n',
+    }),
+    [
+      "cli/show.ts imports notebook/show.ts: cli (layer 4) may import only _internal, " +
+      "bappsloader, baselines, lpips, eval",
+      "cycle: cli -> notebook -> cli (cli/show.ts imports notebook/show.ts; notebook/run.ts " +
+      "imports cli/compare.ts)",
+      "notebook/run.ts imports cli/compare.ts: notebook (layer 4) may import only _internal, " +
+      "bappsloader, baselines, lpips, eval",
     ],
   );
 });

@@ -1,9 +1,9 @@
 /**
  * `deno task figures`: writes every plotly figure of the executed notebooks in `notebooks/out/`
  * as `notebooks/figures/<name>.png` and `.svg`, `<name>` being the figure's `layout.meta.figure`
- * (the first argument of `plot(...)` in nb.ts). plotly.js needs a DOM, so it runs in Debian's
- * headless Chromium (`CHROMIUM`, default /usr/bin/chromium) driven by playwright-core; plotly.js
- * is read from the pinned npm package on disk, with no network.
+ * (the first argument of the notebook toolkit's `plot(...)`). plotly.js needs a DOM, so it runs
+ * in Debian's headless Chromium (`CHROMIUM`, default /usr/bin/chromium) driven by playwright-core;
+ * plotly.js is read from the pinned npm package on disk, with no network.
  *
  * @module
  */

@@ -7,8 +7,9 @@
  * @module
  */
 
-/** The MIME type of a plotly figure in a notebook output. */
-export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
+import { PLOTLY_MIME } from "../notebook/plot.ts";
+
+export { PLOTLY_MIME };
 
 /** The parts of an .ipynb file read here. */
 export interface Notebook {

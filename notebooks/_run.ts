@@ -2,8 +2,9 @@
  * `deno task notebooks [NAME...]`: registers the Deno Jupyter kernel, type-checks the notebooks'
  * code, executes every `notebooks/NN_*.ipynb` (or those whose names start with a given NAME)
  * headless through Jupyter, writes the executed copies to `notebooks/out/`, and checks that
- * every `plot(...)` call produced a plotly output. Exits non-zero, with one line per failure naming
- * the notebook and cell, when anything fails.
+ * every `plot(...)` call produced a plotly output and every cell tagged `images:N` its N PNG
+ * pictures (and no other cell any). Exits non-zero, with one line per failure naming the notebook
+ * and cell, when anything fails.
  *
  * Execution goes through `_run.py` on Debian's Jupyter modules (`/usr/bin/python3`, or
  * `NB_PYTHON`); see there for how late kernel outputs are caught and which cells must show output.
@@ -13,6 +14,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { cellSource, figureProblems, type Notebook, plotlyFigures } from "./_plotly_outputs.ts";
+import { imageProblems, pngOutputCount } from "./_image_outputs.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(HERE);
@@ -157,11 +159,11 @@ async function main(args: string[]): Promise<number> {
       continue;
     }
     const nb = JSON.parse(await Deno.readTextFile(dst)) as Notebook;
-    const problems = figureProblems(nb).map((p) => `${name} ${p}`);
+    const problems = [...figureProblems(nb), ...imageProblems(nb)].map((p) => `${name} ${p}`);
     failures.push(...problems);
     console.log(
-      `${name}: ${plotlyFigures(nb).length} plotly figure(s), ${sec(t)}` +
-        (problems.length ? " (figure problems)" : ""),
+      `${name}: ${plotlyFigures(nb).length} plotly figure(s), ${pngOutputCount(nb)} picture(s), ` +
+        `${sec(t)}` + (problems.length ? " (figure or picture problems)" : ""),
     );
   }
   for (const f of failures) console.error(f);

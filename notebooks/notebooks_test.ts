@@ -10,9 +10,12 @@ import {
   PLOTLY_MIME,
   plotlyFigures,
 } from "./_plotly_outputs.ts";
+import { declaredImages, imageProblems, PNG_MIME, pngProblem } from "./_image_outputs.ts";
 import { moduleLineMap, notebookModule, selectNotebooks, typeErrorLines } from "./_run.ts";
+import { encode } from "fast-png";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
+const CONFIG = JSON.parse(Deno.readTextFileSync(join(HERE, "..", "deno.json")));
 
 function code(source: string, figures: string[] = []): NotebookCell {
   return {
@@ -69,6 +72,64 @@ Deno.test("figureProblems: one plotly output per plot() call, named as called, n
   assert.deepEqual(figureProblems(twice), ['cell 2: figure name "a" used twice']);
 });
 
+/** A real w x h PNG as base64. */
+function png(w = 2, h = 1): string {
+  return encode({ width: w, height: h, data: new Uint8Array(w * h * 3), channels: 3, depth: 8 })
+    .toBase64();
+}
+
+function pictures(n: number, tags?: string[], payload = png()): NotebookCell {
+  return {
+    cell_type: "code",
+    source: "x",
+    metadata: tags ? { tags } : {},
+    outputs: Array.from({ length: n }, () => ({
+      output_type: "display_data",
+      data: { [PNG_MIME]: payload, "text/plain": "[image]" },
+    })),
+  };
+}
+
+Deno.test("declaredImages: the images:N tag, none, or what is wrong with it", () => {
+  assert.equal(declaredImages(pictures(0)), 0);
+  assert.equal(declaredImages(pictures(0, ["output", "images:3"])), 3);
+  assert.match(String(declaredImages(pictures(0, ["images:0"]))), /is not images:N/);
+  assert.match(String(declaredImages(pictures(0, ["images"]))), /is not images:N/);
+  assert.match(String(declaredImages(pictures(0, ["images:1", "images:2"]))), /more than one/);
+});
+
+Deno.test("pngProblem: a PNG passes; other payloads say why not", () => {
+  assert.equal(pngProblem(png(3, 2)), undefined);
+  assert.equal(pngProblem(42), "not a base64 string");
+  assert.equal(pngProblem("@@@"), "not valid base64");
+  assert.equal(pngProblem(btoa("GIF89a but long enough to be looked at")), "no PNG signature");
+  const bytes = Uint8Array.fromBase64(png());
+  new DataView(bytes.buffer).setUint32(16, 0); // width 0
+  assert.match(pngProblem(bytes.toBase64())!, /0 pixels/);
+});
+
+Deno.test("imageProblems: every tagged cell holds its pictures, untagged cells none", () => {
+  const ok: Notebook = {
+    cells: [{ cell_type: "markdown", source: "" }, pictures(1, ["images:1"]), pictures(0)],
+  };
+  assert.deepEqual(imageProblems(ok), []);
+  assert.deepEqual(imageProblems({ cells: [pictures(0, ["images:2"])] }), [
+    "cell 1: tagged images:2 but 0 image/png output(s)",
+  ]);
+  assert.deepEqual(imageProblems({ cells: [code("a"), pictures(1)] }), [
+    "cell 2: 1 image/png output(s) but no images:N tag",
+  ]);
+  assert.deepEqual(
+    imageProblems({ cells: [pictures(1, ["images:1"], btoa("not a png at all!!"))] }),
+    [
+      "cell 1: image/png output 1 is broken: no PNG signature",
+    ],
+  );
+  assert.deepEqual(imageProblems({ cells: [pictures(0, ["images:x"])] }), [
+    'cell 1: tag "images:x" is not images:N (N >= 1)',
+  ]);
+});
+
 Deno.test("notebookModule: relative imports become absolute, lines map back to cells", () => {
   const nb: Notebook = {
     cells: [
@@ -123,6 +184,40 @@ Deno.test("selectNotebooks: NN_*.ipynb in order, filtered by prefix", () => {
   ]);
 });
 
+/** The module specifiers a cell imports (static and dynamic, string literals only). */
+function cellImports(source: string): string[] {
+  const found: string[] = [];
+  for (const m of source.matchAll(/\b(?:from|import)\s*\(?\s*(["'])([^"']+)\1/g)) found.push(m[2]);
+  return found;
+}
+
+Deno.test("the committed notebooks import only the package's exports, npm, node: and ./_env.ts", () => {
+  const exports = new Set(
+    Object.keys(CONFIG.exports).map((k) =>
+      k === "." ? CONFIG.name : `${CONFIG.name}/${k.slice(2)}`
+    ),
+  );
+  const npm = new Set(Object.keys(CONFIG.imports));
+  let packageImports = 0;
+  for (const name of sourceNotebooks()) {
+    readNotebook(join(HERE, name)).cells.forEach((cell, i) => {
+      if (cell.cell_type !== "code") return;
+      for (const spec of cellImports(cellSource(cell))) {
+        const ok = exports.has(spec) || npm.has(spec) || spec.startsWith("node:") ||
+          spec === "./_env.ts";
+        assert.ok(ok, `${name} cell ${i + 1} imports "${spec}", not a public export`);
+        if (exports.has(spec)) packageImports++;
+      }
+    });
+  }
+  assert.ok(packageImports >= sourceNotebooks().length, "each notebook imports the package");
+  // The check can fail: the old relative imports are caught.
+  assert.deepEqual(cellImports('import { x } from "../mod.ts";\nawait import("./nb.ts");'), [
+    "../mod.ts",
+    "./nb.ts",
+  ]);
+});
+
 Deno.test("the committed notebooks use the deno kernel, hold no outputs and name figures uniquely", () => {
   const names = sourceNotebooks();
   assert.ok(names.length > 0, `no NN_*.ipynb in ${HERE}`);
@@ -135,6 +230,8 @@ Deno.test("the committed notebooks use the deno kernel, hold no outputs and name
     nb.cells.forEach((cell, i) => {
       assert.equal(cell.outputs?.length ?? 0, 0, `${name} cell ${i + 1} has outputs`);
       if (cell.cell_type !== "code") return;
+      const images = declaredImages(cell);
+      assert.ok(typeof images === "number", `${name} cell ${i + 1}: ${images}`);
       for (const fig of plotCalls(cellSource(cell))) {
         assert.ok(/^[\w.-]+$/.test(fig), `${name}: plot("${fig}") needs a literal file name`);
         assert.ok(!seen.has(fig), `figure "${fig}" in ${name} and ${seen.get(fig)}`);
@@ -154,8 +251,8 @@ const executed = (() => {
 
 Deno.test({
   name: executed.length
-    ? "executed notebooks (notebooks/out): one plotly output per plot() call"
-    : "executed notebooks (notebooks/out): one plotly output per plot() call " +
+    ? "executed notebooks (notebooks/out): one plotly output per plot() call, tagged pictures"
+    : "executed notebooks (notebooks/out): one plotly output per plot() call, tagged pictures " +
       "[skipped: run `deno task notebooks` first]",
   ignore: executed.length === 0,
   fn: () => {
@@ -165,6 +262,7 @@ Deno.test({
       const calls = nb.cells.filter((c) => c.cell_type === "code")
         .reduce((n, c) => n + plotCalls(cellSource(c)).length, 0);
       assert.equal(plotlyFigures(nb).length, calls, `${name}: plotly outputs`);
+      assert.deepEqual(imageProblems(nb), [], `${name}: pictures`);
     }
   },
 });

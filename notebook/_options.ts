@@ -1,0 +1,25 @@
+/**
+ * The checks of the display options that comparisons and rankings share.
+ *
+ * @module
+ */
+import type { ComparisonDisplayOptions } from "./comparison.ts";
+
+/** Checked display options with their defaults (`size` defaults to `defaultSize`). */
+export function displayOptions(
+  fn: string,
+  o: ComparisonDisplayOptions,
+  defaultSize: number,
+): Required<ComparisonDisplayOptions> {
+  const size = o.size ?? defaultSize, alpha = o.alpha ?? 0.6, mapMax = o.mapMax ?? 0;
+  if (!Number.isInteger(size) || size < 1) {
+    throw new RangeError(`${fn}: size must be a whole number of pixels >= 1, got ${size}`);
+  }
+  if (!(alpha >= 0 && alpha <= 1)) {
+    throw new RangeError(`${fn}: alpha must be between 0 and 1, got ${alpha}`);
+  }
+  if (o.mapMax !== undefined && !(mapMax > 0 && Number.isFinite(mapMax))) {
+    throw new RangeError(`${fn}: mapMax must be a positive number, got ${o.mapMax}`);
+  }
+  return { size, alpha, mapMax };
+}

@@ -1,0 +1,208 @@
+/**
+ * One LPIPS comparison that displays itself in a notebook: the two images side by side, the
+ * spatial distance map as a heatmap over the second image, the per-layer contributions and the
+ * distance. Pictures go out as `image/png`, so they render without JavaScript (JupyterLab,
+ * VS Code, GitHub).
+ *
+ * @module
+ */
+import type { ImageTensor } from "../bappsloader/image.ts";
+import type { DistanceMap, LPIPS, Version } from "../lpips/lpips.ts";
+import type { NetName } from "../lpips/arch.ts";
+import { JUPYTER_DISPLAY, type MimeBundle } from "./display.ts";
+import { esc, pngImg } from "./_html.ts";
+import { fmtDistance, modelLabel, namedImage, sizeOf, tapModules } from "./_model.ts";
+import {
+  grid,
+  heatOver,
+  maxOf,
+  pngBase64,
+  resizeRgb,
+  resizeValues,
+  rgbOf,
+  screenSize,
+} from "./_raster.ts";
+import { displayOptions } from "./_options.ts";
+
+/** One tapped layer's share of a distance. */
+export interface LayerTerm {
+  /** 1-based position among the trunk's tapped layers. */
+  layer: number;
+  /** The torchvision module whose output is tapped, e.g. `features.4 (ReLU)`. */
+  module: string;
+  /** The layer's channel count. */
+  channels: number;
+  /** The layer's contribution; the contributions add up to the distance. */
+  value: number;
+}
+
+/** How a {@link Comparison} is drawn. */
+export interface ComparisonDisplayOptions {
+  /** Longer side of each picture on screen, in pixels (default 256; see {@link compareImages}). */
+  size?: number;
+  /** Top of the heatmap's colour scale (default: the largest value drawn). */
+  mapMax?: number;
+  /** Opacity of the heatmap over the image, 0 to 1 (default 0.6). */
+  alpha?: number;
+}
+
+/** Options of {@link compareImages}. */
+export interface CompareImagesOptions extends ComparisonDisplayOptions {
+  /** Labels of the two images (default: their file names, or "a" and "b" for tensors). */
+  names?: [string, string];
+}
+
+/** What a {@link Comparison} holds. */
+export interface ComparisonData {
+  /** Labels of the two images. */
+  names: [string, string];
+  /** The model's line, e.g. "LPIPS (alex, v0.1)". */
+  label: string;
+  /** The trunk. */
+  net: NetName;
+  /** The linear heads' version. */
+  version: Version;
+  /** False for the uncalibrated baseline. */
+  lpips: boolean;
+  /** The distance. */
+  distance: number;
+  /** Per-layer contributions, in trunk order. */
+  layers: LayerTerm[];
+  /** The (1, 1, H, W) distance map, upsampled to the image size. */
+  map: DistanceMap;
+  /** The two images, (1, 3, H, W) in [-1, 1]. */
+  images: [ImageTensor, ImageTensor];
+}
+
+/** The result of {@link compareImages}; a notebook cell ending in it shows it. */
+export class Comparison {
+  /** Labels of the two images. */
+  readonly names: readonly [string, string];
+  /** The model's line, e.g. "LPIPS (alex, v0.1)". */
+  readonly label: string;
+  /** The trunk. */
+  readonly net: NetName;
+  /** The linear heads' version. */
+  readonly version: Version;
+  /** False for the uncalibrated baseline. */
+  readonly lpips: boolean;
+  /** The distance (as `lpips compare` prints it). */
+  readonly distance: number;
+  /** Per-layer contributions, in trunk order. */
+  readonly layers: readonly LayerTerm[];
+  /** The (1, 1, H, W) distance map, upsampled to the image size (its mean is close to `distance`). */
+  readonly map: DistanceMap;
+  /** The two images. */
+  readonly images: readonly [ImageTensor, ImageTensor];
+  readonly #display: Required<ComparisonDisplayOptions>;
+
+  /** Wraps computed results; {@link compareImages} computes them. */
+  constructor(data: ComparisonData, display: ComparisonDisplayOptions = {}) {
+    this.names = data.names;
+    this.label = data.label;
+    this.net = data.net;
+    this.version = data.version;
+    this.lpips = data.lpips;
+    this.distance = data.distance;
+    this.layers = data.layers;
+    this.map = data.map;
+    this.images = data.images;
+    this.#display = displayOptions("Comparison", display, 256);
+  }
+
+  /** The comparison as text: the distance, then one line per layer. */
+  toString(): string {
+    const [a, b] = this.names;
+    return [
+      `${this.label} ${a} vs ${b}: ${fmtDistance(this.distance)}`,
+      ...this.layers.map((l) =>
+        `  layer ${l.layer} ${l.module}, ${l.channels} ch: ${fmtDistance(l.value)} (${
+          share(l.value, this.distance)
+        })`
+      ),
+    ].join("\n");
+  }
+
+  /** The MIME bundle: `image/png` (the three pictures), `text/html` (all of it), `text/plain`. */
+  [JUPYTER_DISPLAY](): MimeBundle {
+    const { size, alpha } = this.#display;
+    const [a, b] = this.images.map((t) => rgbOf(t));
+    const [w2, h2] = screenSize(a.width, a.height, size);
+    const map = resizeValues(this.map.data, a.width, a.height, 1, w2, h2);
+    const max = this.#display.mapMax > 0 ? this.#display.mapMax : maxOf(map);
+    const sa = resizeRgb(a, w2, h2), sb = resizeRgb(b, w2, h2);
+    const png = pngBase64(grid([[sa, sb, heatOver(sb, map, max, alpha)]]));
+    const [na, nb] = this.names.map(esc);
+    const caption = `Left to right: ${na}, ${nb}, and the distance map over ${nb} ` +
+      `(viridis, 0 to ${max.toPrecision(3)} per pixel).`;
+    const rows = this.layers.map((l) =>
+      `<tr><td>${l.layer}</td><td>${esc(l.module)}</td><td>${l.channels}</td>` +
+      `<td>${fmtDistance(l.value)}</td><td>${share(l.value, this.distance)}</td></tr>`
+    ).join("");
+    const html = `<div><p><b>${esc(this.label)}</b> between <code>${na}</code> and ` +
+      `<code>${nb}</code>: <b>${fmtDistance(this.distance)}</b></p>` +
+      `${pngImg(png, `${this.names[0]}, ${this.names[1]} and their distance map`)}` +
+      `<p>${caption}</p><table><thead><tr><th>layer</th><th>module</th><th>channels</th>` +
+      `<th>contribution</th><th>share</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+    return { "image/png": png, "text/html": html, "text/plain": this.toString() };
+  }
+}
+
+/**
+ * LPIPS between two images, with the distance map and per-layer terms, as a {@link Comparison}
+ * that displays itself in a notebook. Images are file paths (read with `loadImage`) or
+ * (1, 3, H, W) tensors in [-1, 1], of one size. The distance and layers are what
+ * `lpips compare` prints.
+ *
+ * @example
+ * ```ts
+ * import { LPIPS } from "@perceptual/lpips";
+ * import { compareImages } from "@perceptual/lpips/notebook";
+ * const m = await LPIPS.create();
+ * const c = await compareImages(m, "ex_ref.png", "ex_p0.png");
+ * console.log(c.distance); // 0.7219
+ * c; // in a notebook cell: the images, the map over ex_p0.png and the layers
+ * ```
+ */
+export async function compareImages(
+  model: LPIPS,
+  a: string | ImageTensor,
+  b: string | ImageTensor,
+  options: CompareImagesOptions = {},
+): Promise<Comparison> {
+  const fn = "compareImages";
+  displayOptions(fn, options, 256);
+  if (options.names !== undefined && !isNamePair(options.names)) {
+    throw new TypeError(`${fn}: names must be two strings, got ${JSON.stringify(options.names)}`);
+  }
+  const [ia, ib] = await Promise.all([namedImage(fn, a, "a"), namedImage(fn, b, "b")]);
+  const names = options.names ?? [ia.name, ib.name];
+  if (sizeOf(ia.image) !== sizeOf(ib.image)) {
+    throw new RangeError(
+      `${fn}: ${names[0]} is ${sizeOf(ia.image)} and ${names[1]} is ${sizeOf(ib.image)}; ` +
+        "LPIPS compares images of one size",
+    );
+  }
+  const scalar = await model.distance(ia.image, ib.image, { perLayer: true });
+  const spatial = await model.distance(ia.image, ib.image, { spatial: true });
+  const modules = tapModules(model);
+  return new Comparison({
+    names: [names[0], names[1]],
+    label: modelLabel(model),
+    net: model.net,
+    version: model.version,
+    lpips: model.lpips,
+    distance: scalar.distance[0],
+    layers: scalar.layers!.map((l, k) => ({ layer: k + 1, ...modules[k], value: l[0] })),
+    map: spatial.map!,
+    images: [ia.image, ib.image],
+  }, { size: options.size, alpha: options.alpha, mapMax: options.mapMax });
+}
+
+function isNamePair(v: unknown): v is [string, string] {
+  return Array.isArray(v) && v.length === 2 && v.every((s) => typeof s === "string");
+}
+
+function share(value: number, total: number): string {
+  return total > 0 ? `${((100 * value) / total).toFixed(1)}%` : "-";
+}

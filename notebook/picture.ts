@@ -1,0 +1,49 @@
+/**
+ * An image tensor shown as a picture in a notebook (`image/png`, no JavaScript needed).
+ *
+ * @module
+ */
+import type { ImageTensor } from "../bappsloader/image.ts";
+import { display, type Displayable } from "./display.ts";
+import { pngBase64, resizeRgb, rgbOf, screenSize } from "./_raster.ts";
+
+/** Options of {@link picture}. */
+export interface PictureOptions {
+  /** Which image of the batch (default 0). */
+  index?: number;
+  /** Longer side on screen in pixels (default 256): larger images shrink, smaller ones grow by a whole factor. */
+  size?: number;
+  /** A label for the text form. */
+  name?: string;
+}
+
+/**
+ * One image of an NCHW batch in [-1, 1] (as `loadImage` returns it) as a PNG picture.
+ *
+ * @example
+ * ```ts
+ * import { loadImage } from "@perceptual/lpips";
+ * import { picture } from "@perceptual/lpips/notebook";
+ * picture(await loadImage("ex_ref.png"), { name: "reference" });
+ * ```
+ */
+export function picture(img: ImageTensor, options: PictureOptions = {}): Displayable {
+  const size = options.size ?? 256;
+  if (!Number.isInteger(size) || size < 1) {
+    throw new RangeError(`picture: size must be a whole number of pixels >= 1, got ${size}`);
+  }
+  let rgb;
+  try {
+    rgb = rgbOf(img, options.index ?? 0);
+  } catch (e) {
+    throw new (e instanceof TypeError ? TypeError : RangeError)(
+      `picture: ${(e as Error).message.replace(/^tensor2im: /, "")}`,
+    );
+  }
+  const [w2, h2] = screenSize(rgb.width, rgb.height, size);
+  const label = options.name === undefined ? "" : ` ${options.name}`;
+  return display({
+    "image/png": pngBase64(resizeRgb(rgb, w2, h2)),
+    "text/plain": `[image${label}, ${rgb.width}x${rgb.height}]`,
+  });
+}
