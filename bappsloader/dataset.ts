@@ -68,9 +68,10 @@ export interface JNDBatch {
 }
 
 /**
- * The decode workers used when none are asked for: one per logical core but one (at least one),
- * for lists of more than two batches; 0 (this thread) for smaller ones, where starting workers
- * costs more than it saves.
+ * The decode workers used when none are asked for: half the logical cores (at least one), for
+ * lists of more than two batches, leaving the other half to inference (the evaluation and training
+ * runners give ONNX Runtime the cores the workers leave); 0 (this thread) for smaller lists, where
+ * starting workers costs more than it saves.
  *
  * @example
  * ```ts
@@ -80,7 +81,21 @@ export interface JNDBatch {
  */
 export function defaultDecodeWorkers(items: number, batchSize: number): number {
   if (items <= 2 * batchSize) return 0;
-  return Math.max(1, (navigator.hardwareConcurrency ?? 1) - 1);
+  return Math.max(1, Math.floor((navigator.hardwareConcurrency ?? 1) / 2));
+}
+
+/**
+ * The logical cores that `workers` decode workers leave to inference (at least one): the ONNX
+ * Runtime threads the evaluation and training runners use by default.
+ *
+ * @example
+ * ```ts
+ * import { inferenceThreads } from "./dataset.ts";
+ * console.log(inferenceThreads(1)); // 1 on a 2-core machine
+ * ```
+ */
+export function inferenceThreads(workers: number): number {
+  return Math.max(1, (navigator.hardwareConcurrency ?? 1) - workers);
 }
 
 /**

@@ -237,7 +237,10 @@ Deno.test({
   },
 });
 
-Deno.test("defaultDecodeWorkers: none for two batches or fewer, else one per core but one", () => {
+Deno.test("defaultDecodeWorkers: none for two batches or fewer, else half the cores", () => {
   assert.equal(defaultDecodeWorkers(100, 50), 0);
-  assert.equal(defaultDecodeWorkers(101, 50), Math.max(1, navigator.hardwareConcurrency - 1));
+  assert.equal(
+    defaultDecodeWorkers(101, 50),
+    Math.max(1, Math.floor(navigator.hardwareConcurrency / 2)),
+  );
 });

@@ -48,6 +48,7 @@ const EVAL_OPTIONS = {
   bootstrap: { type: "string" },
   seed: { type: "string" },
   workers: { type: "string" },
+  threads: { type: "string" },
   quiet: { type: "boolean", short: "q" },
   shard: { type: "string" },
   out: { type: "string" },
@@ -121,7 +122,8 @@ export const evalCommand: Command = {
   --bootstrap N              bootstrap resamples of the 95% interval (default 1000; 0: none)
   --seed S                   bootstrap seed (default 0)
   --workers N                decode images in N worker threads, in parallel with inference
-                             (default: one per core but one; 0: on the main thread)
+                             (default: half the cores; 0: on the main thread)
+  --threads N                ONNX Runtime threads (default: the cores the workers leave)
   --quiet, -q                no progress on stderr
   --shard K/N                compute only shard K of N (K from 0, e.g. $JOB_COMPLETION_INDEX/4
                              or $SLURM_ARRAY_TASK_ID/4): every dataset, in sorted order, is cut
@@ -157,6 +159,9 @@ Images are read as the reference's loader does: RGB, Resize(64) (Pillow bilinear
     const batchSize = integer("batch-size", values["batch-size"], 50, 1);
     const bootstrap = integer("bootstrap", values.bootstrap, 1000, 0);
     const seed = integer("seed", values.seed, 0, -(2 ** 31));
+    const threads = values.threads === undefined
+      ? undefined
+      : integer("threads", values.threads, 0, 1);
     const workers = values.workers === undefined
       ? undefined
       : integer("workers", values.workers, 0, 0);
@@ -220,6 +225,7 @@ Images are read as the reference's loader does: RGB, Resize(64) (Pillow bilinear
           bootstrap: out === undefined ? bootstrap : 0,
           seed,
           workers,
+          threads,
           shard,
           onProgress,
         });

@@ -5,7 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import { type Command, oneOf, parse, positionals, UsageError } from "./args.ts";
+import { type Command, integer, oneOf, parse, positionals, UsageError } from "./args.ts";
 import {
   train,
   TRAIN_MODES,
@@ -16,15 +16,6 @@ import {
 import type { NetName } from "../lpips/arch.ts";
 import { BACKEND_NAMES, type BackendName } from "../lpips/backend.ts";
 import { ENGINE_NAMES, type EngineName } from "../lpips/engine.ts";
-
-function intOption(name: string, v: unknown, def: number, min = 0): number {
-  if (v === undefined) return def;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) {
-    throw new UsageError(`--${name} must be an integer >= ${min} (got "${v}")`);
-  }
-  return n;
-}
 
 function duration(s: number): string {
   if (!Number.isFinite(s)) return "?";
@@ -66,7 +57,8 @@ export const trainCommand: Command = {
   --no-shuffle            file order, as with the reference's --serial_batches
   --log-every N           JSONL line every N steps (default 10) in CHECKPOINTS/RUN/train_log.jsonl
   --save-latest-freq N    save latest_* every N items (default 20000)
-  --workers N             image decoding workers (default: one per core but one; 0: none)
+  --workers N             image decoding workers (default: half the cores; 0: none)
+  --threads N             lin on onnx: ONNX Runtime threads (default: the cores the workers leave)
   --engine auto|onnx|tfjs lin: what computes the frozen trunk's features (default auto: onnx
                           when it loads, else tfjs); the heads always train on TF.js
   --backend wasm|cpu|webgpu|tensorflow   TF.js backend (default wasm)
@@ -95,6 +87,7 @@ stops at once); --resume then continues exactly where the run stopped.`,
       "log-every": { type: "string" },
       "save-latest-freq": { type: "string" },
       workers: { type: "string" },
+      threads: { type: "string" },
     });
     if (values.help) return console.log(this.usage);
     // --datasets takes several words: the first after the flag, the rest as positionals.
@@ -147,20 +140,25 @@ stops at once); --resume then continues exactly where the run stopped.`,
           "vgg",
         ], "alex"),
         mode: oneOf<TrainMode>("mode", values.mode, TRAIN_MODES, "lin"),
-        epochs: intOption("epochs", values.epochs, 5),
-        epochsDecay: intOption("epochs-decay", values["epochs-decay"], 5),
+        epochs: integer("epochs", values.epochs, 5, 0),
+        epochsDecay: integer("epochs-decay", values["epochs-decay"], 5, 0),
         lr,
-        batchSize: intOption("batch-size", values["batch-size"], 50, 1),
-        seed: intOption("seed", values.seed, 0),
+        batchSize: integer("batch-size", values["batch-size"], 50, 1),
+        seed: integer("seed", values.seed, 0, 0),
         name,
         checkpointsDir,
         resume: Boolean(values.resume),
         dropout: !values["no-dropout"],
         clampTrunk1x1: !values["no-trunk-clamp"],
         shuffle: !values["no-shuffle"],
-        logEvery: intOption("log-every", values["log-every"], 10, 1),
-        saveLatestFreq: intOption("save-latest-freq", values["save-latest-freq"], 20000, 1),
-        workers: values.workers === undefined ? undefined : intOption("workers", values.workers, 0),
+        logEvery: integer("log-every", values["log-every"], 10, 1),
+        saveLatestFreq: integer("save-latest-freq", values["save-latest-freq"], 20000, 1),
+        workers: values.workers === undefined
+          ? undefined
+          : integer("workers", values.workers, 0, 0),
+        threads: values.threads === undefined
+          ? undefined
+          : integer("threads", values.threads, 0, 1),
         backend: oneOf<BackendName>("backend", values.backend, BACKEND_NAMES, "wasm"),
         engine: oneOf<EngineName>("engine", values.engine, ENGINE_NAMES, "auto"),
         weightsDir: values["weights-dir"] as string | undefined,

@@ -34,7 +34,12 @@ import {
   listTwoAFC,
   type TwoAFCItem,
 } from "../bappsloader/layout.ts";
-import { jndBatches, twoAFCBatches } from "../bappsloader/dataset.ts";
+import {
+  defaultDecodeWorkers,
+  inferenceThreads,
+  jndBatches,
+  twoAFCBatches,
+} from "../bappsloader/dataset.ts";
 import { dssim } from "../baselines/ssim.ts";
 import { type Colorspace, COLORSPACES, l2 } from "../baselines/l2.ts";
 import { type JNDItems, scoreDataset, type TwoAFCItems } from "./score.ts";
@@ -110,10 +115,12 @@ export interface EvaluateOptions {
   /** Bootstrap seed (default 0). */
   seed?: number;
   /**
-   * Decode images in this many Web Workers, in parallel with inference (default: one per core
-   * but one, see `defaultDecodeWorkers`; 0: on this thread).
+   * Decode images in this many Web Workers, in parallel with inference (default: half the cores,
+   * see `defaultDecodeWorkers`; 0: on this thread).
    */
   workers?: number;
+  /** ONNX engine: intra-op threads (default: the cores the decode workers leave, at least one). */
+  threads?: number;
   /** Called after every batch. */
   onProgress?: (p: EvalProgress) => void;
   /**
@@ -241,6 +248,8 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     );
   }
 
+  const workers = options.workers ??
+    defaultDecodeWorkers(Math.max(...lists.map((l) => l.items.length)), batchSize);
   let metric = options.metric;
   const owned = deep && !metric;
   if (owned) {
@@ -254,6 +263,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
       trunkPath: options.trunkPath,
       linPath: options.modelPath,
       quiet: options.quiet,
+      threads: options.threads ?? inferenceThreads(workers),
     });
   }
   try {
@@ -262,7 +272,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
       : model === "l2"
       ? (a, b) => Promise.resolve(l2(a, b, { colorspace: colorspace! }))
       : (a, b) => Promise.resolve(dssim(a, b, { colorspace: colorspace! }));
-    const batchOptions = { batchSize, workers: options.workers };
+    const batchOptions = { batchSize, workers };
     const boot = { resamples, seed };
     const results: DatasetResult[] = [];
     const ranges = lists.map((l) =>

@@ -99,7 +99,7 @@ async function readFloats(path: string): Promise<Map<string, Float32Array>> {
 export async function loadCheckpoint(
   dir: string,
   label = "latest",
-  opts: Pick<TrainerOptions, "backend" | "engine"> = {},
+  opts: Pick<TrainerOptions, "backend" | "engine" | "threads"> = {},
 ): Promise<{ trainer: Trainer; state: TrainState }> {
   const statePath = join(dir, `${label}_state.json`);
   let text: string;
@@ -134,6 +134,7 @@ export async function loadCheckpoint(
     clampTrunk1x1: state.clampTrunk1x1,
     backend: opts.backend,
     engine: opts.engine,
+    threads: opts.threads,
     initial: { lin, rank, trunk: trunkFromCheckpoint(net) },
   });
   trainer.loadOptimizerState(await readFloats(join(dir, `${label}_optim.pth`)), state.adamSteps);

@@ -26,7 +26,11 @@
 import { join } from "node:path";
 import { Prng, STREAM } from "./_prng.ts";
 import { listTwoAFC } from "../../bappsloader/layout.ts";
-import { twoAFCBatches } from "../../bappsloader/dataset.ts";
+import {
+  defaultDecodeWorkers,
+  inferenceThreads,
+  twoAFCBatches,
+} from "../../bappsloader/dataset.ts";
 
 import { Trainer, type TrainerOptions } from "./trainer.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
@@ -71,7 +75,7 @@ export interface TrainOptions extends Omit<TrainerOptions, "initial"> {
   logEvery?: number;
   /** Save `latest` every this many items (default 20000, the reference's). */
   saveLatestFreq?: number;
-  /** Decoding workers for the loader (default: one per core but one; 0: on this thread). */
+  /** Decoding workers for the loader (default: half the cores; 0: on this thread). */
   workers?: number;
   /** Called after every step. */
   onProgress?: (p: TrainProgress) => void;
@@ -129,11 +133,17 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   const n = list.items.length;
   if (n === 0) throw new Error("no training items");
   const batches = Math.ceil(n / batchSize);
+  const workers = opts.workers ?? defaultDecodeWorkers(n, batchSize);
+  const threads = opts.threads ?? inferenceThreads(workers);
   const lr0 = opts.lr ?? 1e-4;
   let trainer: Trainer;
   let epoch = 1, startBatch = 0;
   if (opts.resume) {
-    const r = await loadCheckpoint(dir, "latest", { backend: opts.backend, engine: opts.engine });
+    const r = await loadCheckpoint(dir, "latest", {
+      backend: opts.backend,
+      engine: opts.engine,
+      threads,
+    });
     trainer = r.trainer;
     epoch = r.state.epoch;
     startBatch = r.state.batch;
@@ -142,7 +152,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
       throw new Error(`resume: the run used --batch-size ${r.state.batchSize}`);
     }
   } else {
-    trainer = await Trainer.create(opts);
+    trainer = await Trainer.create({ ...opts, threads });
   }
   const seed = trainer.seed;
   const stateAt = (e: number, b: number) => ({
@@ -179,7 +189,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
       let sumLoss = 0, sumAcc = 0, count = 0, b = startBatch;
       const source = twoAFCBatches(order.slice(startBatch * batchSize), {
         batchSize,
-        workers: opts.workers,
+        workers,
       });
       for await (const batch of source) {
         if (opts.signal?.aborted) {

@@ -73,6 +73,8 @@ export interface TrainerOptions {
    * ranking net train on TF.js in every mode; `tune` and `scratch` run on TF.js only.
    */
   engine?: EngineName;
+  /** `lin` on ONNX Runtime: its intra-op threads (default: the number of logical cores). */
+  threads?: number;
   /**
    * In `tune`/`scratch`: compute the convolutions' filter gradients from strided slices and matrix
    * products instead of TF.js's `Conv2DBackpropFilter` kernel. Default: on wasm (which lacks the
@@ -151,8 +153,9 @@ export class Trainer {
   /** What computes the trunk's features: "onnx" (frozen trunk only) or "tfjs". */
   readonly featureEngine: EngineKind;
   readonly #net: TfjsLpips;
-  /** `lin` on ONNX Runtime: the frozen trunk's features. */
+  /** `lin` on ONNX Runtime: the frozen trunk's features, and its threads. */
   #onnx?: OnnxLpips;
+  readonly #threads?: number;
   readonly #rank: RankHead;
   readonly #params: Param[];
   readonly #trained: Param[];
@@ -169,6 +172,7 @@ export class Trainer {
   ) {
     this.arch = a;
     this.#onnx = onnx;
+    this.#threads = opts.threads;
     this.featureEngine = onnx ? "onnx" : "tfjs";
     this.mode = opts.mode ?? "lin";
     this.seed = opts.seed ?? 0;
@@ -267,7 +271,7 @@ export class Trainer {
     if (mode === "lin" && engine === "auto" && !ffi) noteAutoFallback(backend);
     if (mode === "lin" && (engine === "onnx" || (engine === "auto" && ffi))) {
       try {
-        onnx = frozenTrunk(await loadOrt(), a, trunk);
+        onnx = frozenTrunk(await loadOrt(), a, trunk, opts.threads);
       } catch (e) {
         if (engine === "onnx") {
           throw new Error(
@@ -467,7 +471,7 @@ export class Trainer {
       trunk.set(key, key.endsWith(".weight") ? hwioToOihw(d, v.shape) : d);
     }
     const old = this.#onnx;
-    this.#onnx = frozenTrunk(await loadOrt(), this.arch, trunk);
+    this.#onnx = frozenTrunk(await loadOrt(), this.arch, trunk, this.#threads);
     await old?.dispose();
   }
 
@@ -516,8 +520,9 @@ function frozenTrunk(
   ort: Awaited<ReturnType<typeof loadOrt>>,
   a: Arch,
   trunk: WeightMap,
+  threads?: number,
 ): OnnxLpips {
-  return new OnnxLpips(ort, a, { version: "0.1", lpips: false }, trunk);
+  return new OnnxLpips(ort, a, { version: "0.1", lpips: false }, trunk, undefined, { threads });
 }
 
 /** An NCHW array as the NHWC tensor the TF.js heads take. */
