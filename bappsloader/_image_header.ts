@@ -184,7 +184,7 @@ function checkBmpHeader(bytes: Uint8Array, view: DataView): void {
     const needed = offset + rowBytes * height;
     if (needed > bytes.length) {
       throw endsEarly(
-        `a ${width}x${height} ${bits}-bit image needs ${needed} bytes, the file has ${bytes.length}`,
+        `${needed} bytes needed for ${width}x${height} ${bits}-bit pixels, the file has ${bytes.length}`,
       );
     }
   }

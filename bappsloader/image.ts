@@ -27,19 +27,25 @@ export { MAX_PIXELS } from "./_image_header.ts";
 
 /** An 8-bit RGB image, row-major, interleaved (`data.length === height * width * 3`). */
 export interface RGBImage {
+  /** Width in pixels. */
   width: number;
+  /** Height in pixels. */
   height: number;
+  /** R, G, B of each pixel, row by row. */
   data: Uint8Array;
 }
 
 /** A batch of images as a float32 NCHW array, the form every metric in this package takes. */
 export interface ImageTensor {
+  /** The values, batch-major then channel, row, column. */
   data: Float32Array;
+  /** `[n, 3, height, width]`. */
   shape: [number, number, number, number];
 }
 
 /** Thrown for files that are not a decodable image; the message names the file and format. */
 export class ImageDecodeError extends Error {
+  /** `"ImageDecodeError"`. */
   override name = "ImageDecodeError";
 }
 
@@ -105,8 +111,9 @@ export function decodeImage(bytes: Uint8Array, name = "<bytes>"): RGBImage {
     return format === "PNG" ? pngToRGB(bytes) : jpegToRGB(bytes);
   } catch (e) {
     let cause = e;
-    // The native PNG decoder checks every CRC, but its message does not say where.
-    if (native && format === "PNG" && /CRC error/.test(errorText(e))) {
+    // The native PNG decoder checks CRCs, but it may first trip on the damaged data inside the
+    // chunk, and its message does not say where: a bad CRC, if any, is the cause to report.
+    if (native && format === "PNG") {
       try {
         checkHeader(format, bytes, true);
       } catch (withCrc) {
