@@ -236,7 +236,11 @@ Deno.test("compare: corrupt, truncated, foreign, empty and missing images", asyn
       ["truncated.jpg", jpg.slice(0, jpg.length >> 1), /JPEG: the file ends too early/],
       ["header-only.jpg", jpg.slice(0, 100), jpg0],
       ["corrupt.jpg", corruptJpg, jpg0],
-      ["text.png", text("this is a text file, not a picture\n"), /not a PNG or JPEG file/],
+      [
+        "text.png",
+        text("this is a text file, not a picture\n"),
+        /not a PNG, JPEG, BMP, TIFF, WebP or GIF file/,
+      ],
       ["empty.png", new Uint8Array(0), /empty file, not an image/],
       ["folder.png", "dir", /cannot read \(it is a folder, not a file\)/],
       ["missing.png", "none", /cannot read \(no such file\)/],

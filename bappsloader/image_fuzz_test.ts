@@ -1,9 +1,12 @@
 /**
- * Fuzzing the PNG and JPEG decoding of `decodeImage` with fast-check (fixed seeds, a few hundred
- * runs each): mutated and truncated valid files must decode to a well-formed RGB image or throw
- * an {@link ImageDecodeError} of one line that names the file; never another exception, a hang or
- * an allocation far beyond the file's size. PNG mutations run twice: as they are (mostly caught by
- * the chunk CRCs) and with the CRCs recomputed, so that they reach the decoder and zlib.
+ * Fuzzing `decodeImage` with fast-check (fixed seeds, a few thousand runs each) on PNG, JPEG,
+ * BMP, TIFF, WebP and GIF files: mutated and truncated valid files must decode to a well-formed
+ * RGB image or throw an {@link ImageDecodeError} of one line that names the file; never another
+ * exception, a hang or an allocation far beyond the file's size. PNG mutations run twice: as they
+ * are (mostly caught by the chunk CRCs) and with the CRCs recomputed, so that they reach the
+ * decoder and zlib. The BMP, TIFF, WebP and GIF files are over 1 KB, so that the size bound
+ * checked below (1032 * 256 pixels a byte) is implied by {@link MAX_PIXELS} for them: a GIF
+ * screen or a run-length coded BMP may legitimately be far larger than its data.
  *
  * @module
  */
@@ -11,6 +14,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { encode } from "fast-png";
 import jpeg from "jpeg-js";
+import { encodeGif, nativeEncoded } from "./_test_images.ts";
 import { decodeImage, ImageDecodeError, MAX_PIXELS } from "./image.ts";
 
 const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
@@ -58,6 +62,22 @@ const JPEGS: Record<string, Uint8Array> = {
   rgb: new Uint8Array(
     jpeg.encode({ width: 24, height: 16, data: pattern(24 * 16 * 4, 11) }, 75).data,
   ),
+};
+
+const NATIVE = nativeEncoded(24, 16);
+
+const OTHERS: Record<string, Uint8Array> = {
+  bmp: NATIVE.bmp,
+  tiff: NATIVE.tiff,
+  webp: NATIVE.webp,
+  gif: encodeGif({
+    screen: [40, 30],
+    frame: [0, 0, 40, 30],
+    indices: pattern(1200, 13).map((v) => v % 64),
+    palette: Array.from({ length: 64 }, (_, i) => [4 * i, 255 - 4 * i, (37 * i) % 256] as const),
+    transparent: 5,
+    interlaced: true,
+  }),
 };
 
 interface Mutation {
@@ -128,6 +148,19 @@ for (const [kind, base] of Object.entries(JPEGS)) {
   });
 }
 
+for (const [kind, base] of Object.entries(OTHERS)) {
+  Deno.test(`fuzz: mutated/truncated ${kind.toUpperCase()} files decode or throw ImageDecodeError`, () => {
+    assert.ok(base.length > 1024, `${kind}: ${base.length} bytes`);
+    assert.ok(decodeImage(base, `base.${kind}`).data.length > 0);
+    fc.assert(
+      fc.property(mutations(base.length, 64), (m) => {
+        decodesOrFailsClearly(mutate(base, m, false), `fuzz.${kind}`);
+      }),
+      { seed: 904, numRuns: 1500 },
+    );
+  });
+}
+
 Deno.test("a tiny PNG or JPEG claiming a huge size is refused before any allocation", () => {
   const png = PNGS.rgb8.slice();
   const view = new DataView(png.buffer);
@@ -137,6 +170,25 @@ Deno.test("a tiny PNG or JPEG claiming a huge size is refused before any allocat
   assert.throws(() => decodeImage(png, "bomb.png"), /bomb\.png: .*16000x16000 image, but/);
   const jpg = jpegWithSize(16000, 16000);
   assert.throws(() => decodeImage(jpg, "bomb.jpg"), /bomb\.jpg: .*16000x16000 image, but/);
+});
+
+Deno.test("a BMP or GIF claiming a huge size is refused before any allocation", () => {
+  const bmp = OTHERS.bmp.slice();
+  const view = new DataView(bmp.buffer);
+  view.setInt32(18, 16000, true);
+  view.setInt32(22, 16000, true);
+  assert.throws(
+    () => decodeImage(bmp, "bomb.bmp"),
+    /bomb\.bmp: .*needed for 16000x16000 32-bit pixels/,
+  );
+  view.setInt32(18, 1 << 15, true);
+  assert.throws(() => decodeImage(bmp, "huge.bmp"), /huge\.bmp: .*image size 32768x16000/);
+  const gif = OTHERS.gif.slice();
+  // 14000 x 14000 is within MAX_PIXELS, but over Pillow's DecompressionBombError limit.
+  gif.set([14000 & 0xff, 14000 >> 8, 14000 & 0xff, 14000 >> 8], 6);
+  assert.throws(() => decodeImage(gif, "bomb.gif"), /bomb\.gif: .*14000x14000 canvas, over Pillow/);
+  gif.set([0xff, 0xff, 0xff, 0xff], 6);
+  assert.throws(() => decodeImage(gif, "huge.gif"), /huge\.gif: .*image size 65535x65535/);
 });
 
 /** The JPEG base with its frame header's size replaced. */

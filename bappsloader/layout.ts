@@ -4,7 +4,8 @@
  * `root` is the folder that holds `2afc/` and `jnd/` (the reference's `--dataroot`). A subset such
  * as `val/traditional` is the folder `<root>/<mode>/<subset>` with one sub-folder per role
  * (`ref p0 p1 judge` for 2AFC, `p0 p1 same` for JND). Like the reference, every role folder is
- * walked recursively, image files (`.jpg .jpeg .png .ppm .bmp`, lower or upper case) and `.npy`
+ * walked recursively, image files (the reference's `.jpg .jpeg .png .ppm .bmp`, plus the
+ * `.tif .tiff .webp .gif` that `decodeImage` reads too; lower or upper case) and `.npy`
  * judgement files are kept, the FULL path strings are sorted (code-point order, as Python sorts
  * `str`), and item *i* is the *i*-th file of every role. Several subsets listed together are
  * sorted together, as the reference's single concatenated dataset is; each item remembers its
@@ -71,7 +72,10 @@ export class BappsLayoutError extends Error {
   override name = "BappsLayoutError";
 }
 
-/** File extensions the reference accepts as images (`data/image_folder.py`). */
+/**
+ * File extensions taken as images: the reference's (`data/image_folder.py`), then the other
+ * formats `decodeImage` reads (a folder of TIFFs is a dataset here, and ignored by the reference).
+ */
 export const IMAGE_EXTENSIONS: readonly string[] = [
   ".jpg",
   ".JPG",
@@ -83,6 +87,14 @@ export const IMAGE_EXTENSIONS: readonly string[] = [
   ".PPM",
   ".bmp",
   ".BMP",
+  ".tif",
+  ".TIF",
+  ".tiff",
+  ".TIFF",
+  ".webp",
+  ".WEBP",
+  ".gif",
+  ".GIF",
 ];
 
 const ROLES = {

@@ -92,7 +92,7 @@ Deno.test({
   },
 });
 
-Deno.test("walks recursively, keeps the reference's extensions and sorts full paths", async () => {
+Deno.test("walks recursively, keeps the image extensions and sorts full paths", async () => {
   await withTempDir(async (root) => {
     // Nested folders and a name that sorts differently by folder than by flat name:
     // "a.png" < "a/0.png" because '.' < '/'; case-sensitive: "B" < "a".
@@ -103,6 +103,11 @@ Deno.test("walks recursively, keeps the reference's extensions and sorts full pa
       "2afc/val/x/p0/c/d/e.jpeg",
       "2afc/val/x/p1/c/d/e.BMP",
       "2afc/val/x/judge/c/d/e.npy",
+      // the other formats decodeImage reads
+      "2afc/val/x/ref/c/d/f.tif",
+      "2afc/val/x/p0/c/d/f.webp",
+      "2afc/val/x/p1/c/d/f.GIF",
+      "2afc/val/x/judge/c/d/f.npy",
       // ignored: other extensions, .npy among images, images among judgements, hidden files
       "2afc/val/x/ref/notes.txt",
       "2afc/val/x/ref/zz.npy",
@@ -116,8 +121,10 @@ Deno.test("walks recursively, keeps the reference's extensions and sorts full pa
       "a.png",
       join("a", "0.png"),
       join("c", "d", "e.PNG"),
+      join("c", "d", "f.tif"),
     ]);
     assert.ok(list.items[3].p0.endsWith("e.jpeg"));
+    assert.ok(list.items[4].p0.endsWith("f.webp") && list.items[4].p1.endsWith("f.GIF"));
     assert.ok(list.items[3].judge.endsWith(join("c", "d", "e.npy")));
   });
 });

@@ -7,6 +7,7 @@
  */
 import { writeFileAtomic } from "../_internal/atomic_write.ts";
 import { writeFailure } from "../_internal/fs_errors.ts";
+import { IMAGE_FILE_EXTENSIONS } from "../bappsloader/image.ts";
 import type { LPIPS } from "../lpips/lpips.ts";
 import { UsageError } from "./args.ts";
 import { parseShard, type ShardSpec } from "../eval/shard.ts";
@@ -17,7 +18,8 @@ export const fmt = (d: number) => d.toFixed(6);
 
 /** How the commands read images. */
 export const READING =
-  "Images are read as the reference's scripts do: decoded to RGB8, then u/127.5 - 1.";
+  "Images (PNG, JPEG, BMP, TIFF, WebP or GIF) are read as the reference's scripts do: decoded to\n" +
+  "RGB8, then u/127.5 - 1.";
 
 /** The \`--shard\` help of \`dirs\` and \`allpairs\`. */
 export function shardUsage(items: string): string {
@@ -34,12 +36,14 @@ export function writeOutput(path: string, bytes: Uint8Array): Promise<void> {
   });
 }
 
-/** The PNG and JPEG files of a folder, by name. */
+/** The image files of a folder (any case of {@link IMAGE_FILE_EXTENSIONS}), by name. */
 export async function listImages(dir: string): Promise<string[]> {
   const names: string[] = [];
+  const isImage = (name: string) =>
+    IMAGE_FILE_EXTENSIONS.some((ext) => name.toLowerCase().endsWith(ext));
   try {
     for await (const e of Deno.readDir(dir)) {
-      if (e.isFile && /\.(png|jpe?g)$/i.test(e.name)) names.push(e.name);
+      if (e.isFile && isImage(e.name)) names.push(e.name);
     }
   } catch (e) {
     throw new UsageError(`cannot read folder ${dir} (${e instanceof Error ? e.message : e})`);

@@ -25,7 +25,7 @@ import { fmt, READING, writeOutput } from "./_images.ts";
 
 /** `compare IMG0 IMG1`: LPIPS (or L2 / DSSIM) between two images. */
 export const compare: Command = {
-  summary: "compare IMG0 IMG1   distance between two images (PNG or JPEG, same size)",
+  summary: "compare IMG0 IMG1   distance between two images of the same size",
   usage: `Usage: deno task lpips compare IMG0 IMG1 [options]
 
   --metric lpips|l2|ssim     lpips (default); l2 and ssim are the paper's baselines, computed

@@ -186,7 +186,7 @@ Deno.test({
       // An unreadable (corrupt) image, named in the message.
       const bad = join(root, "2afc", "val", "cnn", "p1", "000001.png");
       await Deno.writeFile(bad, new TextEncoder().encode("not a png"));
-      await oneLineError(ds, /000001\.png: not a PNG or JPEG/);
+      await oneLineError(ds, /000001\.png: not a PNG, JPEG, BMP, TIFF, WebP or GIF file/);
 
       // A missing file: the folders no longer hold the same number of files.
       await Deno.remove(bad);
