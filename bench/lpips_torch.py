@@ -15,6 +15,8 @@ Requests:
      distances of the last pass (float32, pairs in order) to `out`; replies the fastest pass's
      seconds (the least disturbed by other processes). On CUDA each pass ends with a synchronize,
      and the inputs are copied to the GPU once, before timing.
+  {"cmd": "sgemm", "n": 1024, "threads": T}: the best GFLOP/s of torch.mm on n x n float32 matrices
+    (the machine's SGEMM peak, for the fraction of it the trunks reach).
   {"cmd": "reset_peak"} / {"cmd": "peak"}: the process's peak RSS (VmHWM) reset / read, bytes.
 """
 
@@ -146,6 +148,17 @@ def main():
                 flat = np.concatenate([o.cpu().numpy().reshape(-1) for o in out])
                 flat.astype(np.float32).tofile(req["out"])
                 reply = {"ok": True, "seconds": secs}
+            elif cmd == "sgemm":
+                torch.set_num_threads(req["threads"])
+                n = req.get("n", 1024)
+                a, b = torch.rand(n, n), torch.rand(n, n)
+                best = float("inf")
+                t_end = time.perf_counter() + req.get("seconds", 2)
+                while time.perf_counter() < t_end:
+                    t0 = time.perf_counter()
+                    torch.mm(a, b)
+                    best = min(best, time.perf_counter() - t0)
+                reply = {"ok": True, "gflops": 2 * n ** 3 / best / 1e9}
             elif cmd == "reset_peak":
                 with open("/proc/self/clear_refs", "w") as f:
                     f.write("5")

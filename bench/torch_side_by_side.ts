@@ -4,8 +4,10 @@
  * Runs the same workloads (same inputs, same weight files) through this package's engines and
  * through `bench/lpips_torch.py` (LPIPS written from docs/algorithm.md on torchvision's trunks, run with
  * `/usr/bin/python3`), alternating rounds between them, and prints pairs/s for each, the ratio,
- * and the largest difference between their distances (must be <= 1e-5). Then the peak RSS of a
- * fresh process of each for a 1024x1024 spatial map and for a 64x64 batch of 50.
+ * each side's trunk GFLOP/s as a share of the machine's SGEMM peak (the better of ONNX Runtime's
+ * MatMul and torch.mm, 2048x2048), and the largest difference between their distances (must be
+ * <= 1e-5). Then the peak RSS of a fresh process of each for a 1024x1024 spatial map and for a
+ * 64x64 batch of 50.
  *
  * Options: `--threads N` (default: all cores, for both), `--torch-threads N` (default: the same;
  * PyTorch's OpenMP threads stall when other processes hold the cores, 1 can be faster then),
@@ -22,8 +24,10 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { ImageTensor } from "../bappsloader/image.ts";
 import { LPIPS } from "../lpips/lpips.ts";
-import { arch, type NetName } from "../lpips/arch.ts";
+import { arch, convLayers, layerSizes, type NetName } from "../lpips/arch.ts";
 import { linFileName } from "../lpips/weights.ts";
+import { loadOrt } from "../lpips/onnx_engine.ts";
+import { GraphBuilder } from "../lpips/onnx_proto.ts";
 import { TorchWorker } from "./_torch_worker.ts";
 
 /** One timed workload. */
@@ -255,6 +259,47 @@ function torchLoad(net: NetName): Record<string, unknown> {
   };
 }
 
+/** The best GFLOP/s of ONNX Runtime's MatMul (MLAS SGEMM) on n x n float32 matrices. */
+async function mlasPeak(n: number, intraThreads: number, seconds = 2): Promise<number> {
+  const ort = await loadOrt();
+  const g = new GraphBuilder();
+  g.output("c", g.node("MatMul", [g.input("a", [n, n]), g.input("b", [n, n])]), [n, n]);
+  const s = await ort.InferenceSession.create(g.model(), { intraOpNumThreads: intraThreads });
+  const m = () =>
+    new ort.Tensor("float32", Float32Array.from({ length: n * n }, Math.random), [n, n]);
+  const feeds = { a: m(), b: m() };
+  // A preallocated output: a fresh array per run would cost page faults, not arithmetic.
+  const fetches = { c: m() };
+  let best = Infinity;
+  for (const end = performance.now() + seconds * 1000; performance.now() < end;) {
+    const t = performance.now();
+    await s.run(feeds, fetches);
+    best = Math.min(best, (performance.now() - t) / 1000);
+  }
+  await s.release();
+  return 2 * n ** 3 / best / 1e9;
+}
+
+/** Multiply-accumulates of one image through the trunk's convolutions (the heads are negligible). */
+function trunkMacs(net: NetName, size: number): number {
+  const a = arch(net);
+  const sizes = layerSizes(a, size);
+  const convs = new Map(convLayers(a).map((c) => [c.key, c]));
+  let macs = 0;
+  a.layers.forEach((l, i) => {
+    const inSize = i === 0 ? size : sizes[i - 1];
+    const mac = (key: string, side: number) => {
+      const c = convs.get(key)!;
+      macs += c.outChannels * c.inChannels * c.kernel * c.kernel * side * side;
+    };
+    if (l.op === "conv") mac(l.key, sizes[i]);
+    else if (l.op === "fire") {
+      for (const c of [l.squeeze, l.expand1x1, l.expand3x3]) mac(c.key, inSize);
+    }
+  });
+  return macs;
+}
+
 async function writeInputs(w: Workload, xs: ImageTensor[]): Promise<string[]> {
   return await Promise.all(xs.map(async (x, i) => {
     const p = join(tmp, `${label(w).replaceAll(" ", "_")}_${i}.bin`);
@@ -277,6 +322,15 @@ async function main(): Promise<void> {
     `load average at start: ${load()} (other processes skew both sides; rerun when quiet)`,
   );
   let worstDiff = 0;
+  // The machine's SGEMM peak: the better of ONNX Runtime's (MLAS) and PyTorch's BLAS.
+  const mlas = await mlasPeak(2048, threads);
+  const blas = (await torch.call({ cmd: "sgemm", n: 1024, threads: torchThreads }))
+    .gflops as number;
+  const peak = Math.max(mlas, blas);
+  console.log(
+    `SGEMM 2048x2048: MLAS ${mlas.toFixed(0)} GFLOP/s (${threads} threads), torch.mm ` +
+      `${blas.toFixed(0)} (${torchThreads}); peak ${peak.toFixed(0)}`,
+  );
   try {
     for (const net of nets) {
       const info = await torch.call(torchLoad(net));
@@ -332,6 +386,15 @@ async function main(): Promise<void> {
         const want = new Float32Array((await Deno.readFile(torchOut)).buffer);
         const pairsPerPass = w.batch * pairs.length;
         const rate = (name: string) => pairsPerPass / best.get(name)!;
+        // Trunk GFLOP/s as a fraction of the SGEMM peak: images through the trunk per pair are 2
+        // (a pair), 1.5 (a triplet, ref once) or, for the reference's eval procedure, 2 on torch.
+        const imagesPerPair = (side: "ours" | "torch") =>
+          w.kind === "pair" || (side === "torch" && refEval) ? 2 : 1.5;
+        const peakShare = (side: "ours" | "torch", pairsPerSecond: number) =>
+          `${
+            (100 * pairsPerSecond * imagesPerPair(side) * 2 * trunkMacs(w.net, w.size) / 1e9 /
+              peak).toFixed(0)
+          }%`;
         for (const [name] of engines) {
           const diff = maxDiff(outs.get(name)!, want);
           worstDiff = Math.max(worstDiff, diff);
@@ -341,6 +404,8 @@ async function main(): Promise<void> {
             rate(name).toFixed(1),
             rate("torch").toFixed(1),
             (rate(name) / rate("torch")).toFixed(2),
+            peakShare("ours", rate(name)),
+            peakShare("torch", rate("torch")),
             diff.toExponential(1),
           ]);
           console.error(rows.at(-1)!.join("  "));
@@ -352,7 +417,16 @@ async function main(): Promise<void> {
   } finally {
     await torch.close();
   }
-  const head = ["workload", "engine", "pairs/s", "torch pairs/s", "ratio", "max |diff|"];
+  const head = [
+    "workload",
+    "engine",
+    "pairs/s",
+    "torch pairs/s",
+    "ratio",
+    "% of SGEMM peak",
+    "torch % of peak",
+    "max |diff|",
+  ];
   printTable(head, rows);
   console.log(`load average at end: ${load()}`);
   console.log(`largest difference from PyTorch: ${worstDiff.toExponential(2)} (limit 1e-5)`);

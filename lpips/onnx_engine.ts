@@ -39,7 +39,7 @@ import {
   toNchw,
   type WeightMap,
 } from "./engine.ts";
-import { GraphBuilder } from "./_onnx_proto.ts";
+import { GraphBuilder } from "./onnx_proto.ts";
 import { upsampleMatrix } from "./upsample.ts";
 
 type OrtModule = typeof Ort;

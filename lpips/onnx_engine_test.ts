@@ -6,7 +6,7 @@ import { arch, type NetName } from "./arch.ts";
 import { loadLinWeights, loadTrunkWeights } from "./load_weights.ts";
 import type { Nchw } from "./engine.ts";
 import { loadOrt, OnnxLpips } from "./onnx_engine.ts";
-import { GraphBuilder } from "./_onnx_proto.ts";
+import { GraphBuilder } from "./onnx_proto.ts";
 import type { ImageTensor } from "../bappsloader/image.ts";
 
 /** Deterministic inputs in [-1, 1]. */
