@@ -145,7 +145,7 @@ export class Trainer {
   readonly dropout: boolean;
   /** Whether the trunk's 1x1 convs are clamped too (see {@link TrainerOptions.clampTrunk1x1}). */
   readonly clampTrunk1x1: boolean;
-  readonly optimizer: Adam;
+  private readonly optimizer: Adam;
   /** Steps taken (the next step's dropout masks are drawn from this number). */
   steps = 0;
   /** What computes the trunk's features: "onnx" (frozen trunk only) or "tfjs". */
@@ -617,7 +617,7 @@ function trunkKey(a: Arch, key: string): string {
  *
  * @example
  * ```ts
- * import { trunkFromCheckpoint } from "./train.ts";
+ * import { trunkFromCheckpoint } from "./trainer.ts";
  * const state = new Map([["net.slice2.3.bias", new Float32Array(192)]]);
  * console.log([...trunkFromCheckpoint(state).keys()]); // ["features.3.bias"]
  * ```
