@@ -29,6 +29,7 @@ import { defaultTileSide, needsTiling, tiledLayerMaps } from "./tiled.ts";
 import { addUpsampled } from "./upsample.ts";
 import { noteAutoFallback } from "./_engine_notice.ts";
 import { im2tensor, type ImageTensor, type RGBImage } from "../bappsloader/image.ts";
+import type { Tensor, Tensor4D } from "./tensor_types.ts";
 
 export { ENGINE_NAMES, type EngineName, type Version, VERSIONS } from "./engine.ts";
 
@@ -63,7 +64,7 @@ export interface LPIPSOptions {
 }
 
 /** An input batch: NCHW float32 `{ data, shape }`, a TF.js 4-D tensor, or a decoded RGB image. */
-export type LPIPSInput = ImageTensor | tf.Tensor4D | RGBImage;
+export type LPIPSInput = ImageTensor | Tensor4D | RGBImage;
 
 /** Per-call options of {@link LPIPS.distance}. */
 export interface DistanceOptions {
@@ -355,10 +356,10 @@ export class LPIPS {
    * ```
    */
   distanceTensor(
-    a: tf.Tensor4D,
-    b: tf.Tensor4D,
+    a: Tensor4D,
+    b: Tensor4D,
     opts: { spatial?: boolean; normalize?: boolean } = {},
-  ): tf.Tensor {
+  ): Tensor {
     this.#checkOpen();
     checkShapes(a.shape, b.shape, this.minSize, this.net);
     return tf.tidy(() => {

@@ -51,6 +51,7 @@ import { basename, dirname, join } from "node:path";
 import { startProgress } from "../_internal/progress_bar.ts";
 import { fetchFailure, sha256Hex, writeAll } from "../_internal/http_download.ts";
 import { PINNED_TENSOR_SHA256 } from "./_pinned_hashes.ts";
+import type { NetName } from "./arch.ts";
 
 /** Commit of richzhang/PerceptualSimilarity from which heads and example images are fetched. */
 export const LPIPS_REPO_COMMIT = "082bb24f84c091ea94de2867d34c4544f68e0963";
@@ -59,8 +60,6 @@ const TORCHVISION_BASE = "https://download.pytorch.org/models";
 const REPO_BASE =
   `https://raw.githubusercontent.com/richzhang/PerceptualSimilarity/${LPIPS_REPO_COMMIT}`;
 
-/** Trunk networks that have weight files. */
-export type WeightsNet = "alex" | "squeeze" | "vgg";
 /** What an official file is: a torchvision trunk, an LPIPS linear head, or an example image. */
 export type OfficialFileKind = "trunk" | "head" | "image";
 
@@ -98,7 +97,7 @@ export interface OfficialFile {
  * console.log(TRUNK_FILES.alex); // alexnet-owt-7be5be79.pth
  * ```
  */
-export const TRUNK_FILES: Readonly<Record<WeightsNet, string>> = {
+export const TRUNK_FILES: Readonly<Record<NetName, string>> = {
   alex: "alexnet-owt-7be5be79.pth",
   squeeze: "squeezenet1_1-b8a52dc0.pth",
   vgg: "vgg16-397923af.pth",
@@ -212,7 +211,7 @@ export class WeightsError extends Error {
  * console.log(trunkFileName("squeeze")); // squeezenet1_1-b8a52dc0.pth
  * ```
  */
-export function trunkFileName(net: WeightsNet): string {
+export function trunkFileName(net: NetName): string {
   const name = Object.hasOwn(TRUNK_FILES, net) ? TRUNK_FILES[net] : undefined;
   if (!name) throw new WeightsError(`unknown network "${net}" (expected alex, squeeze or vgg)`);
   return name;
@@ -227,7 +226,7 @@ export function trunkFileName(net: WeightsNet): string {
  * console.log(linFileName("alex", "0.1")); // lpips/v0.1/alex.pth
  * ```
  */
-export function linFileName(net: WeightsNet, version: string = "0.1"): string {
+export function linFileName(net: NetName, version: string = "0.1"): string {
   if (!Object.hasOwn(TRUNK_FILES, net)) {
     throw new WeightsError(`unknown network "${net}" (expected alex, squeeze or vgg)`);
   }
