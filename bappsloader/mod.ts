@@ -49,8 +49,8 @@ export {
 } from "./layout.ts";
 export {
   type BatchOptions,
-  jndBatches,
   type JNDBatch,
+  jndBatches,
   loadDatasetImage,
   readJudgement,
   type TwoAFCBatch,

@@ -23,14 +23,17 @@ export interface BootstrapOptions {
 
 /** A bootstrap percentile interval. */
 export interface BootstrapInterval {
-  /** Lower and upper ends. */
+  /** Lower end. */
   low: number;
+  /** Upper end. */
   high: number;
+  /** Its confidence level, e.g. 0.95. */
   level: number;
   /** Resamples drawn. */
   resamples: number;
   /** Resamples whose statistic was NaN (e.g. JND resamples without any "same"); left out. */
   dropped: number;
+  /** The PRNG seed the resamples were drawn with. */
   seed: number;
 }
 

@@ -10,8 +10,11 @@ import { writeFile } from "node:fs/promises";
 
 /** Per-item 2AFC results. */
 export interface TwoAFCRows {
+  /** d(ref, p0) per triplet. */
   d0: ArrayLike<number>;
+  /** d(ref, p1) per triplet. */
   d1: ArrayLike<number>;
+  /** Fraction of the judges who found p1 closer, per triplet. */
   judge: ArrayLike<number>;
   /** Optional file paths per item, written as the columns `ref,p0,p1`. */
   paths?: readonly { ref: string; p0: string; p1: string }[];
@@ -19,7 +22,9 @@ export interface TwoAFCRows {
 
 /** Per-item JND results. */
 export interface JNDRows {
+  /** d(p0, p1) per pair. */
   d: ArrayLike<number>;
+  /** Fraction of the judges who saw no difference, per pair. */
   same: ArrayLike<number>;
   /** Optional file paths per item, written as the columns `p0,p1`. */
   paths?: readonly { p0: string; p1: string }[];

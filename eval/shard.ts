@@ -15,9 +15,14 @@
 import { createHash } from "node:crypto";
 import { relative, sep } from "node:path";
 
-/** Shard `index` (0-based) of `count`. */
+/**
+ * Shard `index` (0-based) of `count`: a sharded run computes only its share of every dataset
+ * (contiguous blocks of whole batches), and `deno task lpips merge` joins the shards' files.
+ */
 export interface ShardSpec {
+  /** Which shard, from 0 to `count - 1`. */
   index: number;
+  /** How many shards the run is split into. */
   count: number;
 }
 

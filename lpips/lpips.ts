@@ -85,9 +85,11 @@ export interface DistanceOptions {
   tile?: number | false;
 }
 
-/** A float32 NCHW map, (N, 1, H, W). */
+/** A float32 NCHW map, (N, 1, H, W): the distance at every pixel of the input. */
 export interface DistanceMap {
+  /** The values in C order (row-major). */
   data: Float32Array;
+  /** `[N, 1, H, W]`, H and W those of the input. */
   shape: [number, number, number, number];
 }
 
@@ -104,11 +106,14 @@ export interface DistanceResult {
 }
 
 /**
- * The LPIPS perceptual distance (Zhang et al., CVPR 2018).
+ * The LPIPS perceptual distance (Zhang et al., CVPR 2018): both images go through the trunk, the
+ * tapped features are unit-normalised along the channels, their squared differences are weighted
+ * by the linear heads, averaged over space and summed over the layers. 0 for identical images;
+ * larger is more different. Made by {@link LPIPS.create}; free it with {@link LPIPS.dispose}.
  *
  * @example
  * ```ts
- * import { LPIPS, loadImage } from "@perceptual/lpips";
+ * import { loadImage, LPIPS } from "@perceptual/lpips";
  * const m = await LPIPS.create({ net: "alex" });
  * const d = await m.distance(await loadImage("ex_ref.png"), await loadImage("ex_p0.png"));
  * console.log(d[0]); // 0.7219
@@ -118,8 +123,11 @@ export interface DistanceResult {
 export class LPIPS {
   /** The trunk description. */
   readonly arch: Arch;
+  /** The LPIPS version: "0.1" scales the input before the trunk, "0.0" does not. */
   readonly version: Version;
+  /** true: the learnt linear heads weight the channels; false: the uncalibrated baseline. */
   readonly lpips: boolean;
+  /** The TF.js backend of the model's TF.js network (process-wide). */
   readonly backend: BackendName;
   /** The engine that runs inference ("onnx" or "tfjs"; `auto` resolved). */
   readonly engine: EngineKind;
@@ -401,7 +409,9 @@ let handleOf: (f: Features) => EngineFeatures;
 
 /** Unit-normalised trunk features of a batch (see {@link LPIPS.features}). */
 export class Features {
+  /** The trunk that computed them. */
   readonly net: NetName;
+  /** The LPIPS version of the model that computed them. */
   readonly version: Version;
   /** The NCHW shape of the images they came from. */
   readonly shape: readonly [number, number, number, number];
@@ -414,7 +424,12 @@ export class Features {
     handleOf = (f) => f.#handle;
   }
 
-  /** `handle`: what the engine computed (TF.js tensors or NCHW arrays), owned by this object. */
+  /**
+   * Made by {@link LPIPS.features}, not by hand. `handle`: what the engine computed (TF.js
+   * tensors or NCHW arrays), owned by this object.
+   *
+   * @ignore
+   */
   constructor(
     net: NetName,
     version: Version,
@@ -477,7 +492,6 @@ async function validated(
   return t;
 }
 
-/** Whether native add-ons may load (onnxruntime-node needs `--allow-ffi`), without prompting. */
 /** Whether `x` is one of `values` (narrowing it to their type). */
 function isOneOf<T extends string>(values: readonly T[], x: string): x is T {
   return (values as readonly string[]).includes(x);

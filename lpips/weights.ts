@@ -186,11 +186,11 @@ function namePrefix(name: string): string {
  *
  * @example
  * ```ts
- * import { resolveFile, WeightsError } from "./weights.ts";
+ * import { LPIPS, WeightsError } from "@perceptual/lpips/lpips";
  * try {
- *   await resolveFile("lpips/v0.1/alex.pth", { path: "/nowhere/alex.pth" });
+ *   await LPIPS.create({ linPath: "/nowhere/alex.pth" });
  * } catch (e) {
- *   if (e instanceof WeightsError) console.error(e.message);
+ *   if (e instanceof WeightsError) console.error(e.message); // /nowhere/alex.pth: no such file
  * }
  * ```
  */
@@ -203,11 +203,12 @@ export class WeightsError extends Error {
 }
 
 /**
- * The official trunk file name for a network.
+ * The official file name of a trunk's ImageNet weights (torchvision's), as LPIPS looks for it in
+ * `weightsDir` / `$LPIPS_WEIGHTS_DIR` and the user cache.
  *
  * @example
  * ```ts
- * import { trunkFileName } from "./weights.ts";
+ * import { trunkFileName } from "@perceptual/lpips/lpips";
  * console.log(trunkFileName("squeeze")); // squeezenet1_1-b8a52dc0.pth
  * ```
  */
@@ -218,11 +219,12 @@ export function trunkFileName(net: NetName): string {
 }
 
 /**
- * The official relative name of an LPIPS linear-head (`lin{k}`) file.
+ * The official relative name of an LPIPS linear-head (`lin{k}`) file, as LPIPS looks for it below
+ * `weightsDir` / `$LPIPS_WEIGHTS_DIR` and the user cache.
  *
  * @example
  * ```ts
- * import { linFileName } from "./weights.ts";
+ * import { linFileName } from "@perceptual/lpips/lpips";
  * console.log(linFileName("alex", "0.1")); // lpips/v0.1/alex.pth
  * ```
  */
