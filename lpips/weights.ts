@@ -188,9 +188,10 @@ function namePrefix(name: string): string {
  * ```ts
  * import { LPIPS, WeightsError } from "@perceptual/lpips/lpips";
  * try {
- *   await LPIPS.create({ linPath: "/nowhere/alex.pth" });
+ *   await LPIPS.create({ trunkPath: "/nowhere/alexnet.pth" });
  * } catch (e) {
- *   if (e instanceof WeightsError) console.error(e.message); // /nowhere/alex.pth: no such file
+ *   if (!(e instanceof WeightsError)) throw e;
+ *   console.error(e.message); // alexnet-owt-7be5be79.pth: the given path /nowhere/alexnet.pth does not exist
  * }
  * ```
  */

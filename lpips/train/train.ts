@@ -148,10 +148,12 @@ export interface TrainSummary {
  *   datasets: ["train/traditional"],
  *   epochs: 1,
  *   epochsDecay: 1,
- *   name: "alex_lin",
- *   onProgress: (p) => console.log(`epoch ${p.epoch}/${p.epochs}: loss ${p.loss.toFixed(3)}`),
+ *   name: "alex_lin_2",
+ *   onProgress: (p) => {
+ *     if (p.batch === p.batches) console.log(`epoch ${p.epoch}/${p.epochs}: loss ${p.loss.toFixed(3)}`);
+ *   },
  * });
- * console.log(run.checkpoint, run.steps, run.accuracy); // checkpoints/alex_lin/latest_net_.pth 12 ...
+ * console.log(run.checkpoint, run.steps, run.accuracy); // checkpoints/alex_lin_2/latest_net_.pth 12 ...
  * ```
  */
 export async function train(opts: TrainOptions): Promise<TrainSummary> {

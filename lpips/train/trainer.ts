@@ -240,7 +240,7 @@ export class Trainer {
    * const t = await Trainer.create({ net: "alex", mode: "lin", seed: 1 });
    * const [ref, p0, p1] = await Promise.all(["ex_ref.png", "ex_p0.png", "ex_p1.png"].map(loadImage));
    * const r = await t.step({ ref, p0, p1, judge: Float32Array.of(1) }); // every judge chose p1
-   * console.log(r.loss, r.d0, r.d1, t.steps); // { loss, accuracy, d0, d1, output }; 1 step
+   * console.log(r.loss, r.d0[0], r.d1[0], t.steps); // BCE loss, d(ref, p0), d(ref, p1), 1
    * t.dispose();
    * ```
    */
