@@ -14,14 +14,19 @@ import jpeg from "jpeg-js";
 
 /** An 8-bit RGB image, row-major, interleaved (`data.length === height * width * 3`). */
 export interface RGBImage {
+  /** Width in pixels. */
   width: number;
+  /** Height in pixels. */
   height: number;
+  /** R, G, B of every pixel, row by row. */
   data: Uint8Array;
 }
 
 /** A batch of images as a float32 NCHW array, the form every metric in this package takes. */
 export interface ImageTensor {
+  /** The values in C order: image by image, channel plane by plane, row by row. */
   data: Float32Array;
+  /** `[N, C, H, W]`: images, channels (3 for RGB), height, width. */
   shape: [number, number, number, number];
 }
 
@@ -30,6 +35,7 @@ export const MAX_PIXELS = 1 << 28;
 
 /** Thrown for files that are not a decodable PNG or JPEG; the message names the file. */
 export class ImageDecodeError extends Error {
+  /** Always `"ImageDecodeError"`. */
   override name = "ImageDecodeError";
 }
 
@@ -38,7 +44,7 @@ export class ImageDecodeError extends Error {
  *
  * @example
  * ```ts
- * import { decodeImage } from "./image.ts";
+ * import { decodeImage } from "@perceptual/lpips/bappsloader";
  * const img = decodeImage(await Deno.readFile("ex_ref.png"));
  * console.log(img.width, img.height);
  * ```
@@ -75,7 +81,7 @@ export async function readImage(path: string): Promise<RGBImage> {
  *
  * @example
  * ```ts
- * import { loadImage } from "./image.ts";
+ * import { loadImage } from "@perceptual/lpips/bappsloader";
  * const t = await loadImage("ex_ref.png"); // { data, shape: [1, 3, 64, 64] }
  * ```
  */
