@@ -6,10 +6,11 @@
  *   file must find nothing: every public symbol and member documented, no public type referring
  *   to a private one.
  * - `examples` (`deno task test:doc`): the code examples of every file the exports reach run as
- *   tests (`deno test --doc`), with the network denied, in a scratch folder that holds what they
- *   read, taken from the test data: the paper's example patches `ex_ref.png`, `ex_p0.png`,
- *   `ex_p1.png`, and `dataset`, the BAPPS-format fixture (`bapps-mini`), with
- *   `LPIPS_WEIGHTS_DIR` set to its weights and an empty user cache. Examples marked
+ *   tests (`deno test --doc --parallel`; examples that write files give them names of their own),
+ *   with the network denied, in a scratch folder that holds what they read, taken from the test
+ *   data: the paper's example patches `ex_ref.png`, `ex_p0.png`, `ex_p1.png`, and `dataset`, the
+ *   BAPPS-format fixture (`bapps-mini`), with `LPIPS_WEIGHTS_DIR` set to its weights and an empty
+ *   user cache. Examples marked
  *   ```` ```ts ignore ```` are not run; each says why.
  *
  * @module
@@ -154,6 +155,7 @@ export async function runExamples(root: string, testData: string | undefined): P
         "--doc",
         "--allow-all",
         "--deny-net",
+        "--parallel",
         `--config=${join(root, "deno.json")}`,
         ...(await docTestTargets(root, files)),
       ],

@@ -294,7 +294,7 @@ export function writeNpy(
  * @example
  * ```ts
  * import { saveNpy } from "@perceptual/lpips/bappsloader";
- * await saveNpy("map.npy", new Float32Array(16), [1, 1, 4, 4]);
+ * await saveNpy("spatial.npy", new Float32Array(16), [1, 1, 4, 4]);
  * ```
  */
 export async function saveNpy(

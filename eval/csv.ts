@@ -35,7 +35,7 @@ export interface JNDRows {
  *
  * @example
  * ```ts
- * import { twoAFCCsv } from "./csv.ts";
+ * import { twoAFCCsv } from "@perceptual/lpips/eval";
  * console.log(twoAFCCsv({ d0: [0.1], d1: [0.2], judge: [Math.fround(0.6)] }));
  * // index,d0,d1,judge
  * // 0,0.1,0.2,0.6000000238418579
@@ -59,7 +59,7 @@ export function twoAFCCsv(rows: TwoAFCRows): string {
  *
  * @example
  * ```ts
- * import { jndCsv } from "./csv.ts";
+ * import { jndCsv } from "@perceptual/lpips/eval";
  * console.log(jndCsv({ d: [0.25], same: [1] })); // "index,d,same\n0,0.25,1\n"
  * ```
  */
@@ -81,7 +81,7 @@ export function jndCsv(rows: JNDRows): string {
  *
  * @example
  * ```ts
- * import { writePerItemCsv } from "./csv.ts";
+ * import { writePerItemCsv } from "@perceptual/lpips/eval";
  * await writePerItemCsv("items.csv", { d: [0.25, 0.5], same: [1, 0] });
  * ```
  */
@@ -95,7 +95,7 @@ export async function writePerItemCsv(path: string, rows: TwoAFCRows | JNDRows):
  *
  * @example
  * ```ts
- * import { parsePerItemCsv } from "./csv.ts";
+ * import { parsePerItemCsv } from "@perceptual/lpips/eval";
  * const cols = parsePerItemCsv("index,d,same\n0,0.25,1\n");
  * console.log(cols.d); // Float64Array [0.25]
  * ```

@@ -32,7 +32,7 @@ export interface ShardSpec {
  *
  * @example
  * ```ts
- * import { parseShard } from "./shard.ts";
+ * import { parseShard } from "@perceptual/lpips/eval";
  * console.log(parseShard("2/4")); // { index: 2, count: 4 }
  * ```
  */

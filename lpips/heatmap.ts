@@ -36,7 +36,7 @@ export function viridis(t: number): [number, number, number] {
  * ```ts
  * import { heatmapPng } from "@perceptual/lpips/lpips";
  * const png = heatmapPng(new Float32Array([0, 0.5, 1, 0.25]), 2, 2); // PNG file bytes
- * await Deno.writeFile("map.png", png);
+ * await Deno.writeFile("heatmap.png", png);
  * ```
  */
 export function heatmapPng(

@@ -139,6 +139,11 @@ export class LPIPS {
   readonly #engine: Engine;
   #disposed = false;
 
+  /**
+   * Use {@link LPIPS.create}.
+   *
+   * @ignore
+   */
   private constructor(
     a: Arch,
     version: Version,
@@ -157,7 +162,10 @@ export class LPIPS {
     this.#engine = engine;
   }
 
-  /** Loads (and if needed downloads) the weights and builds the model. */
+  /**
+   * Loads (and if needed downloads) the weights and builds the model. Every option has the
+   * reference's default: alex, version 0.1, calibrated; engine `auto`, backend `wasm`.
+   */
   static async create(opts: LPIPSOptions = {}): Promise<LPIPS> {
     const net = opts.net === "vgg16" ? "vgg" : opts.net ?? "alex";
     const version = opts.version ?? "0.1";

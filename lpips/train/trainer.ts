@@ -178,6 +178,11 @@ export class Trainer {
   readonly #portable: boolean;
   #frozenClamped = false;
 
+  /**
+   * Use {@link Trainer.create}.
+   *
+   * @ignore
+   */
   private constructor(
     a: Arch,
     opts: TrainerOptions,
