@@ -37,8 +37,9 @@ export interface BatchOptions {
   concurrency?: number;
   /**
    * Decode and resize images in this many Web Workers, in parallel with the consumer (which, for
-   * ONNX Runtime inference, holds this thread while it runs). Default
-   * {@link defaultDecodeWorkers}; 0: on this thread. The workers inherit the permissions.
+   * ONNX Runtime inference, holds this thread while it runs). Default: one per logical core but
+   * one, or none for lists of at most two batches; 0: on this thread. The workers inherit the
+   * permissions.
    */
   workers?: number;
   /** Read the next batch while the consumer works on this one (default true). */
@@ -49,9 +50,13 @@ export interface BatchOptions {
 export interface TwoAFCBatch {
   /** Index (in the list) of the first item. */
   start: number;
+  /** The batch's triplets (their files). */
   items: TwoAFCItem[];
+  /** The reference patches, (N, 3, 64, 64) in [-1, 1] with the default `loadSize`. */
   ref: ImageTensor;
+  /** The first distorted patches, same shape. */
   p0: ImageTensor;
+  /** The second distorted patches, same shape. */
   p1: ImageTensor;
   /** Fraction preferring p1, rounded to float32. */
   judge: Float32Array;
@@ -59,9 +64,13 @@ export interface TwoAFCBatch {
 
 /** A batch of JND pairs. */
 export interface JNDBatch {
+  /** Index (in the list) of the first item. */
   start: number;
+  /** The batch's pairs (their files). */
   items: JNDItem[];
+  /** The first patches, (N, 3, 64, 64) in [-1, 1] with the default `loadSize`. */
   p0: ImageTensor;
+  /** The second patches, same shape. */
   p1: ImageTensor;
   /** Fraction saying "same", rounded to float32. */
   same: Float32Array;
@@ -104,7 +113,7 @@ export function inferenceThreads(workers: number): number {
  *
  * @example
  * ```ts
- * import { loadDatasetImage } from "./dataset.ts";
+ * import { loadDatasetImage } from "@perceptual/lpips/bappsloader";
  * const t = await loadDatasetImage("dataset/2afc/val/cnn/ref/000000.png"); // [1, 3, 64, 64]
  * ```
  */
@@ -118,7 +127,7 @@ export async function loadDatasetImage(path: string, loadSize = 64): Promise<Ima
  *
  * @example
  * ```ts
- * import { readJudgement } from "./dataset.ts";
+ * import { readJudgement } from "@perceptual/lpips/bappsloader";
  * console.log(await readJudgement("dataset/2afc/val/cnn/judge/000000.npy")); // e.g. 0.6000000238418579
  * ```
  */
@@ -129,11 +138,12 @@ export async function readJudgement(path: string): Promise<number> {
 }
 
 /**
- * Streams 2AFC batches in list order.
+ * Streams 2AFC batches in list order, as the reference's serial `DataLoader` yields them: images
+ * decoded and resized (in workers for large lists), the next batch read while you work on this one.
  *
  * @example
  * ```ts
- * import { listTwoAFC, twoAFCBatches } from "./mod.ts";
+ * import { listTwoAFC, twoAFCBatches } from "@perceptual/lpips/bappsloader";
  * for await (const b of twoAFCBatches(await listTwoAFC("dataset", "val/cnn"))) {
  *   console.log(b.items.length, b.p0.shape);
  * }
@@ -156,11 +166,11 @@ export function twoAFCBatches(
 }
 
 /**
- * Streams JND batches in list order.
+ * Streams JND batches in list order, as {@link twoAFCBatches} does 2AFC ones.
  *
  * @example
  * ```ts
- * import { jndBatches, listJND } from "./mod.ts";
+ * import { jndBatches, listJND } from "@perceptual/lpips/bappsloader";
  * for await (const b of jndBatches(await listJND("dataset", "val/cnn"), { batchSize: 25 })) {
  *   console.log(b.same);
  * }

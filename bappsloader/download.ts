@@ -62,7 +62,7 @@ export const BAPPS_BASE_URL = "https://perceptual-similarity.s3.us-west-2.amazon
 /** Name of the file that marks an installed archive folder as complete. */
 export const COMPLETE_MARKER = ".bapps-complete";
 
-/** The official BAPPS archives. */
+/** The names of the three official BAPPS archives (see {@link BAPPS_ARCHIVES}). */
 export type BappsArchiveName = "jnd" | "twoafc_val" | "twoafc_train";
 
 /**
@@ -70,7 +70,7 @@ export type BappsArchiveName = "jnd" | "twoafc_val" | "twoafc_train";
  *
  * @example
  * ```ts
- * import { BAPPS_ARCHIVES } from "./download.ts";
+ * import { BAPPS_ARCHIVES } from "@perceptual/lpips/bappsloader";
  * for (const a of BAPPS_ARCHIVES) console.log(a.file, `${a.mode}/${a.split}`, a.subsets);
  * ```
  */
@@ -99,7 +99,7 @@ const ROLES: Record<BappsMode, readonly string[]> = {
  *
  * @example
  * ```ts
- * import { BAPPS_ARCHIVES } from "./download.ts";
+ * import { BAPPS_ARCHIVES } from "@perceptual/lpips/bappsloader";
  * console.log(BAPPS_ARCHIVES.map((a) => a.name)); // ["jnd", "twoafc_val", "twoafc_train"]
  * ```
  */
@@ -134,12 +134,14 @@ export const BAPPS_ARCHIVES: readonly BappsArchive[] = [
  * A failed download or installation; its message is one line saying which archive and what to do.
  *
  * @example
- * ```ts ignore
- * import { BappsDownloadError, downloadBapps } from "./download.ts";
+ * ```ts
+ * import { BappsDownloadError, downloadBapps } from "@perceptual/lpips/bappsloader";
+ * const offline = () => Promise.reject(new TypeError("network unreachable"));
  * try {
- *   await downloadBapps("dataset", { valOnly: true, baseUrl: "http://127.0.0.1:9/" });
+ *   await downloadBapps("new-dataset", { archives: ["jnd"], fetch: offline, retries: 0, quiet: true });
  * } catch (e) {
- *   if (e instanceof BappsDownloadError) console.error(e.message);
+ *   if (!(e instanceof BappsDownloadError)) throw e;
+ *   console.error(e.message); // one line naming jnd.tar.gz and the cause
  * }
  * ```
  */
@@ -216,14 +218,17 @@ function archive(name: BappsArchiveName): BappsArchive {
 }
 
 /**
- * Downloads and installs BAPPS under `root` (the folder that will hold `2afc/` and `jnd/`): all
- * three archives, or with `valOnly` only `jnd` and `twoafc_val`. Archives already installed are
- * skipped without any request. See the module doc for resuming, checks and layout.
+ * Downloads and installs BAPPS under `root` (the folder that will hold `2afc/` and `jnd/`), as the
+ * reference's `download_dataset.sh`: all three archives, or with `valOnly` only `jnd` and
+ * `twoafc_val`. Archives already installed are skipped without any request. A cut transfer is
+ * resumed (also by the next run); each archive is checked (size, gzip CRC, tar structure, the
+ * expected folders), unpacked aside and moved into place whole, so a half download never looks like
+ * a dataset. `$BAPPS_URL` or `baseUrl` names a mirror.
  *
- * @example
+ * Not run by the doc tests (it downloads 1.3 GB):
+ *
  * ```ts ignore
- * import { downloadBapps } from "./download.ts";
- * import { listTwoAFC } from "./layout.ts";
+ * import { downloadBapps, listTwoAFC } from "@perceptual/lpips/bappsloader";
  * await downloadBapps("dataset", { valOnly: true }); // ~1.3 GB; run again to resume if cut
  * const list = await listTwoAFC("dataset", "val/traditional");
  * ```

@@ -31,21 +31,21 @@ export interface RGBImage {
   width: number;
   /** Height in pixels. */
   height: number;
-  /** R, G, B of each pixel, row by row. */
+  /** R, G, B of every pixel, row by row. */
   data: Uint8Array;
 }
 
 /** A batch of images as a float32 NCHW array, the form every metric in this package takes. */
 export interface ImageTensor {
-  /** The values, batch-major then channel, row, column. */
+  /** The values in C order: image by image, channel plane by plane, row by row. */
   data: Float32Array;
-  /** `[n, 3, height, width]`. */
+  /** `[N, C, H, W]`: images, channels (3 for RGB), height, width. */
   shape: [number, number, number, number];
 }
 
 /** Thrown for files that are not a decodable image; the message names the file and format. */
 export class ImageDecodeError extends Error {
-  /** `"ImageDecodeError"`. */
+  /** Always `"ImageDecodeError"`. */
   override name = "ImageDecodeError";
 }
 
@@ -70,7 +70,7 @@ export const IMAGE_FILE_EXTENSIONS: readonly string[] = [
  *
  * @example
  * ```ts
- * import { imageDecoder } from "./image.ts";
+ * import { imageDecoder } from "@perceptual/lpips/bappsloader";
  * const { decoder, reason } = imageDecoder();
  * console.log(decoder === "native" ? "native decoding" : `pure JS (${reason})`);
  * ```
@@ -86,8 +86,8 @@ const FORMATS = "a PNG, JPEG, BMP, TIFF, WebP or GIF file";
  *
  * @example
  * ```ts
- * import { decodeImage } from "./image.ts";
- * const img = decodeImage(await Deno.readFile("ex_ref.png"), "ex_ref.png");
+ * import { decodeImage } from "@perceptual/lpips/bappsloader";
+ * const img = decodeImage(await Deno.readFile("ex_ref.png"));
  * console.log(img.width, img.height);
  * ```
  */
@@ -146,7 +146,7 @@ export async function readImage(path: string): Promise<RGBImage> {
  *
  * @example
  * ```ts
- * import { loadImage } from "./image.ts";
+ * import { loadImage } from "@perceptual/lpips/bappsloader";
  * const t = await loadImage("ex_ref.png"); // { data, shape: [1, 3, 64, 64] }
  * ```
  */

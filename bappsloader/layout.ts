@@ -20,7 +20,10 @@
  */
 import { join } from "node:path";
 
-/** The two BAPPS evaluation modes. */
+/**
+ * The two BAPPS evaluation modes: `2afc` (two-alternative forced choice: which of two distortions
+ * is closer to a reference) and `jnd` (just noticeable difference: are two patches the same).
+ */
 export const BAPPS_MODES = ["2afc", "jnd"] as const;
 
 /** A BAPPS evaluation mode. */
@@ -32,18 +35,25 @@ export interface TwoAFCItem {
   subset: string;
   /** Position in the whole list. */
   index: number;
+  /** The reference patch's image file. */
   ref: string;
+  /** The first distorted patch's image file. */
   p0: string;
+  /** The second distorted patch's image file. */
   p1: string;
   /** `.npy` file: fraction of observers who preferred `p1`. */
   judge: string;
 }
 
-/** One JND pair. */
+/** One JND pair: whether humans could tell `p0` from `p1`. */
 export interface JNDItem {
+  /** The subset it belongs to, as given (e.g. `val/cnn`). */
   subset: string;
+  /** Position in the whole list. */
   index: number;
+  /** The first patch's image file. */
   p0: string;
+  /** The second patch's image file. */
   p1: string;
   /** `.npy` file: fraction of observers who said "same". */
   same: string;
@@ -51,24 +61,31 @@ export interface JNDItem {
 
 /** Where one subset's items sit in a {@link BappsList}. */
 export interface SubsetRange {
+  /** The subset, as given. */
   subset: string;
   /** The subset's folder (`<root>/<mode>/<subset>`). */
   dir: string;
   /** Index of its first item in `items`. */
   start: number;
+  /** Its number of items. */
   count: number;
 }
 
 /** The items of one or more subsets, in the reference's order. */
 export interface BappsList<T> {
+  /** `2afc` or `jnd`. */
   mode: BappsMode;
+  /** The dataset root, as given. */
   root: string;
+  /** Every item of every subset, sorted together by full path as the reference does. */
   items: T[];
+  /** Where each subset's items are in `items`, in list order. */
   subsets: SubsetRange[];
 }
 
 /** Thrown for a dataset folder that does not have the BAPPS layout; the message names the folder. */
 export class BappsLayoutError extends Error {
+  /** Always `"BappsLayoutError"`. */
   override name = "BappsLayoutError";
 }
 
@@ -107,7 +124,7 @@ const ROLES = {
  *
  * @example
  * ```ts
- * import { listTwoAFC } from "./layout.ts";
+ * import { listTwoAFC } from "@perceptual/lpips/bappsloader";
  * const list = await listTwoAFC("dataset", ["val/traditional", "val/cnn"]);
  * console.log(list.items.length, list.subsets.map((s) => [s.subset, s.count]));
  * ```
@@ -137,7 +154,7 @@ export async function listTwoAFC(
  *
  * @example
  * ```ts
- * import { listJND } from "./layout.ts";
+ * import { listJND } from "@perceptual/lpips/bappsloader";
  * const list = await listJND("dataset", "val/cnn");
  * console.log(list.items[0].p0, list.items[0].same);
  * ```

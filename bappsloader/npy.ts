@@ -56,6 +56,7 @@ export interface NpyArray {
 
 /** Thrown for anything that is not a readable `.npy` file; the message names the file. */
 export class NpyError extends Error {
+  /** Always `"NpyError"`. */
   override name = "NpyError";
 }
 
@@ -84,7 +85,7 @@ const KINDS: Record<string, Record<number, NpyDtype>> = {
  *   little data
  * @example
  * ```ts
- * import { parseNpy, writeNpy } from "./npy.ts";
+ * import { parseNpy, writeNpy } from "@perceptual/lpips/bappsloader";
  * const arr = parseNpy(writeNpy(new Float32Array([1, 2, 3, 4]), [2, 2]));
  * console.log(arr.dtype, arr.shape, arr.data); // float32 [2, 2] Float32Array [1, 2, 3, 4]
  * ```
@@ -175,8 +176,8 @@ export function parseNpy(bytes: Uint8Array, name = "<bytes>"): NpyArray {
  *
  * @example
  * ```ts
- * import { readNpy } from "./npy.ts";
- * const judge = await readNpy("2afc/val/traditional/judge/000000.npy");
+ * import { readNpy } from "@perceptual/lpips/bappsloader";
+ * const judge = await readNpy("dataset/2afc/val/traditional/judge/000000.npy");
  * console.log(judge.shape, judge.data[0]);
  * ```
  */
@@ -195,7 +196,7 @@ export async function readNpy(path: string): Promise<NpyArray> {
  *
  * @example
  * ```ts
- * import { npyToFloat64, parseNpy, writeNpy } from "./npy.ts";
+ * import { npyToFloat64, parseNpy, writeNpy } from "@perceptual/lpips/bappsloader";
  * console.log(npyToFloat64(parseNpy(writeNpy(new Int16Array([-2, 7]), [2])))); // [-2, 7]
  * ```
  */
@@ -212,7 +213,7 @@ export function npyToFloat64(arr: NpyArray): Float64Array {
  * @throws {NpyError} when the array does not hold exactly one element
  * @example
  * ```ts
- * import { npyScalar, parseNpy, writeNpy } from "./npy.ts";
+ * import { npyScalar, parseNpy, writeNpy } from "@perceptual/lpips/bappsloader";
  * console.log(npyScalar(parseNpy(writeNpy(new Float64Array([0.6]), [1])))); // 0.6
  * ```
  */
@@ -237,7 +238,7 @@ export interface WriteNpyOptions {
  *
  * @example
  * ```ts
- * import { writeNpy } from "./npy.ts";
+ * import { writeNpy } from "@perceptual/lpips/bappsloader";
  * const map = new Float32Array(64 * 64);
  * await Deno.writeFile("map.npy", writeNpy(map, [1, 1, 64, 64]));
  * ```
@@ -292,8 +293,8 @@ export function writeNpy(
  *
  * @example
  * ```ts
- * import { saveNpy } from "./npy.ts";
- * await saveNpy("map.npy", new Float32Array(16), [1, 1, 4, 4]);
+ * import { saveNpy } from "@perceptual/lpips/bappsloader";
+ * await saveNpy("spatial.npy", new Float32Array(16), [1, 1, 4, 4]);
  * ```
  */
 export async function saveNpy(

@@ -159,7 +159,7 @@ function vertical(src: Uint8Array, w: number, h: number, outH: number): Uint8Arr
  *
  * @example
  * ```ts
- * import { resizeBilinear } from "./resize.ts";
+ * import { resizeBilinear } from "@perceptual/lpips/bappsloader";
  * const img = { width: 4, height: 4, data: new Uint8Array(48).fill(200) };
  * console.log(resizeBilinear(img, 2, 2).data); // twelve 200s
  * ```
@@ -192,7 +192,7 @@ export function resizeBilinear(img: RGBImage, width: number, height: number): RG
  *
  * @example
  * ```ts
- * import { resizedSize } from "./resize.ts";
+ * import { resizedSize } from "@perceptual/lpips/bappsloader";
  * console.log(resizedSize(252, 256, 64)); // [64, 65]
  * ```
  */
@@ -209,9 +209,10 @@ export function resizedSize(width: number, height: number, size: number): [numbe
  *
  * @example
  * ```ts
- * import { readImage } from "./image.ts";
- * import { resizeShorterSide } from "./resize.ts";
- * const small = resizeShorterSide(await readImage("p0/000000.png"), 64); // 256x256 -> 64x64
+ * import { readImage, resizeShorterSide } from "@perceptual/lpips/bappsloader";
+ * const img = await readImage("dataset/2afc/val/cnn/p0/000000.png");
+ * const small = resizeShorterSide(img, 64);
+ * console.log(img.width, img.height, "->", small.width, small.height); // 256 256 -> 64 64
  * ```
  */
 export function resizeShorterSide(img: RGBImage, size = 64): RGBImage {

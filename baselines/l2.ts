@@ -33,7 +33,7 @@ export interface L2Options {
  * @returns one float32 value per batch item
  * @example
  * ```ts
- * import { l2 } from "./l2.ts";
+ * import { l2 } from "@perceptual/lpips/baselines";
  * const a = { data: new Float32Array(12).fill(0.5), shape: [1, 3, 2, 2] as [1, 3, 2, 2] };
  * const b = { data: new Float32Array(12).fill(-0.5), shape: [1, 3, 2, 2] as [1, 3, 2, 2] };
  * console.log(l2(a, b, { colorspace: "RGB" })); // Float32Array [1]

@@ -76,7 +76,7 @@ function cbrt(x: number): number {
  *
  * @example
  * ```ts
- * import { srgbToLab } from "./lab.ts";
+ * import { srgbToLab } from "@perceptual/lpips/baselines";
  * console.log(srgbToLab(1, 1, 1)); // [100, -0.00245..., 0.00465...]: skimage's white has a, b != 0
  * ```
  */
@@ -100,7 +100,7 @@ function xyzToLab(lr: number, lg: number, lb: number): [number, number, number] 
  *
  * @example
  * ```ts
- * import { rgb2lab } from "./lab.ts";
+ * import { rgb2lab } from "@perceptual/lpips/baselines";
  * const lab = rgb2lab({ width: 1, height: 1, data: new Uint8Array([255, 0, 0]) });
  * console.log(lab); // Float64Array [53.24..., 80.09..., 67.20...]
  * ```
@@ -132,7 +132,7 @@ export interface TensorLabOptions {
  *
  * @example
  * ```ts
- * import { tensor2tensorlab } from "./lab.ts";
+ * import { tensor2tensorlab } from "@perceptual/lpips/baselines";
  * const t = { data: new Float32Array([1, 1, 1]), shape: [1, 3, 1, 1] as [1, 3, 1, 1] };
  * console.log(tensor2tensorlab(t).data); // Float32Array [100, -0.00245..., 0.00465...]
  * ```

@@ -1,14 +1,16 @@
 /**
- * The paper's baselines: L2 and SSIM/DSSIM in RGB and Lab, PSNR, and the colour conversion and
- * `tensor2im` round trip they rest on, reproducing the reference LPIPS code's numbers
- * (docs/algorithm.md §5), plus the Gaussian SSIM in common use today.
+ * The paper's baselines (`@perceptual/lpips/baselines`): L2 and SSIM/DSSIM in RGB and Lab, PSNR,
+ * and the colour conversion and `tensor2im` round trip they rest on, reproducing the reference
+ * LPIPS code's numbers (docs/algorithm.md §5), plus the Gaussian SSIM in common use today. They take
+ * the same NCHW float32 batches in [-1, 1] as LPIPS, and return one value per image pair.
  *
- * @example
+ * @example The example patches under L2 (Lab) and DSSIM (RGB)
  * ```ts
- * import { loadImage } from "../bappsloader/image.ts";
- * import { dssim, l2 } from "./mod.ts";
+ * import { loadImage } from "@perceptual/lpips/bappsloader";
+ * import { dssim, l2 } from "@perceptual/lpips/baselines";
  * const ref = await loadImage("ex_ref.png"), p0 = await loadImage("ex_p0.png");
  * console.log(l2(ref, p0, { colorspace: "Lab" }), dssim(ref, p0, { colorspace: "RGB" }));
+ * // Float32Array [0.004374...] Float32Array [0.261782...]
  * ```
  *
  * @module

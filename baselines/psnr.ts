@@ -23,7 +23,7 @@ export interface PsnrOptions {
  * @returns one float64 value per batch item
  * @example
  * ```ts
- * import { psnr } from "./psnr.ts";
+ * import { psnr } from "@perceptual/lpips/baselines";
  * const a = { data: new Float32Array(12).fill(1), shape: [1, 3, 2, 2] as [1, 3, 2, 2] };
  * const b = { data: new Float32Array(12).fill(-1), shape: [1, 3, 2, 2] as [1, 3, 2, 2] };
  * console.log(psnr(a, b)); // Float64Array [0]: every pixel 255 apart

@@ -113,8 +113,8 @@ export const SSIM_PRESETS: Readonly<
  * @returns one float64 value per batch item
  * @example
  * ```ts
- * import { loadImage } from "../bappsloader/image.ts";
- * import { ssim } from "./ssim.ts";
+ * import { loadImage } from "@perceptual/lpips/bappsloader";
+ * import { ssim } from "@perceptual/lpips/baselines";
  * const ref = await loadImage("ex_ref.png"), p0 = await loadImage("ex_p0.png");
  * console.log(ssim(ref, p0, { colorspace: "RGB" })); // Float64Array [0.47643...]
  * console.log(ssim(ref, p0, { colorspace: "RGB", preset: "gaussian" })); // [0.43674...]
@@ -129,8 +129,8 @@ export function ssim(a: ImageTensor, b: ImageTensor, options: SsimOptions = {}):
  *
  * @example
  * ```ts
- * import { loadImage } from "../bappsloader/image.ts";
- * import { ssimMap } from "./ssim.ts";
+ * import { loadImage } from "@perceptual/lpips/bappsloader";
+ * import { ssimMap } from "@perceptual/lpips/baselines";
  * const ref = await loadImage("ex_ref.png"), p1 = await loadImage("ex_p1.png");
  * const { ssim, map } = ssimMap(ref, p1, { colorspace: "RGB" });
  * console.log(ssim, map!.shape); // Float64Array [0.31263...], [1, 3, 58, 58]
@@ -146,8 +146,8 @@ export function ssimMap(a: ImageTensor, b: ImageTensor, options: SsimOptions = {
  *
  * @example
  * ```ts
- * import { loadImage } from "../bappsloader/image.ts";
- * import { dssim } from "./ssim.ts";
+ * import { loadImage } from "@perceptual/lpips/bappsloader";
+ * import { dssim } from "@perceptual/lpips/baselines";
  * const ref = await loadImage("ex_ref.png"), p0 = await loadImage("ex_p0.png");
  * console.log(dssim(ref, p0, { colorspace: "RGB" })); // Float32Array [0.261782...]
  * ```
@@ -166,7 +166,7 @@ export function dssim(a: ImageTensor, b: ImageTensor, options: SsimOptions = {})
  *
  * @example
  * ```ts
- * import { structuralSimilarity } from "./ssim.ts";
+ * import { structuralSimilarity } from "@perceptual/lpips/baselines";
  * const x = new Uint8Array(64 * 64).map((_, i) => (i * 7) % 256);
  * const y = x.map((v) => 255 - v); // the negative image
  * const r = structuralSimilarity(x, y, [1, 1, 64, 64], { dataRange: 255, preset: "gaussian" });

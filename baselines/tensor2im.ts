@@ -17,7 +17,9 @@ export type { Quantize };
 
 /** A batch of 8-bit RGB images in NCHW (planar) layout: `data.length === n * 3 * h * w`. */
 export interface Uint8Tensor {
+  /** The pixel values, channel planes in order (C order). */
   data: Uint8Array;
+  /** `[N, 3, H, W]`. */
   shape: [number, number, number, number];
 }
 
@@ -33,7 +35,7 @@ export interface Tensor2imOptions {
  *
  * @example
  * ```ts
- * import { tensor2im } from "./tensor2im.ts";
+ * import { tensor2im } from "@perceptual/lpips/baselines";
  * const t = { data: new Float32Array([-1, 2 / 255 - 1, 1]), shape: [1, 3, 1, 1] as [1, 3, 1, 1] };
  * console.log(tensor2im(t).data); // Uint8Array [0, 0, 255]: 1 came back as 0
  * console.log(tensor2im(t, { quantize: "round" }).data); // Uint8Array [0, 1, 255]

@@ -23,14 +23,17 @@ export interface BootstrapOptions {
 
 /** A bootstrap percentile interval. */
 export interface BootstrapInterval {
-  /** Lower and upper ends. */
+  /** Lower end. */
   low: number;
+  /** Upper end. */
   high: number;
+  /** Its confidence level, e.g. 0.95. */
   level: number;
   /** Resamples drawn. */
   resamples: number;
   /** Resamples whose statistic was NaN (e.g. JND resamples without any "same"); left out. */
   dropped: number;
+  /** The PRNG seed the resamples were drawn with. */
   seed: number;
 }
 
@@ -40,7 +43,7 @@ export interface BootstrapInterval {
  *
  * @example
  * ```ts
- * import { seededRandom } from "./bootstrap.ts";
+ * import { seededRandom } from "@perceptual/lpips/eval";
  * const rand = seededRandom(42);
  * console.log(rand(), rand());
  * ```
@@ -87,7 +90,7 @@ export function percentileSorted(sorted: ArrayLike<number>, q: number): number {
  *
  * @example
  * ```ts
- * import { bootstrap } from "./bootstrap.ts";
+ * import { bootstrap } from "@perceptual/lpips/eval";
  * const x = [1, 2, 3, 4, 5];
  * const ci = bootstrap(x.length, (idx) => idx.reduce((s, i) => s + x[i], 0) / idx.length, {
  *   seed: 1,
@@ -135,7 +138,7 @@ export function bootstrap(
  *
  * @example
  * ```ts
- * import { bootstrap2AFC } from "./bootstrap.ts";
+ * import { bootstrap2AFC } from "@perceptual/lpips/eval";
  * const ci = bootstrap2AFC([0.1, 0.5, 0.3], [0.2, 0.4, 0.9], [0, 0.6, 0.2], { seed: 7 });
  * console.log(ci.low, ci.high);
  * ```
@@ -159,7 +162,7 @@ export function bootstrap2AFC(
  *
  * @example
  * ```ts
- * import { bootstrapJND } from "./bootstrap.ts";
+ * import { bootstrapJND } from "@perceptual/lpips/eval";
  * const ci = bootstrapJND([0.05, 0.4, 0.1, 0.8], [1, 0, 2 / 3, 1 / 3], { resamples: 200 });
  * console.log(ci.low, ci.high);
  * ```

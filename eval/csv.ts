@@ -10,8 +10,11 @@ import { writeFile } from "node:fs/promises";
 
 /** Per-item 2AFC results. */
 export interface TwoAFCRows {
+  /** d(ref, p0) per triplet. */
   d0: ArrayLike<number>;
+  /** d(ref, p1) per triplet. */
   d1: ArrayLike<number>;
+  /** Fraction of the judges who found p1 closer, per triplet. */
   judge: ArrayLike<number>;
   /** Optional file paths per item, written as the columns `ref,p0,p1`. */
   paths?: readonly { ref: string; p0: string; p1: string }[];
@@ -19,7 +22,9 @@ export interface TwoAFCRows {
 
 /** Per-item JND results. */
 export interface JNDRows {
+  /** d(p0, p1) per pair. */
   d: ArrayLike<number>;
+  /** Fraction of the judges who saw no difference, per pair. */
   same: ArrayLike<number>;
   /** Optional file paths per item, written as the columns `p0,p1`. */
   paths?: readonly { p0: string; p1: string }[];
@@ -30,7 +35,7 @@ export interface JNDRows {
  *
  * @example
  * ```ts
- * import { twoAFCCsv } from "./csv.ts";
+ * import { twoAFCCsv } from "@perceptual/lpips/eval";
  * console.log(twoAFCCsv({ d0: [0.1], d1: [0.2], judge: [Math.fround(0.6)] }));
  * // index,d0,d1,judge
  * // 0,0.1,0.2,0.6000000238418579
@@ -54,7 +59,7 @@ export function twoAFCCsv(rows: TwoAFCRows): string {
  *
  * @example
  * ```ts
- * import { jndCsv } from "./csv.ts";
+ * import { jndCsv } from "@perceptual/lpips/eval";
  * console.log(jndCsv({ d: [0.25], same: [1] })); // "index,d,same\n0,0.25,1\n"
  * ```
  */
@@ -76,7 +81,7 @@ export function jndCsv(rows: JNDRows): string {
  *
  * @example
  * ```ts
- * import { writePerItemCsv } from "./csv.ts";
+ * import { writePerItemCsv } from "@perceptual/lpips/eval";
  * await writePerItemCsv("items.csv", { d: [0.25, 0.5], same: [1, 0] });
  * ```
  */
@@ -90,7 +95,7 @@ export async function writePerItemCsv(path: string, rows: TwoAFCRows | JNDRows):
  *
  * @example
  * ```ts
- * import { parsePerItemCsv } from "./csv.ts";
+ * import { parsePerItemCsv } from "@perceptual/lpips/eval";
  * const cols = parsePerItemCsv("index,d,same\n0,0.25,1\n");
  * console.log(cols.d); // Float64Array [0.25]
  * ```

@@ -23,7 +23,7 @@
  *
  * @example
  * ```ts
- * import { vocAP } from "./jnd.ts";
+ * import { vocAP } from "@perceptual/lpips/eval";
  * console.log(vocAP([0.5, 1], [1, 0.5])); // 0.75
  * ```
  */
@@ -75,7 +75,7 @@ export function stableArgsort(values: ArrayLike<number>): Uint32Array {
  *
  * @example
  * ```ts
- * import { jndMAP } from "./jnd.ts";
+ * import { jndMAP } from "@perceptual/lpips/eval";
  * jndMAP([0.05, 0.4, 0.1, 0.8, 0.2, 0.6], [1, 0, 2 / 3, 1 / 3, 1, 0]); // 0.882716049382716
  * ```
  */

@@ -1,28 +1,61 @@
 /**
- * The BAPPS evaluation: 2AFC score, JND mAP, bootstrap intervals, per-item CSV files, and the
- * runner behind `deno task lpips eval` ({@link evaluate}).
+ * The BAPPS evaluation (`@perceptual/lpips/eval`), as the reference's `test_dataset_model.py`:
+ * {@link evaluate} scores a metric (LPIPS, its uncalibrated baseline, L2 or SSIM) on 2AFC or JND
+ * subsets, and the parts it is made of are here for your own distances: the 2AFC score
+ * ({@link score2AFC}: how often the metric agrees with the human judges), the JND mAP
+ * ({@link jndMAP}: how well distances rank the pairs judged "same"), seeded bootstrap intervals and
+ * per-item CSV files.
  *
- * @example
+ * @example Score your own distances
  * ```ts
- * import { jndMAP, score2AFC } from "./mod.ts";
+ * import { jndMAP, score2AFC } from "@perceptual/lpips/eval";
+ *
+ * // 2AFC: d(ref, p0), d(ref, p1) and the fraction of judges who found p1 closer.
  * console.log(score2AFC([0.1, 0.5, 0.3, 0.2], [0.2, 0.4, 0.3, 0.9], [0, 0.6, 1, 0.2])); // 0.725
- * console.log(jndMAP([0.05, 0.4, 0.1, 0.8, 0.2, 0.6], [1, 0, 2 / 3, 1 / 3, 1, 0]));
+ * // JND: d(p0, p1) and the fraction of judges who saw no difference.
+ * console.log(jndMAP([0.05, 0.4, 0.1, 0.8, 0.2, 0.6], [1, 0, 2 / 3, 1 / 3, 1, 0])); // 0.8827...
+ * ```
+ *
+ * @example Evaluate LPIPS on BAPPS
+ * ```ts
+ * import { evaluate } from "@perceptual/lpips/eval";
+ *
+ * // "dataset" holds 2afc/ and jnd/ (`deno task lpips download --root dataset --val-only`).
+ * const r = await evaluate({ root: "dataset", mode: "2afc", datasets: ["val/traditional"] });
+ * for (const d of r.results) console.log(d.dataset, d.score, d.n, d.ci95);
  * ```
  *
  * @module
  */
-export * from "./twoafc.ts";
-export * from "./jnd.ts";
-export * from "./bootstrap.ts";
-export * from "./csv.ts";
-export * from "./runner.ts";
-export { parseShard, shardRange, type ShardSpec } from "./shard.ts";
+export { score2AFC, twoAFCItemScores } from "./twoafc.ts";
+export { jndMAP, stableArgsort, vocAP } from "./jnd.ts";
 export {
-  readShardFile,
-  type ShardFile,
-  ShardFileError,
-  type ShardHeader,
-  type ShardRow,
-} from "./shard_file.ts";
-export { mergedEvaluation, type MergedRun, MergeError, mergeShards } from "./merge.ts";
-export * from "./score.ts";
+  bootstrap,
+  bootstrap2AFC,
+  type BootstrapInterval,
+  bootstrapJND,
+  type BootstrapOptions,
+  percentileSorted,
+  seededRandom,
+} from "./bootstrap.ts";
+export {
+  jndCsv,
+  type JNDRows,
+  parsePerItemCsv,
+  twoAFCCsv,
+  type TwoAFCRows,
+  writePerItemCsv,
+} from "./csv.ts";
+export {
+  type DatasetResult,
+  EVAL_MODELS,
+  type EvalModel,
+  type EvalProgress,
+  evaluate,
+  type EvaluateOptions,
+  type EvaluateResult,
+  JND_VAL_DATASETS,
+  TWOAFC_VAL_DATASETS,
+} from "./runner.ts";
+export type { JNDItems, TwoAFCItems } from "./score.ts";
+export { parseShard, type ShardSpec } from "./shard.ts";

@@ -66,12 +66,15 @@ export const JND_VAL_DATASETS: readonly string[] = Object.freeze(["val/tradition
 
 /** Progress of one dataset, reported after every batch. */
 export interface EvalProgress {
+  /** The dataset being scored, e.g. `val/traditional`. */
   dataset: string;
   /** Items (triplets or pairs) scored so far in this dataset. */
   done: number;
+  /** Items of this dataset (of this shard, when sharded). */
   total: number;
   /** Items scored so far in all datasets, and their number. */
   allDone: number;
+  /** Items of all datasets. */
   allTotal: number;
 }
 
@@ -100,8 +103,11 @@ export interface EvaluateOptions {
   modelPath?: string;
   /** An explicit trunk weight file. */
   trunkPath?: string;
+  /** lpips/baseline: folder of the weight files (else `$LPIPS_WEIGHTS_DIR`, see `LPIPS.create`). */
   weightsDir?: string;
+  /** lpips/baseline: the engine (default "auto": ONNX Runtime when it loads, else TF.js). */
   engine?: EngineName;
+  /** lpips/baseline: the TF.js backend (default "wasm"). */
   backend?: BackendName;
   /** No weight-download progress bar. */
   quiet?: boolean;
@@ -115,8 +121,8 @@ export interface EvaluateOptions {
   /** Bootstrap seed (default 0). */
   seed?: number;
   /**
-   * Decode images in this many Web Workers, in parallel with inference (default: half the cores,
-   * see `defaultDecodeWorkers`; 0: on this thread).
+   * Decode images in this many Web Workers, in parallel with inference (default: half the
+   * cores, or none for a dataset of at most two batches; 0: on this thread).
    */
   workers?: number;
   /** ONNX engine: intra-op threads (default: the cores the decode workers leave, at least one). */
@@ -124,9 +130,9 @@ export interface EvaluateOptions {
   /** Called after every batch. */
   onProgress?: (p: EvalProgress) => void;
   /**
-   * Compute only this shard's items of every dataset (contiguous blocks of whole batches, see
-   * `shard.ts`); scores and intervals then cover those items only, and every result records
-   * where its items sit in the whole dataset.
+   * Compute only this shard's items of every dataset (contiguous blocks of whole batches); scores
+   * and intervals then cover those items only, and every result records where its items sit in
+   * the whole dataset.
    */
   shard?: ShardSpec;
 }
@@ -135,6 +141,7 @@ export type { JNDItems, TwoAFCItems } from "./score.ts";
 
 /** The result of one dataset. */
 export interface DatasetResult {
+  /** The dataset, as given in `datasets`. */
   dataset: string;
   /** 2AFC score or JND mAP, a fraction in [0, 1]. */
   score: number;
@@ -144,7 +151,7 @@ export interface DatasetResult {
   start: number;
   /** Items in the whole dataset (`n` unless sharded). */
   total: number;
-  /** SHA-256 of the dataset's file list, relative to the root (see `fileListHash`). */
+  /** SHA-256 of the dataset's file list, relative to the root (shards of one run share it). */
   listHash: string;
   /** Bootstrap 95% percentile interval `[low, high]`, or null with `bootstrap: 0`. */
   ci95: [number, number] | null;
@@ -156,13 +163,17 @@ export interface DatasetResult {
 
 /** What {@link evaluate} returns. */
 export interface EvaluateResult {
+  /** `2afc` or `jnd`. */
   mode: BappsMode;
+  /** The model scored. */
   model: EvalModel;
   /** lpips/baseline only (else null). */
   net: NetName | null;
+  /** lpips/baseline only (else null). */
   version: Version | null;
   /** l2/ssim only (else null). */
   colorspace: Colorspace | null;
+  /** Items per batch. */
   batchSize: number;
   /** Resamples and seed of the intervals. */
   bootstrap: { resamples: number; seed: number };
@@ -185,8 +196,9 @@ type PairDistance = (a: ImageTensor, b: ImageTensor) => Promise<Float32Array>;
  *
  * @example
  * ```ts
- * import { evaluate } from "./runner.ts";
- * const r = await evaluate({ root: "dataset", mode: "2afc", datasets: ["val/traditional"] });
+ * import { evaluate } from "@perceptual/lpips/eval";
+ * // "dataset" holds 2afc/ and jnd/; ssim is the paper's SSIM baseline (ranked by DSSIM).
+ * const r = await evaluate({ root: "dataset", mode: "jnd", datasets: ["val/cnn"], model: "ssim" });
  * for (const d of r.results) console.log(d.dataset, (100 * d.score).toFixed(2), d.ci95);
  * ```
  */

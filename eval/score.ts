@@ -17,6 +17,7 @@ export interface TwoAFCItems {
   d1: Float32Array;
   /** Fraction preferring p1, float32 as the loader gives it. */
   judge: Float32Array;
+  /** Each triplet's files. */
   paths: { ref: string; p0: string; p1: string; judge: string }[];
 }
 
@@ -26,6 +27,7 @@ export interface JNDItems {
   d: Float32Array;
   /** Fraction saying "same", float32. */
   same: Float32Array;
+  /** Each pair's files. */
   paths: { p0: string; p1: string; same: string }[];
 }
 

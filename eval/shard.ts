@@ -15,9 +15,14 @@
 import { createHash } from "node:crypto";
 import { relative, sep } from "node:path";
 
-/** Shard `index` (0-based) of `count`. */
+/**
+ * Shard `index` (0-based) of `count`: a sharded run computes only its share of every dataset
+ * (contiguous blocks of whole batches), and `deno task lpips merge` joins the shards' files.
+ */
 export interface ShardSpec {
+  /** Which shard, from 0 to `count - 1`. */
   index: number;
+  /** How many shards the run is split into. */
   count: number;
 }
 
@@ -27,7 +32,7 @@ export interface ShardSpec {
  *
  * @example
  * ```ts
- * import { parseShard } from "./shard.ts";
+ * import { parseShard } from "@perceptual/lpips/eval";
  * console.log(parseShard("2/4")); // { index: 2, count: 4 }
  * ```
  */

@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import { twoAFCItemScores } from "./twoafc.ts";
+ * import { twoAFCItemScores } from "@perceptual/lpips/eval";
  * console.log(twoAFCItemScores([0.1], [0.2], [0.2])); // Float64Array [0.8]
  * ```
  */
@@ -40,7 +40,7 @@ export function twoAFCItemScores(
  *
  * @example
  * ```ts
- * import { score2AFC } from "./twoafc.ts";
+ * import { score2AFC } from "@perceptual/lpips/eval";
  * console.log(score2AFC([0.1, 0.5, 0.3, 0.2], [0.2, 0.4, 0.3, 0.9], [0, 0.6, 1, 0.2])); // 0.725
  * ```
  */

@@ -6,7 +6,10 @@
  * @module
  */
 
-/** The trunk names LPIPS accepts. */
+/**
+ * A trunk, the pretrained ImageNet classifier whose features LPIPS compares: `alex` (AlexNet, the
+ * default), `squeeze` (SqueezeNet 1.1) or `vgg` (VGG16).
+ */
 export type NetName = "alex" | "squeeze" | "vgg";
 
 /** All trunk names, in the order the reference's docs list them. */
@@ -14,16 +17,27 @@ export const NET_NAMES: readonly NetName[] = ["alex", "squeeze", "vgg"];
 
 /** A convolution (cross-correlation, zero padding, with bias); `key` is its torchvision prefix. */
 export interface ConvLayer {
+  /** The layer kind. */
   op: "conv";
+  /** The torchvision state-dict prefix of its `weight` and `bias`, e.g. `features.0`. */
   key: string;
+  /** Input channels. */
   inChannels: number;
+  /** Output channels (filters). */
   outChannels: number;
+  /** Square kernel side. */
   kernel: number;
+  /** Stride, both axes. */
   stride: number;
+  /** Zero padding on every side. */
   pad: number;
 }
 
-/** One module of a trunk's `features` list. */
+/**
+ * One module of a trunk's `features` list: a convolution, a ReLU, a max pool (`ceil`: PyTorch's
+ * `ceil_mode`, SqueezeNet's pools round their output size up) or a SqueezeNet Fire module (a 1x1
+ * squeeze convolution, then 1x1 and 3x3 expand convolutions whose outputs are concatenated).
+ */
 export type Layer =
   | ConvLayer
   | { op: "relu" }
@@ -32,9 +46,11 @@ export type Layer =
 
 /** A trunk: its modules, the module indices whose outputs LPIPS taps, and their channel counts. */
 export interface Arch {
+  /** Which trunk this is. */
   net: NetName;
   /** The official torchvision file name of the ImageNet weights. */
   trunkFile: string;
+  /** torchvision's `features` modules, in order (the classifier is not used). */
   layers: Layer[];
   /** Index (into `layers`) of the last module of each slice; its output is a tapped feature. */
   taps: number[];
@@ -156,12 +172,13 @@ const SQUEEZE: Arch = {
 const ARCHS: Record<NetName, Arch> = { alex: ALEX, squeeze: SQUEEZE, vgg: VGG };
 
 /**
- * The description of a trunk.
+ * The description of a trunk: its layers, the layers LPIPS taps, and their channel counts.
  *
  * @example
  * ```ts
- * import { arch } from "./arch.ts";
- * console.log(arch("alex").channels); // [64, 192, 384, 256, 256]
+ * import { arch } from "@perceptual/lpips/lpips";
+ * const a = arch("alex");
+ * console.log(a.taps, a.channels); // [1, 4, 7, 9, 11] [64, 192, 384, 256, 256]
  * ```
  */
 export function arch(net: NetName): Arch {

@@ -19,11 +19,13 @@ tf.env().set("PROD", true);
 const registered = new Set<BackendName>();
 
 /**
- * Makes `name` the active TF.js backend, loading its package on first use.
+ * Makes `name` the active TF.js backend (process-wide), loading its package on first use.
+ * `LPIPS.create` calls it; call it yourself before you create the TF.js tensors you pass to
+ * `LPIPS.distanceTensor` (TF.js tensors belong to the backend that was active when they were made).
  *
  * @example
  * ```ts
- * import { useBackend } from "./backend.ts";
+ * import { useBackend } from "@perceptual/lpips/lpips";
  * await useBackend("wasm");
  * ```
  */

@@ -29,13 +29,14 @@ export function viridis(t: number): [number, number, number] {
 }
 
 /**
- * Encodes an H x W map as an RGB PNG, scaled from 0 (or the minimum, if negative) to `max`
- * (default: the map's maximum).
+ * Encodes an H x W map (one image's spatial LPIPS map, say) as a viridis-coloured RGB PNG, scaled
+ * from 0 (or the minimum, if negative) to `max` (default: the map's maximum).
  *
  * @example
  * ```ts
- * import { heatmapPng } from "./heatmap.ts";
- * const png = heatmapPng(new Float32Array([0, 0.5, 1, 0.25]), 2, 2);
+ * import { heatmapPng } from "@perceptual/lpips/lpips";
+ * const png = heatmapPng(new Float32Array([0, 0.5, 1, 0.25]), 2, 2); // PNG file bytes
+ * await Deno.writeFile("heatmap.png", png);
  * ```
  */
 export function heatmapPng(

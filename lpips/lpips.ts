@@ -29,6 +29,7 @@ import { defaultTileSide, needsTiling, tiledLayerMaps } from "./tiled.ts";
 import { addUpsampled } from "./upsample.ts";
 import { noteAutoFallback } from "./_engine_notice.ts";
 import { im2tensor, type ImageTensor, type RGBImage } from "../bappsloader/image.ts";
+import type { Tensor, Tensor4D } from "./tensor_types.ts";
 
 export { ENGINE_NAMES, type EngineName, type Version, VERSIONS } from "./engine.ts";
 
@@ -69,7 +70,7 @@ export interface LPIPSOptions {
 }
 
 /** An input batch: NCHW float32 `{ data, shape }`, a TF.js 4-D tensor, or a decoded RGB image. */
-export type LPIPSInput = ImageTensor | tf.Tensor4D | RGBImage;
+export type LPIPSInput = ImageTensor | Tensor4D | RGBImage;
 
 /** Per-call options of {@link LPIPS.distance}. */
 export interface DistanceOptions {
@@ -90,9 +91,11 @@ export interface DistanceOptions {
   tile?: number | false;
 }
 
-/** A float32 NCHW map, (N, 1, H, W). */
+/** A float32 NCHW map, (N, 1, H, W): the distance at every pixel of the input. */
 export interface DistanceMap {
+  /** The values in C order (row-major). */
   data: Float32Array;
+  /** `[N, 1, H, W]`, H and W those of the input. */
   shape: [number, number, number, number];
 }
 
@@ -109,11 +112,14 @@ export interface DistanceResult {
 }
 
 /**
- * The LPIPS perceptual distance (Zhang et al., CVPR 2018).
+ * The LPIPS perceptual distance (Zhang et al., CVPR 2018): both images go through the trunk, the
+ * tapped features are unit-normalised along the channels, their squared differences are weighted
+ * by the linear heads, averaged over space and summed over the layers. 0 for identical images;
+ * larger is more different. Made by {@link LPIPS.create}; free it with {@link LPIPS.dispose}.
  *
  * @example
  * ```ts
- * import { LPIPS, loadImage } from "@perceptual/lpips";
+ * import { loadImage, LPIPS } from "@perceptual/lpips";
  * const m = await LPIPS.create({ net: "alex" });
  * const d = await m.distance(await loadImage("ex_ref.png"), await loadImage("ex_p0.png"));
  * console.log(d[0]); // 0.7219
@@ -123,8 +129,11 @@ export interface DistanceResult {
 export class LPIPS {
   /** The trunk description. */
   readonly arch: Arch;
+  /** The LPIPS version: "0.1" scales the input before the trunk, "0.0" does not. */
   readonly version: Version;
+  /** true: the learnt linear heads weight the channels; false: the uncalibrated baseline. */
   readonly lpips: boolean;
+  /** The TF.js backend of the model's TF.js network (process-wide). */
   readonly backend: BackendName;
   /** The engine that runs inference ("onnx" or "tfjs"; `auto` resolved). */
   readonly engine: EngineKind;
@@ -136,6 +145,11 @@ export class LPIPS {
   readonly #engine: Engine;
   #disposed = false;
 
+  /**
+   * Use {@link LPIPS.create}.
+   *
+   * @ignore
+   */
   private constructor(
     a: Arch,
     version: Version,
@@ -154,7 +168,10 @@ export class LPIPS {
     this.#engine = engine;
   }
 
-  /** Loads (and if needed downloads) the weights and builds the model. */
+  /**
+   * Loads (and if needed downloads) the weights and builds the model. Every option has the
+   * reference's default: alex, version 0.1, calibrated; engine `auto`, backend `wasm`.
+   */
   static async create(opts: LPIPSOptions = {}): Promise<LPIPS> {
     const net = opts.net === "vgg16" ? "vgg" : opts.net ?? "alex";
     const version = opts.version ?? "0.1";
@@ -364,10 +381,10 @@ export class LPIPS {
    * ```
    */
   distanceTensor(
-    a: tf.Tensor4D,
-    b: tf.Tensor4D,
+    a: Tensor4D,
+    b: Tensor4D,
     opts: { spatial?: boolean; normalize?: boolean } = {},
-  ): tf.Tensor {
+  ): Tensor {
     this.#checkOpen();
     checkShapes(a.shape, b.shape, this.minSize, this.net);
     return tf.tidy(() => {
@@ -409,7 +426,9 @@ let handleOf: (f: Features) => EngineFeatures;
 
 /** Unit-normalised trunk features of a batch (see {@link LPIPS.features}). */
 export class Features {
+  /** The trunk that computed them. */
   readonly net: NetName;
+  /** The LPIPS version of the model that computed them. */
   readonly version: Version;
   /** The NCHW shape of the images they came from. */
   readonly shape: readonly [number, number, number, number];
@@ -422,7 +441,12 @@ export class Features {
     handleOf = (f) => f.#handle;
   }
 
-  /** `handle`: what the engine computed (TF.js tensors or NCHW arrays), owned by this object. */
+  /**
+   * Made by {@link LPIPS.features}, not by hand. `handle`: what the engine computed (TF.js
+   * tensors or NCHW arrays), owned by this object.
+   *
+   * @ignore
+   */
   constructor(
     net: NetName,
     version: Version,
@@ -485,7 +509,6 @@ async function validated(
   return t;
 }
 
-/** Whether native add-ons may load (onnxruntime-node needs `--allow-ffi`), without prompting. */
 /** Whether `x` is one of `values` (narrowing it to their type). */
 function isOneOf<T extends string>(values: readonly T[], x: string): x is T {
   return (values as readonly string[]).includes(x);

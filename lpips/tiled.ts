@@ -182,8 +182,7 @@ export function largestActivationBytes(a: Arch, h: number, w: number): number {
  *
  * @example
  * ```ts
- * import { arch } from "./arch.ts";
- * import { defaultTileSide } from "./tiled.ts";
+ * import { arch, defaultTileSide } from "@perceptual/lpips/lpips";
  * console.log(defaultTileSide(arch("alex")), defaultTileSide(arch("vgg"))); // 544 496
  * ```
  */
@@ -204,8 +203,7 @@ export function defaultTileSide(a: Arch, budget = TILE_BUDGET_BYTES): number {
  *
  * @example
  * ```ts
- * import { arch } from "./arch.ts";
- * import { needsTiling } from "./tiled.ts";
+ * import { arch, needsTiling } from "@perceptual/lpips/lpips";
  * console.log(needsTiling(arch("alex"), 2048, 2048), needsTiling(arch("alex"), 4096, 4096)); // false true
  * ```
  */

@@ -7,6 +7,7 @@
 
 /** Thrown for inputs the metric cannot score; the message says what is wrong. */
 export class InputError extends Error {
+  /** Always `"InputError"`. */
   override name = "InputError";
 }
 

@@ -51,6 +51,7 @@ import { basename, dirname, join } from "node:path";
 import { startProgress } from "../_internal/progress_bar.ts";
 import { fetchFailure, sha256Hex, writeAll } from "../_internal/http_download.ts";
 import { PINNED_TENSOR_SHA256 } from "./_pinned_hashes.ts";
+import type { NetName } from "./arch.ts";
 
 /** Commit of richzhang/PerceptualSimilarity from which heads and example images are fetched. */
 export const LPIPS_REPO_COMMIT = "082bb24f84c091ea94de2867d34c4544f68e0963";
@@ -59,8 +60,6 @@ const TORCHVISION_BASE = "https://download.pytorch.org/models";
 const REPO_BASE =
   `https://raw.githubusercontent.com/richzhang/PerceptualSimilarity/${LPIPS_REPO_COMMIT}`;
 
-/** Trunk networks that have weight files. */
-export type WeightsNet = "alex" | "squeeze" | "vgg";
 /** What an official file is: a torchvision trunk, an LPIPS linear head, or an example image. */
 export type OfficialFileKind = "trunk" | "head" | "image";
 
@@ -98,7 +97,7 @@ export interface OfficialFile {
  * console.log(TRUNK_FILES.alex); // alexnet-owt-7be5be79.pth
  * ```
  */
-export const TRUNK_FILES: Readonly<Record<WeightsNet, string>> = {
+export const TRUNK_FILES: Readonly<Record<NetName, string>> = {
   alex: "alexnet-owt-7be5be79.pth",
   squeeze: "squeezenet1_1-b8a52dc0.pth",
   vgg: "vgg16-397923af.pth",
@@ -187,11 +186,12 @@ function namePrefix(name: string): string {
  *
  * @example
  * ```ts
- * import { resolveFile, WeightsError } from "./weights.ts";
+ * import { LPIPS, WeightsError } from "@perceptual/lpips/lpips";
  * try {
- *   await resolveFile("lpips/v0.1/alex.pth", { path: "/nowhere/alex.pth" });
+ *   await LPIPS.create({ trunkPath: "/nowhere/alexnet.pth" });
  * } catch (e) {
- *   if (e instanceof WeightsError) console.error(e.message);
+ *   if (!(e instanceof WeightsError)) throw e;
+ *   console.error(e.message); // alexnet-owt-7be5be79.pth: the given path /nowhere/alexnet.pth does not exist
  * }
  * ```
  */
@@ -204,30 +204,32 @@ export class WeightsError extends Error {
 }
 
 /**
- * The official trunk file name for a network.
+ * The official file name of a trunk's ImageNet weights (torchvision's), as LPIPS looks for it in
+ * `weightsDir` / `$LPIPS_WEIGHTS_DIR` and the user cache.
  *
  * @example
  * ```ts
- * import { trunkFileName } from "./weights.ts";
+ * import { trunkFileName } from "@perceptual/lpips/lpips";
  * console.log(trunkFileName("squeeze")); // squeezenet1_1-b8a52dc0.pth
  * ```
  */
-export function trunkFileName(net: WeightsNet): string {
+export function trunkFileName(net: NetName): string {
   const name = Object.hasOwn(TRUNK_FILES, net) ? TRUNK_FILES[net] : undefined;
   if (!name) throw new WeightsError(`unknown network "${net}" (expected alex, squeeze or vgg)`);
   return name;
 }
 
 /**
- * The official relative name of an LPIPS linear-head (`lin{k}`) file.
+ * The official relative name of an LPIPS linear-head (`lin{k}`) file, as LPIPS looks for it below
+ * `weightsDir` / `$LPIPS_WEIGHTS_DIR` and the user cache.
  *
  * @example
  * ```ts
- * import { linFileName } from "./weights.ts";
+ * import { linFileName } from "@perceptual/lpips/lpips";
  * console.log(linFileName("alex", "0.1")); // lpips/v0.1/alex.pth
  * ```
  */
-export function linFileName(net: WeightsNet, version: string = "0.1"): string {
+export function linFileName(net: NetName, version: string = "0.1"): string {
   if (!Object.hasOwn(TRUNK_FILES, net)) {
     throw new WeightsError(`unknown network "${net}" (expected alex, squeeze or vgg)`);
   }

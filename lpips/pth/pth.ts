@@ -9,9 +9,11 @@
  * stays proportional to the file's size.
  *
  * @example Read LPIPS linear-head weights
- * ```ts ignore
+ * ```ts
+ * import { join } from "node:path";
  * import { readPth, toFloat32 } from "./pth.ts";
- * const state = readPth(await Deno.readFile("lpips/v0.1/alex.pth"), "alex.pth");
+ * const file = join(Deno.env.get("LPIPS_WEIGHTS_DIR") ?? ".", "lpips/v0.1/alex.pth");
+ * const state = readPth(await Deno.readFile(file), file);
  * const w = state.get("lin0.model.1.weight")!;
  * console.log(w.shape, toFloat32(w).length); // [1, 64, 1, 1] 64
  * ```
@@ -76,13 +78,16 @@ export type PthData =
  *
  * @example
  * ```ts
- * import type { PthTensor } from "./pth.ts";
+ * import type { PthTensor } from "@perceptual/lpips/lpips";
  * const t: PthTensor = { dtype: "float32", shape: [2], data: new Float32Array([1, 2]) };
  * ```
  */
 export interface PthTensor {
+  /** The element type of the storage it was read from. */
   dtype: PthDType;
+  /** Its size along each axis (`[]` for a scalar). */
   shape: number[];
+  /** Its values in C order, in the typed array of its dtype (see {@link PthData}). */
   data: PthData;
 }
 
@@ -91,7 +96,7 @@ export interface PthTensor {
  *
  * @example
  * ```ts
- * import { PthError, readPth } from "./pth.ts";
+ * import { PthError, readPth } from "@perceptual/lpips/lpips";
  * try {
  *   readPth(new Uint8Array([1, 2, 3]), "junk.pth");
  * } catch (e) {
@@ -100,6 +105,7 @@ export interface PthTensor {
  * ```
  */
 export class PthError extends Error {
+  /** Always `"PthError"`. */
   override name = "PthError";
 }
 
@@ -149,11 +155,13 @@ const MAX_DIMS = 64;
  * message. Throws {@linkcode PthError} for anything malformed, truncated, or not a plain state
  * dict of tensors.
  *
- * @example
- * ```ts ignore
- * import { readPth } from "./pth.ts";
- * const state = readPth(await Deno.readFile("squeezenet1_1-b8a52dc0.pth"), "squeezenet1_1");
- * for (const [key, t] of state) console.log(key, t.dtype, t.shape);
+ * @example Read a torchvision trunk from the weights folder
+ * ```ts
+ * import { join } from "node:path";
+ * import { readPth, trunkFileName } from "@perceptual/lpips/lpips";
+ * const file = join(Deno.env.get("LPIPS_WEIGHTS_DIR") ?? ".", trunkFileName("squeeze"));
+ * const state = readPth(await Deno.readFile(file), file);
+ * for (const [key, t] of state) console.log(key, t.dtype, t.shape); // features.0.weight float32 [64, 3, 3, 3] ...
  * ```
  */
 export function readPth(bytes: Uint8Array, name = "<pth>"): Map<string, PthTensor> {
@@ -175,7 +183,7 @@ export function readPth(bytes: Uint8Array, name = "<pth>"): Map<string, PthTenso
  *
  * @example
  * ```ts
- * import { toFloat32 } from "./pth.ts";
+ * import { toFloat32 } from "@perceptual/lpips/lpips";
  * const half = { dtype: "float16" as const, shape: [2], data: new Uint16Array([0x3c00, 0xc000]) };
  * console.log(toFloat32(half)); // Float32Array [1, -2]
  * ```
@@ -216,7 +224,7 @@ export function toFloat32(t: PthTensor): Float32Array {
  *
  * @example
  * ```ts
- * import { readPth, writePth } from "./pth.ts";
+ * import { readPth, writePth } from "@perceptual/lpips/lpips";
  * const bytes = writePth(new Map([["w", { shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) }]]));
  * console.log(readPth(bytes).get("w")!.shape); // [2, 2]
  * ```

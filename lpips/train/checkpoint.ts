@@ -32,8 +32,11 @@ import {
 
 /** Where a run's progress stands; saved as `latest_state.json`. */
 export interface TrainState {
+  /** The trunk trained. */
   net: NetName;
+  /** The training mode. */
   mode: TrainMode;
+  /** The run's seed (initial weights, shuffles, dropout masks). */
   seed: number;
   /** The epoch to continue in (1-based). */
   epoch: number;
@@ -45,8 +48,11 @@ export interface TrainState {
   lr: number;
   /** Adam's step count per parameter. */
   adamSteps: Record<string, number>;
+  /** Whether the heads train behind Dropout(0.5). */
   dropout: boolean;
+  /** Whether the trunk's 1x1 convolutions are clamped to >= 0 too. */
   clampTrunk1x1: boolean;
+  /** Triplets per step; a resumed run must use the same. */
   batchSize: number;
 }
 

@@ -11,7 +11,7 @@
  * Checkpoints: see checkpoint.ts. With `signal`, {@link train} stops between two steps when it
  * is aborted, saves `latest`, and throws {@link TrainInterrupted}.
  *
- * @example
+ * @example The reference's recipe (not run by the doc tests: ten epochs of training)
  * ```ts ignore
  * import { train } from "./train.ts";
  * const summary = await train({
@@ -37,16 +37,23 @@ import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 
 /** Progress of a run, reported after every step. */
 export interface TrainProgress {
+  /** The current epoch (1-based). */
   epoch: number;
+  /** Epochs in the whole run (`epochs + epochsDecay`). */
   epochs: number;
   /** Batches done in this epoch, and its number of batches. */
   batch: number;
+  /** Batches per epoch. */
   batches: number;
+  /** Steps taken in all (one per batch). */
   step: number;
   /** Running means over the epoch so far. */
   loss: number;
+  /** Running mean of the 2AFC training accuracy over the epoch so far. */
   accuracy: number;
+  /** The learning rate of the step just taken. */
   lr: number;
+  /** Training triplets per second since the run (or the resume) started. */
   itemsPerSecond: number;
   /** Seconds left for the whole run at the current speed. */
   etaSeconds: number;
@@ -60,12 +67,13 @@ export interface TrainOptions extends Omit<TrainerOptions, "initial"> {
   datasets?: string[];
   /** Epochs at the initial learning rate (default 5) and decay epochs (default 5). */
   epochs?: number;
+  /** Epochs after which, one by one, the learning rate drops by `lr / epochsDecay` (default 5). */
   epochsDecay?: number;
-  /** Default 50. */
+  /** Triplets per batch, i.e. per Adam step (default 50). */
   batchSize?: number;
   /** The run's name: checkpoints go to `<checkpointsDir>/<name>/` (default "tmp"). */
   name?: string;
-  /** Default "checkpoints". */
+  /** The folder of every run's checkpoint folder (default "checkpoints"). */
   checkpointsDir?: string;
   /** Continue from `latest` in the run's folder. */
   resume?: boolean;
@@ -90,9 +98,10 @@ export interface TrainOptions extends Omit<TrainerOptions, "initial"> {
  * Thrown by {@link train} when its `signal` was aborted; `checkpoint` is the `latest_net_.pth`
  * saved at the point where it stopped.
  *
- * @example
+ * Not run by the doc tests (it trains until Ctrl-C):
+ *
  * ```ts ignore
- * import { train, TrainInterrupted } from "./train.ts";
+ * import { train, TrainInterrupted } from "@perceptual/lpips/train";
  * const stop = new AbortController();
  * Deno.addSignalListener("SIGINT", () => stop.abort());
  * try {
@@ -103,7 +112,9 @@ export interface TrainOptions extends Omit<TrainerOptions, "initial"> {
  * ```
  */
 export class TrainInterrupted extends Error {
+  /** Always `"TrainInterrupted"`. */
   override name = "TrainInterrupted";
+  /** `checkpoint`: the `latest_net_.pth` just saved; `step`: the steps taken until then. */
   constructor(readonly checkpoint: string, readonly step: number) {
     super(`interrupted at step ${step}; saved ${checkpoint} (continue with --resume)`);
   }
@@ -113,14 +124,42 @@ export class TrainInterrupted extends Error {
 export interface TrainSummary {
   /** The final `latest_net_.pth`. */
   checkpoint: string;
+  /** Steps taken in all. */
   steps: number;
   /** Mean loss and accuracy of the last epoch. */
   loss: number;
+  /** Mean 2AFC training accuracy of the last epoch. */
   accuracy: number;
+  /** Wall-clock seconds of this call. */
   seconds: number;
 }
 
-/** Trains as the reference's `train.py` does; see the module doc. */
+/**
+ * Trains as the reference's `train.py` does: `epochs` epochs at the learning rate, then
+ * `epochsDecay` epochs after each of which it drops by `lr / epochsDecay`, over the triplets of
+ * `datasets` shuffled every epoch (seeded), one {@link Trainer.step} per batch. Checkpoints go to
+ * `<checkpointsDir>/<name>/`: `latest_net_.pth` (the LPIPS weights, which
+ * `LPIPS.create({ linPath })` and `evaluate({ modelPath })` take) every `saveLatestFreq` items and
+ * after every epoch, `<epoch>_net_.pth` after each epoch, and `train_log.jsonl` with the loss and
+ * accuracy every `logEvery` steps. `resume` continues a run exactly where its `latest` checkpoint
+ * stands.
+ *
+ * @example
+ * ```ts
+ * import { train } from "@perceptual/lpips/train";
+ * const run = await train({
+ *   root: "dataset", // holds 2afc/train/traditional
+ *   datasets: ["train/traditional"],
+ *   epochs: 1,
+ *   epochsDecay: 1,
+ *   name: "alex_lin_2",
+ *   onProgress: (p) => {
+ *     if (p.batch === p.batches) console.log(`epoch ${p.epoch}/${p.epochs}: loss ${p.loss.toFixed(3)}`);
+ *   },
+ * });
+ * console.log(run.checkpoint, run.steps, run.accuracy); // checkpoints/alex_lin_2/latest_net_.pth 12 ...
+ * ```
+ */
 export async function train(opts: TrainOptions): Promise<TrainSummary> {
   const epochs = opts.epochs ?? 5, epochsDecay = opts.epochsDecay ?? 5;
   const total = epochs + epochsDecay;

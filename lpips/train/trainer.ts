@@ -34,7 +34,9 @@ const TRUNK_GRAD_KERNELS = ["Conv2DBackpropFilter", "Conv2DBackpropInput", "MaxP
 
 /** A named float32 tensor in PyTorch layout. */
 export interface StateTensor {
+  /** Its size along each axis (convolution weights OIHW). */
   shape: number[];
+  /** Its values in C order. */
   data: Float32Array;
 }
 
@@ -53,6 +55,7 @@ export interface TrainerOptions {
   lr?: number;
   /** Adam's betas (default 0.5, 0.999, the reference trainer's). */
   beta1?: number;
+  /** Adam's second beta (default 0.999). */
   beta2?: number;
   /** Adam's eps (default 1e-8). */
   eps?: number;
@@ -96,9 +99,13 @@ export interface TrainerOptions {
 
 /** One batch of 2AFC triplets (NCHW in [-1, 1]); `judge` is the fraction preferring p1. */
 export interface TrainBatch {
+  /** The reference patches, (N, 3, H, W). */
   ref: ImageTensor;
+  /** The first distorted patches, same shape. */
   p0: ImageTensor;
+  /** The second distorted patches, same shape. */
   p1: ImageTensor;
+  /** N fractions of the human judges who found `p1` closer to `ref`. */
   judge: Float32Array;
 }
 
@@ -122,7 +129,9 @@ export interface StepResult {
   loss: number;
   /** The reference's training accuracy on this batch. */
   accuracy: number;
+  /** LPIPS(ref, p0) of every triplet, with this step's dropout. */
   d0: Float32Array;
+  /** LPIPS(ref, p1) of every triplet, with this step's dropout. */
   d1: Float32Array;
   /** The ranking net's sigmoid output. */
   output: Float32Array;
@@ -139,15 +148,24 @@ interface Param {
   hwio: boolean;
 }
 
-/** The LPIPS network in training: the engine, the ranking head, Adam and the step counter. */
+/**
+ * The LPIPS network in training (the reference's `lpips.Trainer`): the trunk and linear heads, the
+ * small ranking net that turns the two distances of a 2AFC triplet into a predicted judgement, the
+ * BCE loss against the human one, Adam and the step counter. {@link train} drives it over a data
+ * set; use it directly for your own loop.
+ */
 export class Trainer {
+  /** The trunk description. */
   readonly arch: Arch;
+  /** What is trained: the heads (`lin`), heads and trunk (`tune`, `scratch`). */
   readonly mode: TrainMode;
+  /** The seed of the initial weights, the shuffles and the dropout masks. */
   readonly seed: number;
+  /** Whether Dropout(0.5) runs in front of each head while training. */
   readonly dropout: boolean;
   /** Whether the trunk's 1x1 convs are clamped too (see {@link TrainerOptions.clampTrunk1x1}). */
   readonly clampTrunk1x1: boolean;
-  readonly optimizer: Adam;
+  private readonly optimizer: Adam;
   /** Steps taken (the next step's dropout masks are drawn from this number). */
   steps = 0;
   /** What computes the trunk's features: "onnx" (frozen trunk only) or "tfjs". */
@@ -163,6 +181,11 @@ export class Trainer {
   readonly #portable: boolean;
   #frozenClamped = false;
 
+  /**
+   * Use {@link Trainer.create}.
+   *
+   * @ignore
+   */
   private constructor(
     a: Arch,
     opts: TrainerOptions,
@@ -219,11 +242,14 @@ export class Trainer {
    * Builds the network for training: random heads and ranking net (PyTorch's default init, from
    * `seed`), the pretrained trunk (`lin`, `tune`) or a random one (`scratch`).
    *
-   * @example
-   * ```ts ignore
-   * import { Trainer } from "./train.ts";
+   * @example One step on the paper's example triplet
+   * ```ts
+   * import { loadImage } from "@perceptual/lpips/bappsloader";
+   * import { Trainer } from "@perceptual/lpips/train";
    * const t = await Trainer.create({ net: "alex", mode: "lin", seed: 1 });
-   * const r = await t.step(batch); // { loss, accuracy, d0, d1, output }
+   * const [ref, p0, p1] = await Promise.all(["ex_ref.png", "ex_p0.png", "ex_p1.png"].map(loadImage));
+   * const r = await t.step({ ref, p0, p1, judge: Float32Array.of(1) }); // every judge chose p1
+   * console.log(r.loss, r.d0[0], r.d1[0], t.steps); // BCE loss, d(ref, p0), d(ref, p1), 1
    * t.dispose();
    * ```
    */
@@ -622,7 +648,7 @@ function trunkKey(a: Arch, key: string): string {
  *
  * @example
  * ```ts
- * import { trunkFromCheckpoint } from "./train.ts";
+ * import { trunkFromCheckpoint } from "./trainer.ts";
  * const state = new Map([["net.slice2.3.bias", new Float32Array(192)]]);
  * console.log([...trunkFromCheckpoint(state).keys()]); // ["features.3.bias"]
  * ```
