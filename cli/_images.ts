@@ -69,7 +69,7 @@ export interface AllpairsRow {
  *
  * @example
  * ```ts
- * import { dirsLine } from "./compare.ts";
+ * import { dirsLine } from "./_images.ts";
  * console.log(dirsLine({ file: "a.png", distance: 0.25 })); // a.png: 0.250000
  * ```
  */
@@ -83,7 +83,7 @@ export function dirsLine(r: DirsRow): string {
  *
  * @example
  * ```ts
- * import { finishDirs } from "./compare.ts";
+ * import { finishDirs } from "./_images.ts";
  * await finishDirs([{ file: "a.png", distance: 0.25 }], { json: true });
  * ```
  */
@@ -105,7 +105,7 @@ export async function finishDirs(
  *
  * @example
  * ```ts
- * import { allpairsLine } from "./compare.ts";
+ * import { allpairsLine } from "./_images.ts";
  * console.log(allpairsLine({ a: "a.png", b: "b.png", distance: 0.5 })); // a.png, b.png: 0.500000
  * ```
  */
@@ -119,7 +119,7 @@ export function allpairsLine(r: AllpairsRow): string {
  *
  * @example
  * ```ts
- * import { finishAllpairs } from "./compare.ts";
+ * import { finishAllpairs } from "./_images.ts";
  * finishAllpairs([{ a: "a.png", b: "b.png", distance: 0.5 }], false); // Avg: 0.50000 +/- 0.00000
  * ```
  */

@@ -47,8 +47,8 @@ const show = (v: ConfigValue | undefined) =>
 /**
  * Checks that `files` are the shards of one run and joins their items.
  *
- * @example
- * ```ts
+ * @example Needs the files of an `eval --shard K/2 --out sK.jsonl` run (not run as a doc test).
+ * ```ts ignore
  * import { readShardFile } from "./shard_file.ts";
  * import { mergeShards } from "./merge.ts";
  * const run = mergeShards(await Promise.all(["s0.jsonl", "s1.jsonl"].map(readShardFile)));
@@ -141,8 +141,8 @@ export function mergeShards(files: readonly ShardFile[]): MergedRun {
  * The whole evaluation of a merged sharded `eval` run: scores and intervals recomputed from
  * every item, exactly as `evaluate` computes them in one run.
  *
- * @example
- * ```ts
+ * @example Needs the files of an `eval --shard K/2 --out sK.jsonl` run (not run as a doc test).
+ * ```ts ignore
  * import { readShardFile } from "./shard_file.ts";
  * import { mergedEvaluation, mergeShards } from "./merge.ts";
  * const run = mergeShards(await Promise.all(["s0.jsonl", "s1.jsonl"].map(readShardFile)));
