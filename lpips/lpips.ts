@@ -22,12 +22,11 @@ import {
   VERSIONS,
 } from "./engine.ts";
 import { TfjsEngine, TfjsLpips } from "./tfjs_engine.ts";
-import { ffiGranted, loadOrt, type OnnxDevice, OnnxLpips } from "./onnx_engine.ts";
+import { type OnnxDevice, OnnxLpips, openOnnx } from "./onnx_engine.ts";
 import { loadCheckpointTrunk, loadLinWeights, loadTrunkWeights } from "./load_weights.ts";
 import { checkRange, checkShapes, InputError } from "./validate.ts";
 import { defaultTileSide, needsTiling, tiledLayerMaps } from "./tiled.ts";
 import { addUpsampled } from "./upsample.ts";
-import { noteAutoFallback } from "./_engine_notice.ts";
 import { im2tensor, type ImageTensor, type RGBImage } from "../bappsloader/image.ts";
 import type { Tensor, Tensor4D } from "./tensor_types.ts";
 
@@ -195,26 +194,15 @@ export class LPIPS {
     const lin = lpips
       ? await loadLinWeights(a, version, { ...fileOpts, path: opts.linPath })
       : undefined;
-    let onnx: OnnxLpips | undefined;
-    // `auto` never prompts for the FFI permission: without it, it uses TF.js and says so once.
-    const ffi = ffiGranted();
-    if (engine === "onnx" || (engine === "auto" && ffi)) {
-      try {
-        const ort = await loadOrt();
-        onnx = new OnnxLpips(ort, a, { version, lpips }, trunk, lin, {
+    const onnx = await openOnnx(
+      engine,
+      backend,
+      (ort) =>
+        new OnnxLpips(ort, a, { version, lpips }, trunk, lin, {
           threads: opts.threads,
           device: opts.onnxDevice,
-        });
-      } catch (e) {
-        if (engine === "onnx") {
-          throw new Error(
-            `the onnx engine needs onnxruntime-node (and --allow-ffi): ${
-              e instanceof Error ? e.message : e
-            }`,
-          );
-        }
-      }
-    }
+        }),
+    );
     const open = openModels.size > 0 ? [...openModels][0].backend : undefined;
     if (open !== undefined && open !== backend) {
       throw new Error(
@@ -227,7 +215,6 @@ export class LPIPS {
     const tfjs = new TfjsLpips(a, { version, lpips }, trunk, lin);
     const model = new LPIPS(a, version, lpips, backend, tfjs, onnx ?? new TfjsEngine(tfjs));
     openModels.add(model);
-    if (engine === "auto" && !ffi) noteAutoFallback(backend);
     return model;
   }
 

@@ -40,6 +40,9 @@ import {
   type WeightMap,
 } from "./engine.ts";
 import { GraphBuilder } from "./onnx_proto.ts";
+import type { BackendName } from "./backend.ts";
+import type { EngineName } from "./engine.ts";
+import { noteAutoFallback } from "./_engine_notice.ts";
 import { upsampleMatrix } from "./upsample.ts";
 
 type OrtModule = typeof Ort;
@@ -78,11 +81,37 @@ let ortModule: Promise<OrtModule> | undefined;
  * Whether this process may load Node-API addons (`--allow-ffi`). Checked without a prompt: the
  * `auto` engine choice never asks for the permission.
  */
-export function ffiGranted(): boolean {
+function ffiGranted(): boolean {
   try {
     return Deno.permissions.querySync({ name: "ffi" }).state === "granted";
   } catch {
     return false;
+  }
+}
+
+/**
+ * The ONNX engine an `engine` choice asks for: `make`'s for "onnx" (an error naming the cause
+ * when ONNX Runtime cannot load) and for "auto" when `--allow-ffi` is granted (undefined when it
+ * cannot load); undefined for "tfjs", and for "auto" without the flag, which then says once on
+ * stderr that `backend` runs instead (`auto` never prompts for the permission).
+ */
+export async function openOnnx(
+  engine: EngineName,
+  backend: BackendName,
+  make: (ort: OrtModule) => OnnxLpips,
+): Promise<OnnxLpips | undefined> {
+  const ffi = ffiGranted();
+  if (engine === "auto" && !ffi) noteAutoFallback(backend);
+  if (engine === "tfjs" || (engine === "auto" && !ffi)) return undefined;
+  try {
+    return make(await loadOrt());
+  } catch (e) {
+    if (engine === "auto") return undefined;
+    throw new Error(
+      `the onnx engine needs onnxruntime-node (and --allow-ffi): ${
+        e instanceof Error ? e.message : e
+      }`,
+    );
   }
 }
 

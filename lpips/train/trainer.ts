@@ -14,8 +14,7 @@ import { type Arch, arch, convLayers, type NetName } from "../arch.ts";
 import { type BackendName, useBackend } from "../backend.ts";
 import { TfjsLpips, type TrainingHeads, type WeightMap } from "../tfjs_engine.ts";
 import { ENGINE_NAMES, type EngineKind, type EngineName, type Nchw } from "../engine.ts";
-import { ffiGranted, loadOrt, OnnxLpips } from "../onnx_engine.ts";
-import { noteAutoFallback } from "../_engine_notice.ts";
+import { loadOrt, OnnxLpips, openOnnx } from "../onnx_engine.ts";
 import { checkpointTrunkKey, loadTrunkWeights } from "../load_weights.ts";
 import { Adam } from "./_adam.ts";
 import { bceLoss, rankAccuracy, RankHead, rankTarget, rankTensorSpec } from "./_rank_head.ts";
@@ -292,22 +291,10 @@ export class Trainer {
         );
       }
     }
-    let onnx: OnnxLpips | undefined;
-    const ffi = ffiGranted();
-    if (mode === "lin" && engine === "auto" && !ffi) noteAutoFallback(backend);
-    if (mode === "lin" && (engine === "onnx" || (engine === "auto" && ffi))) {
-      try {
-        onnx = frozenTrunk(await loadOrt(), a, trunk, opts.threads);
-      } catch (e) {
-        if (engine === "onnx") {
-          throw new Error(
-            `the onnx engine needs onnxruntime-node (and --allow-ffi): ${
-              e instanceof Error ? e.message : e
-            }`,
-          );
-        }
-      }
-    }
+    // Only `lin` has a frozen trunk whose features ONNX Runtime can compute.
+    const onnx = mode === "lin"
+      ? await openOnnx(engine, backend, (ort) => frozenTrunk(ort, a, trunk, opts.threads))
+      : undefined;
     const net = new TfjsLpips(a, { version: "0.1", lpips: true }, trunk, lin);
     return new Trainer(a, opts, net, new RankHead(rankInit), onnx);
   }
