@@ -97,7 +97,7 @@ export interface FlipResult {
  * import { flip } from "@perceptual/lpips/baselines";
  * const ref = await loadImage("ex_ref.png"), p0 = await loadImage("ex_p0.png");
  * console.log(flip(ref, p0)); // Float32Array [0.353771...], the FLIP tool's "Mean: 0.353771"
- * console.log(flip(ref, p0, { ppd: 30 })); // viewed from further away: a smaller error
+ * console.log(flip(ref, p0, { ppd: 30 })); // [0.438380...]: seen from closer, more visible
  * ```
  */
 export function flip(a: ImageTensor, b: ImageTensor, options: FlipOptions = {}): Float32Array {
@@ -113,7 +113,7 @@ export function flip(a: ImageTensor, b: ImageTensor, options: FlipOptions = {}):
  * import { flipMap } from "@perceptual/lpips/baselines";
  * const ref = await loadImage("ex_ref.png"), p1 = await loadImage("ex_p1.png");
  * const { mean, map } = flipMap(ref, p1);
- * console.log(mean, map.shape); // Float32Array [0.1993...], [1, 1, 64, 64]
+ * console.log(mean, map.shape); // Float32Array [0.473340...], [1, 1, 64, 64]
  * ```
  */
 export function flipMap(a: ImageTensor, b: ImageTensor, options: FlipOptions = {}): FlipResult {
