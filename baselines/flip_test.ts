@@ -18,7 +18,7 @@ import {
   flipPixelsPerDegree,
 } from "./flip.ts";
 
-/** A case of `_testing/metric_goldens/flip.json` (see `flip_goldens.ts` there). */
+/** A case of `_testing/metric_goldens/flip.json` (made by `_flip_goldens.ts`). */
 interface Golden {
   id: string;
   ppd: number;

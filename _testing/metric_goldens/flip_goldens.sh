@@ -5,7 +5,8 @@
 #   _testing/metric_goldens/flip_goldens.sh [WORK_DIR]      (WORK_DIR default /tmp/flip-goldens)
 # It builds the unmodified tool (metric-references/flip/build.sh) and flip_dump.cpp (the tool's
 # path, dumping the float32 map) into WORK_DIR, writes the case images there as PNG, and runs
-# flip_goldens.ts. Nothing is built or written inside the repository except flip.json.
+# baselines/_flip_goldens.ts (beside the cases it shares with the tests). Nothing is built or
+# written inside the repository except flip.json.
 set -euo pipefail
 data=${LPIPS_TEST_DATA:-../shared}
 flip=$(cd "$data/metric-references/flip" && pwd)
@@ -15,5 +16,5 @@ mkdir -p "$work"
 [ -x "$work/flip-dump" ] ||
   g++ -O2 -std=c++17 -fopenmp -I "$flip" _testing/metric_goldens/flip_dump.cpp -o "$work/flip-dump"
 deno run --allow-read --allow-write --allow-run --allow-env \
-  _testing/metric_goldens/flip_goldens.ts "$work/flip-tool" "$work/flip-dump" "$work"
+  baselines/_flip_goldens.ts "$work/flip-tool" "$work/flip-dump" "$work"
 deno fmt _testing/metric_goldens/flip.json

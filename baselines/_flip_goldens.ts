@@ -1,9 +1,12 @@
 /**
- * Makes `flip.json`: LDR-FLIP golden values from NVIDIA's FLIP tool v1.6 (BSD-3) for the cases of
- * `baselines/_test_data.ts` (`FLIP_CASES`). Run it through `flip_goldens.sh`, which builds the tool
- * and `flip_dump.cpp` into a temporary folder:
+ * Makes `_testing/metric_goldens/flip.json`: LDR-FLIP golden values from NVIDIA's FLIP tool v1.6 (BSD-3) for the cases of
+ * `_test_data.ts` (`FLIP_CASES`). Run it through `_testing/metric_goldens/flip_goldens.sh`, which
+ * builds the tool and `flip_dump.cpp` into a temporary folder:
  *
- *     deno run -A _testing/metric_goldens/flip_goldens.ts FLIP_TOOL FLIP_DUMP WORK_DIR
+ *     deno run -A baselines/_flip_goldens.ts FLIP_TOOL FLIP_DUMP WORK_DIR
+ *
+ * (It lives here, beside the cases it shares with `flip_test.ts`, because `_test_data.ts` is
+ * private to this folder; it is not published.)
  *
  * Each case's images are written as PNG to WORK_DIR; the unmodified tool prints the mean
  * (`-nerm -v 2`, 6 decimals) and `flip-dump` the whole float32 map. The two must agree, which
@@ -14,11 +17,11 @@
  * @module
  */
 import { encode } from "fast-png";
-import { FLIP_CASES, flipSourceImage } from "../../baselines/_test_data.ts";
-import { flipImage } from "../../baselines/flip.ts";
+import { FLIP_CASES, flipSourceImage } from "./_test_data.ts";
+import { flipImage } from "./flip.ts";
 
 const [tool, dump, work] = Deno.args;
-if (!work) throw new Error("usage: flip_goldens.ts FLIP_TOOL FLIP_DUMP WORK_DIR");
+if (!work) throw new Error("usage: _flip_goldens.ts FLIP_TOOL FLIP_DUMP WORK_DIR");
 await Deno.mkdir(work, { recursive: true });
 
 async function run(cmd: string, args: string[]): Promise<string> {
@@ -128,4 +131,7 @@ const text = JSON.stringify(json, (_k, v) => {
   if (Array.isArray(v[0])) return v.map((row) => `\u0000${inline(row)}\u0000`);
   return v;
 }, 2).replace(/"\\u0000(.*?)\\u0000"/g, "$1");
-await Deno.writeTextFile(new URL("./flip.json", import.meta.url), text + "\n");
+await Deno.writeTextFile(
+  new URL("../_testing/metric_goldens/flip.json", import.meta.url),
+  text + "\n",
+);
