@@ -1,8 +1,9 @@
 /**
  * The fault-and-abuse suite of the API: what users pass to `LPIPS.distance` and the baselines
  * (`l2`, `ssim`, `dssim`, `psnr`, `flip`) instead of NCHW float32 in [-1, 1]: NaN and infinities,
- * [0, 255] data, the wrong rank, NHWC, mismatched shapes, too few values. Each must throw at once, with a
- * one-line message that says what is wrong (and, where it can tell, what was probably passed).
+ * [0, 255] data, the wrong rank, NHWC, mismatched shapes, too few values. Each must throw at once,
+ * with a one-line message that says what is wrong (and, where it can tell, what was probably
+ * passed).
  * `lpips/lpips_test.ts` holds the metric's own cases; these add the ones it lacks and run the
  * same inputs through every metric.
  *
