@@ -252,7 +252,7 @@ const LAB_FACTOR = f(1 / f(3 * f(LAB_DELTA * LAB_DELTA)));
 const LAB_TERM = f(4 / 29);
 const ONE_THIRD = f(1 / 3);
 
-const QC = f(0.7), PC = f(0.4), PT = f(0.95), W_FEATURE = f(0.082), QF = f(0.5);
+const QC = f(0.7), PC = f(0.4), PT = f(0.95), W_FEATURE = f(0.082);
 
 /** `[L, a, b]` of a linear RGB colour with the Hunt adjustment (`a`, `b` times `0.01 L`). */
 function huntLab(r: number, g: number, b: number, out: Float32Array): void {
@@ -427,36 +427,56 @@ function featureFilters(ppd: number): FeatureFilters {
 // ---- The two pipelines ----
 
 /**
- * Adds `tap * src[row + clamp(x + k - radius)]` to `acc[x]` for every x of one row, in float32,
- * edges clamped (the source row is `w` values from `row`).
+ * Correlates every row of `src` (`h` rows of `w`) with `taps` (`2 radius + 1` of them) into
+ * `dst`, transposed: the result for row `y`, column `x` goes to `dst[x * h + y]`, so that a second
+ * call filters the original columns and restores the layout. Each output sums its taps from the
+ * most negative offset up, in float32, and reads beyond a row's ends repeat its end pixels.
  */
-function addTapRow(
-  acc: Float32Array,
+function correlateRowsTransposed(
   src: Float32Array,
-  row: number,
+  dst: Float32Array,
   w: number,
-  shift: number,
-  tap: number,
+  h: number,
+  taps: Float32Array,
+  radius: number,
+  pad: Float32Array,
 ): void {
-  // x + shift < 0 reads column 0; x + shift > w - 1 reads column w - 1.
-  const lo = Math.min(w, Math.max(0, -shift));
-  const hi = Math.max(lo, Math.min(w, w - shift));
-  const first = f(tap * src[row]), last = f(tap * src[row + w - 1]);
-  for (let x = 0; x < lo; x++) acc[x] += first;
-  const o = row + shift;
-  for (let x = lo; x < hi; x++) acc[x] += f(tap * src[o + x]);
-  for (let x = hi; x < w; x++) acc[x] += last;
-}
-
-/** Adds `tap * src[srcRow + x]` to `acc[x]` for every x of one row, in float32. */
-function addTapColumn(
-  acc: Float32Array,
-  src: Float32Array,
-  srcRow: number,
-  w: number,
-  tap: number,
-): void {
-  for (let x = 0; x < w; x++) acc[x] += f(tap * src[srcRow + x]);
+  const k = taps.length;
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    const first = src[row], last = src[row + w - 1];
+    for (let i = 0; i < radius; i++) {
+      pad[i] = first;
+      pad[radius + w + i] = last;
+    }
+    for (let x = 0; x < w; x++) pad[radius + x] = src[row + x];
+    let x = 0;
+    // Four outputs at a time, sliding the window through registers; the order per output is
+    // unchanged.
+    for (; x + 4 <= w; x += 4) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let p0 = pad[x], p1 = pad[x + 1], p2 = pad[x + 2];
+      for (let t = 0; t < k; t++) {
+        const c = taps[t], p3 = pad[x + t + 3];
+        s0 = f(s0 + f(c * p0));
+        s1 = f(s1 + f(c * p1));
+        s2 = f(s2 + f(c * p2));
+        s3 = f(s3 + f(c * p3));
+        p0 = p1;
+        p1 = p2;
+        p2 = p3;
+      }
+      dst[x * h + y] = s0;
+      dst[(x + 1) * h + y] = s1;
+      dst[(x + 2) * h + y] = s2;
+      dst[(x + 3) * h + y] = s3;
+    }
+    for (; x < w; x++) {
+      let s = 0;
+      for (let t = 0; t < k; t++) s = f(s + f(taps[t] * pad[x + t]));
+      dst[x * h + y] = s;
+    }
+  }
 }
 
 /** The error computation for one size and ppd; its buffers are reused across a batch. */
@@ -465,12 +485,19 @@ class FlipRun {
   readonly #h: number;
   readonly #spatial: SpatialFilters;
   readonly #feature: FeatureFilters;
+  readonly #pad: Float32Array;
+  readonly #rows: Float32Array[];
+  readonly #planes: Float32Array[];
 
   constructor(w: number, h: number, ppd: number) {
     this.#w = w;
     this.#h = h;
     this.#spatial = spatialFilters(ppd);
     this.#feature = featureFilters(ppd);
+    const radius = Math.max(this.#spatial.radius, this.#feature.radius);
+    this.#pad = new Float32Array(Math.max(w, h) + 2 * radius);
+    this.#rows = Array.from({ length: 3 }, () => new Float32Array(w * h));
+    this.#planes = Array.from({ length: 8 }, () => new Float32Array(w * h));
   }
 
   /** Writes the error map of one pair at `map[at..]` and returns its float32 mean. */
@@ -483,98 +510,71 @@ class FlipRun {
     return f(sum / f(w * h));
   }
 
-  /** Horizontal pass of `taps` over `src` into `dst` (whole image). */
-  #horizontal(src: Float32Array, dst: Float32Array, taps: Float32Array, radius: number): void {
-    const w = this.#w, h = this.#h;
-    for (let y = 0; y < h; y++) {
-      const row = dst.subarray(y * w, (y + 1) * w);
-      for (let k = 0; k < taps.length; k++) addTapRow(row, src, y * w, w, k - radius, taps[k]);
-    }
-  }
-
-  /** Vertical pass of `taps` over `src` for output row `y` into `acc` (zeroed first). */
-  #verticalRow(
+  /** Separable filtering of `src` by `row` taps along x, then `column` taps along y, into `dst`. */
+  #separable(
     src: Float32Array,
-    acc: Float32Array,
-    y: number,
-    taps: Float32Array,
+    dst: Float32Array,
+    row: Float32Array,
+    column: Float32Array,
     radius: number,
   ): void {
     const w = this.#w, h = this.#h;
-    acc.fill(0);
-    for (let k = 0; k < taps.length; k++) {
-      const yy = Math.min(Math.max(0, y + k - radius), h - 1);
-      addTapColumn(acc, src, yy * w, w, taps[k]);
-    }
+    correlateRowsTransposed(src, this.#rows[0], w, h, row, radius, this.#pad);
+    correlateRowsTransposed(this.#rows[0], dst, h, w, column, radius, this.#pad);
   }
 
   /** The compressed colour difference of every pixel, into `map`. */
   #colour(ref: Planes, test: Planes, map: Float32Array, at: number): void {
-    const w = this.#w, h = this.#h, plane = w * h;
+    const plane = this.#w * this.#h;
     const { radius, y: ty, cx: tcx, cz1: tz1, cz2: tz2 } = this.#spatial;
-    const hor = (src: Planes) => {
-      const out = Array.from({ length: 4 }, () => new Float32Array(plane));
-      this.#horizontal(src.y, out[0], ty, radius);
-      this.#horizontal(src.cx, out[1], tcx, radius);
-      this.#horizontal(src.cz, out[2], tz1, radius);
-      this.#horizontal(src.cz, out[3], tz2, radius);
-      return out;
-    };
-    const hr = hor(ref), ht = hor(test);
-    const accR = Array.from({ length: 4 }, () => new Float32Array(w));
-    const accT = Array.from({ length: 4 }, () => new Float32Array(w));
-    const taps = [ty, tcx, tz1, tz2];
+    const [yR, cxR, z1R, z2R, yT, cxT, z1T, z2T] = this.#planes;
+    for (const [src, out] of [[ref, [yR, cxR, z1R, z2R]], [test, [yT, cxT, z1T, z2T]]] as const) {
+      this.#separable(src.y, out[0], ty, ty, radius);
+      this.#separable(src.cx, out[1], tcx, tcx, radius);
+      this.#separable(src.cz, out[2], tz1, tz1, radius);
+      this.#separable(src.cz, out[3], tz2, tz2, radius);
+    }
     const labR = new Float32Array(3), labT = new Float32Array(3);
     const gain = f(PT / PCCMAX), span = f(CMAX - PCCMAX), top = f(1 - PT);
-    for (let y = 0; y < h; y++) {
-      for (let c = 0; c < 4; c++) {
-        this.#verticalRow(hr[c], accR[c], y, taps[c], radius);
-        this.#verticalRow(ht[c], accT[c], y, taps[c], radius);
-      }
-      for (let x = 0; x < w; x++) {
-        filteredLab(accR[0][x], accR[1][x], f(accR[2][x] + accR[3][x]), labR);
-        filteredLab(accT[0][x], accT[1][x], f(accT[2][x] + accT[3][x]), labT);
-        const d = f(Math.pow(hyab(labR, labT), QC));
-        map[at + y * w + x] = d < PCCMAX ? f(d * gain) : f(PT + f(f(f(d - PCCMAX) / span) * top));
-      }
+    for (let i = 0; i < plane; i++) {
+      filteredLab(yR[i], cxR[i], f(z1R[i] + z2R[i]), labR);
+      filteredLab(yT[i], cxT[i], f(z1T[i] + z2T[i]), labT);
+      const d = f(Math.pow(hyab(labR, labT), QC));
+      map[at + i] = d < PCCMAX ? f(d * gain) : f(PT + f(f(f(d - PCCMAX) / span) * top));
     }
   }
 
   /** The feature difference of every pixel, turning the colour difference in `map` into FLIP. */
   #features(ref: Planes, test: Planes, map: Float32Array, at: number): void {
-    const w = this.#w, h = this.#h, plane = w * h;
+    const plane = this.#w * this.#h;
     const { radius, g, dg, ddg } = this.#feature;
-    const hor = (src: Planes) => {
-      const out = Array.from({ length: 3 }, () => new Float32Array(plane));
-      this.#horizontal(src.lum, out[0], dg, radius);
-      this.#horizontal(src.lum, out[1], ddg, radius);
-      this.#horizontal(src.lum, out[2], g, radius);
-      return out;
-    };
-    const [dxR, ddxR, gR] = hor(ref), [dxT, ddxT, gT] = hor(test);
-    const acc = Array.from({ length: 8 }, () => new Float32Array(w));
-    const [ax, axx, ay, ayy, bx, bxx, by, byy] = acc;
+    const w = this.#w, h = this.#h, pad = this.#pad;
+    const [dxR, ddxR, dyR, ddyR, dxT, ddxT, dyT, ddyT] = this.#planes;
+    const [hd, hdd, hg] = this.#rows;
+    for (
+      const [src, out] of [[ref, [dxR, ddxR, dyR, ddyR]], [test, [dxT, ddxT, dyT, ddyT]]] as const
+    ) {
+      // Along x: first and second derivative and the Gaussian; then along y: the Gaussian for the
+      // x derivatives and the derivatives for the x-smoothed image.
+      correlateRowsTransposed(src.lum, hd, w, h, dg, radius, pad);
+      correlateRowsTransposed(src.lum, hdd, w, h, ddg, radius, pad);
+      correlateRowsTransposed(src.lum, hg, w, h, g, radius, pad);
+      correlateRowsTransposed(hd, out[0], h, w, g, radius, pad);
+      correlateRowsTransposed(hdd, out[1], h, w, g, radius, pad);
+      correlateRowsTransposed(hg, out[2], h, w, dg, radius, pad);
+      correlateRowsTransposed(hg, out[3], h, w, ddg, radius, pad);
+    }
     const norm = f(1 / f(Math.SQRT2));
-    for (let y = 0; y < h; y++) {
-      this.#verticalRow(dxR, ax, y, g, radius);
-      this.#verticalRow(ddxR, axx, y, g, radius);
-      this.#verticalRow(gR, ay, y, dg, radius);
-      this.#verticalRow(gR, ayy, y, ddg, radius);
-      this.#verticalRow(dxT, bx, y, g, radius);
-      this.#verticalRow(ddxT, bxx, y, g, radius);
-      this.#verticalRow(gT, by, y, dg, radius);
-      this.#verticalRow(gT, byy, y, ddg, radius);
-      for (let x = 0; x < w; x++) {
-        const edgeR = f(Math.sqrt(f(f(ax[x] * ax[x]) + f(ay[x] * ay[x]))));
-        const edgeT = f(Math.sqrt(f(f(bx[x] * bx[x]) + f(by[x] * by[x]))));
-        const pointR = f(Math.sqrt(f(f(axx[x] * axx[x]) + f(ayy[x] * ayy[x]))));
-        const pointT = f(Math.sqrt(f(f(bxx[x] * bxx[x]) + f(byy[x] * byy[x]))));
-        const edge = Math.abs(f(edgeR - edgeT)), point = Math.abs(f(pointR - pointT));
-        // `a > b ? a : b`, as the tool: a NaN edge term (degenerate filters) yields the point term.
-        const feature = f(Math.pow(f(norm * (edge > point ? edge : point)), QF));
-        const i = at + y * w + x;
-        map[i] = f(Math.pow(map[i], f(1 - feature)));
-      }
+    for (let i = 0; i < plane; i++) {
+      const edgeR = f(Math.sqrt(f(f(dxR[i] * dxR[i]) + f(dyR[i] * dyR[i]))));
+      const edgeT = f(Math.sqrt(f(f(dxT[i] * dxT[i]) + f(dyT[i] * dyT[i]))));
+      const pointR = f(Math.sqrt(f(f(ddxR[i] * ddxR[i]) + f(ddyR[i] * ddyR[i]))));
+      const pointT = f(Math.sqrt(f(f(ddxT[i] * ddxT[i]) + f(ddyT[i] * ddyT[i]))));
+      const edge = Math.abs(f(edgeR - edgeT)), point = Math.abs(f(pointR - pointT));
+      // `a > b ? a : b`, as the tool: a NaN edge term (degenerate filters) yields the point term.
+      // The power qf = 0.5 as a square root (Math.pow(x, 0.5) is sqrt(x) for x >= 0 anyway).
+      const feature = f(Math.sqrt(f(norm * (edge > point ? edge : point))));
+      map[at + i] = f(Math.pow(map[at + i], f(1 - feature)));
     }
   }
 }
