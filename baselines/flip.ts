@@ -60,7 +60,8 @@ export const FLIP_DEFAULT_PPD: number = flipPixelsPerDegree(0.7, 0.7, 3840);
 export interface FlipOptions {
   /**
    * Pixels per degree of visual angle (default {@linkcode FLIP_DEFAULT_PPD}, 67.02); see
-   * {@linkcode flipPixelsPerDegree}. Used as a float32, as the tool's `-ppd`.
+   * {@linkcode flipPixelsPerDegree}. Used as a float32, as the tool's `-ppd`; at most 10000 (the
+   * filters' radius grows as about 0.14 ppd pixels).
    */
   ppd?: number;
 }
@@ -210,8 +211,7 @@ function checkPpd(fn: string, options: FlipOptions): number {
   if (typeof ppd !== "number" || !(Number.isFinite(ppd) && ppd > 0)) {
     throw new RangeError(`${fn}: ppd (pixels per degree) must be a finite number > 0, got ${ppd}`);
   }
-  // The filters grow with ppd (about 0.14 ppd pixels of radius); beyond this they would only
-  // cost time and memory, far outside any real display.
+  // Beyond this the filters would only cost time, far outside any real display.
   if (ppd > 10000) {
     throw new RangeError(`${fn}: ppd ${ppd} is above 10000 pixels per degree`);
   }

@@ -6,6 +6,7 @@ import {
   loadImage,
   type RGBImage,
   stack,
+  toTensorNormalize,
 } from "../bappsloader/image.ts";
 import { testData } from "../_internal/test_data.ts";
 import { FLIP_CASES, flipSourceImage } from "./_test_data.ts";
@@ -121,6 +122,13 @@ Deno.test("flip: tensors from 8-bit images give flipImage's numbers, batch by ba
   assert.equal(batch.mean[1], flip(ref, p1)[0]);
   const g1 = goldens.find((g) => g.id === "ex_p1")!;
   assert.ok(Math.abs(batch.mean[1] - g1.mean) <= MEAN_TOL);
+  // The dataset path's tensors stand for the same pixels.
+  const [refN, p0N] = await Promise.all(
+    ["ex_ref.png", "ex_p0.png"].map(async (f) =>
+      toTensorNormalize(await flipSourceImage({ file: f }))
+    ),
+  );
+  assert.deepEqual(flip(refN, p0N), flip(ref, p0));
   const empty: ImageTensor = { data: new Float32Array(0), shape: [0, 3, 64, 64] };
   assert.deepEqual(Array.from(flip(empty, empty)), []);
 });
