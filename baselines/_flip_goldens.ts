@@ -8,7 +8,7 @@
  * (It lives here, beside the cases it shares with `flip_test.ts`, because `_test_data.ts` is
  * private to this folder; it is not published.)
  *
- * Each case's images are written as PNG to WORK_DIR; the unmodified tool prints the mean
+ * Each case's images are written as PNG to WORK_DIR (`flipSourcePng`: RGB, or grey); the unmodified tool prints the mean
  * (`-nerm -v 2`, 6 decimals) and `flip-dump` the whole float32 map. The two must agree, which
  * shows the dump runs the tool's path. Only numbers are stored: the mean, the map's float64 sum,
  * min and max, the means of 4 x 4 blocks, the value at the corners and at 12 seeded positions, and the whole map of images
@@ -16,8 +16,7 @@
  *
  * @module
  */
-import { encode } from "fast-png";
-import { FLIP_CASES, flipSourceImage } from "./_test_data.ts";
+import { FLIP_CASES, flipSourceImage, flipSourcePng } from "./_test_data.ts";
 import { flipImage } from "./flip.ts";
 
 const [tool, dump, work] = Deno.args;
@@ -65,9 +64,8 @@ let worst = 0;
 for (const [k, c] of FLIP_CASES.entries()) {
   const ref = await flipSourceImage(c.ref), test = await flipSourceImage(c.test);
   const refPng = `${work}/${c.id}.ref.png`, testPng = `${work}/${c.id}.test.png`;
-  for (const [path, img] of [[refPng, ref], [testPng, test]] as const) {
-    await Deno.writeFile(path, encode({ ...img, channels: 3, depth: 8 }));
-  }
+  await Deno.writeFile(refPng, flipSourcePng(c.ref, ref));
+  await Deno.writeFile(testPng, flipSourcePng(c.test, test));
   const ppdArgs = c.ppd === undefined ? [] : ["-ppd", c.ppd];
   const printed = await run(tool, ["-r", refPng, "-t", testPng, "-nerm", "-v", "2", ...ppdArgs]);
   const toolMean = printed.match(/Mean: ([0-9.]+)/)?.[1];

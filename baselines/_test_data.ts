@@ -6,6 +6,7 @@
  * @module
  */
 import { readFile } from "node:fs/promises";
+import { encode } from "fast-png";
 import {
   im2tensor,
   type ImageTensor,
@@ -201,6 +202,19 @@ export const FLIP_CASES: readonly FlipCase[] = [
     ppd: "150",
   },
 ];
+
+/**
+ * The PNG file a FLIP case source is given to the tool as: 8-bit RGB, or one grey channel for
+ * `grey` sources (so that the tool's grey expansion is exercised too).
+ */
+export function flipSourcePng(src: FlipSource, img: RGBImage): Uint8Array {
+  if ("file" in src && src.grey) {
+    const data = new Uint8Array(img.width * img.height);
+    for (let i = 0; i < data.length; i++) data[i] = img.data[3 * i];
+    return encode({ width: img.width, height: img.height, data, channels: 1, depth: 8 });
+  }
+  return encode({ ...img, channels: 3, depth: 8 });
+}
 
 /** The 8-bit image of a FLIP case source (crops and grey made here, deterministically). */
 export async function flipSourceImage(src: FlipSource): Promise<RGBImage> {
