@@ -60,8 +60,8 @@ export const FLIP_DEFAULT_PPD: number = flipPixelsPerDegree(0.7, 0.7, 3840);
 export interface FlipOptions {
   /**
    * Pixels per degree of visual angle (default {@linkcode FLIP_DEFAULT_PPD}, 67.02); see
-   * {@linkcode flipPixelsPerDegree}. Used as a float32, as the tool's `-ppd`; at most 10000 (the
-   * filters' radius grows as about 0.14 ppd pixels).
+   * {@linkcode flipPixelsPerDegree}. Used as a float32, as the tool's `-ppd`; from 0.01 to 10000
+   * (the filters' radius grows as about 0.14 ppd pixels).
    */
   ppd?: number;
 }
@@ -208,12 +208,12 @@ function checkPpd(fn: string, options: FlipOptions): number {
     throw new TypeError(`${fn}: options must be an object, got ${options}`);
   }
   const ppd = options.ppd ?? FLIP_DEFAULT_PPD;
-  if (typeof ppd !== "number" || !(Number.isFinite(ppd) && ppd > 0)) {
-    throw new RangeError(`${fn}: ppd (pixels per degree) must be a finite number > 0, got ${ppd}`);
-  }
-  // Beyond this the filters would only cost time, far outside any real display.
-  if (ppd > 10000) {
-    throw new RangeError(`${fn}: ppd ${ppd} is above 10000 pixels per degree`);
+  // Outside these bounds no display is meant: far below, the float32 filters degenerate to NaN
+  // (as in the tool); far above, they only cost time.
+  if (typeof ppd !== "number" || !(ppd >= 0.01 && ppd <= 10000)) {
+    throw new RangeError(
+      `${fn}: ppd (pixels per degree) must be a number in [0.01, 10000], got ${ppd}`,
+    );
   }
   return f(ppd);
 }

@@ -196,7 +196,7 @@ Deno.test("flip: bad input gives one-line errors naming the problem", async () =
     /^flipImage: test.data must be a Uint8Array/,
   );
   oneLine(() => flipImage(null as unknown as RGBImage, a), TypeError, /^flipImage: reference must/);
-  for (const ppd of [0, -1, NaN, Infinity, "67" as unknown as number, 1e5]) {
+  for (const ppd of [0, -1, 1e-3, NaN, Infinity, "67" as unknown as number, 10001]) {
     oneLine(() => flipImage(a, a, { ppd }), RangeError, /^flipImage: ppd/);
   }
   oneLine(
