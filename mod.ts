@@ -5,7 +5,8 @@
  *
  * - `@perceptual/lpips/lpips`: the metric, {@link LPIPS} (trunks, engines, weights, `.pth` files);
  * - `@perceptual/lpips/train`: calibration training of the linear heads ({@link train});
- * - `@perceptual/lpips/baselines`: the paper's L2 and SSIM baselines in RGB and Lab, and PSNR;
+ * - `@perceptual/lpips/baselines`: the paper's L2 and SSIM baselines in RGB and Lab, PSNR, and
+ *   LDR-FLIP;
  * - `@perceptual/lpips/bappsloader`: image loading and the BAPPS data set on disk;
  * - `@perceptual/lpips/eval`: the 2AFC score, JND mAP and the BAPPS evaluation ({@link evaluate}).
  *

@@ -1,8 +1,9 @@
 /**
  * The fault-and-abuse suite of the API: what users pass to `LPIPS.distance` and the baselines
- * (`l2`, `ssim`, `dssim`, `psnr`) instead of NCHW float32 in [-1, 1]: NaN and infinities, [0, 255]
- * data, the wrong rank, NHWC, mismatched shapes, too few values. Each must throw at once, with a
- * one-line message that says what is wrong (and, where it can tell, what was probably passed).
+ * (`l2`, `ssim`, `dssim`, `psnr`, `flip`) instead of NCHW float32 in [-1, 1]: NaN and infinities,
+ * [0, 255] data, the wrong rank, NHWC, mismatched shapes, too few values. Each must throw at once,
+ * with a one-line message that says what is wrong (and, where it can tell, what was probably
+ * passed).
  * `lpips/lpips_test.ts` holds the metric's own cases; these add the ones it lacks and run the
  * same inputs through every metric.
  *
@@ -16,6 +17,7 @@ import type { ImageTensor } from "../bappsloader/image.ts";
 import { l2 } from "../baselines/l2.ts";
 import { dssim, ssim } from "../baselines/ssim.ts";
 import { psnr } from "../baselines/psnr.ts";
+import { flip, flipMap } from "../baselines/flip.ts";
 
 type Shape = ImageTensor["shape"];
 
@@ -92,13 +94,15 @@ Deno.test({
   },
 });
 
-Deno.test("l2, ssim, dssim, psnr: every malformed input is a one-line Type/RangeError", () => {
+Deno.test("l2, ssim, dssim, psnr, flip: every malformed input is a one-line Type/RangeError", () => {
   const metrics: [string, (a: ImageTensor, b: ImageTensor) => unknown][] = [
     ["l2 Lab", (a, b) => l2(a, b)],
     ["l2 RGB", (a, b) => l2(a, b, { colorspace: "RGB" })],
     ["ssim", (a, b) => ssim(a, b)],
     ["dssim RGB", (a, b) => dssim(a, b, { colorspace: "RGB" })],
     ["psnr", (a, b) => psnr(a, b)],
+    ["flip", (a, b) => flip(a, b)],
+    ["flipMap", (a, b) => flipMap(a, b, { ppd: 30 })],
   ];
   const ok = tensor([1, 3, 16, 16]);
   for (const [name, metric] of metrics) {

@@ -1,11 +1,19 @@
 /**
- * Test-only helpers: the golden baseline cases of `reference/cases.json` and their inputs.
+ * Test-only helpers: the golden baseline cases of `reference/cases.json` and their inputs, and the
+ * FLIP cases of `_testing/metric_goldens/flip.json` (made by `flip_goldens.sh` there).
  * (Excluded from publishing by its name, like `lpips/_test_data.ts`.)
  *
  * @module
  */
 import { readFile } from "node:fs/promises";
-import { im2tensor, type ImageTensor, readImage, toTensorNormalize } from "../bappsloader/image.ts";
+import { encode } from "fast-png";
+import {
+  im2tensor,
+  type ImageTensor,
+  readImage,
+  type RGBImage,
+  toTensorNormalize,
+} from "../bappsloader/image.ts";
 import { readNpy } from "../bappsloader/npy.ts";
 import { resizeShorterSide } from "../bappsloader/resize.ts";
 import { testData } from "../_internal/test_data.ts";
@@ -88,4 +96,162 @@ export async function imagePair(
     conv(await readImage(testData("images", a))),
     conv(await readImage(testData("images", b))),
   ];
+}
+
+/**
+ * One image of a FLIP golden case: a shared image (optionally cropped `[x, y, w, h]` and/or made
+ * grey), a constant colour, or seeded noise.
+ */
+export type FlipSource =
+  | { file: string; crop?: [number, number, number, number]; grey?: boolean }
+  | { constant: [number, number, number]; size: [number, number] }
+  | { noise: number; size: [number, number] };
+
+/** A FLIP golden case: reference, test and pixels per degree (undefined: the tool's default). */
+export interface FlipCase {
+  id: string;
+  ref: FlipSource;
+  test: FlipSource;
+  ppd?: string;
+}
+
+const ex = (name: string, crop?: [number, number, number, number]): FlipSource => ({
+  file: `${name}.png`,
+  crop,
+});
+const tid = (n: string, which: "ref" | "dist", crop?: [number, number, number, number]) =>
+  ex(`tid_${n}_${which}`, crop);
+
+/** The FLIP golden cases: every shared pair, odd crops, tiny and degenerate images, other ppd. */
+export const FLIP_CASES: readonly FlipCase[] = [
+  { id: "ex_p0", ref: ex("ex_ref"), test: ex("ex_p0") },
+  { id: "ex_p1", ref: ex("ex_ref"), test: ex("ex_p1") },
+  { id: "ex_p0_vs_p1", ref: ex("ex_p0"), test: ex("ex_p1") },
+  ...["I03", "I04", "I06", "I08", "I19"].map((n) => ({
+    id: `tid_${n}`,
+    ref: tid(n, "ref"),
+    test: tid(n, "dist"),
+  })),
+  {
+    id: "crop_65x63",
+    ref: tid("I03", "ref", [100, 50, 65, 63]),
+    test: tid("I03", "dist", [100, 50, 65, 63]),
+  },
+  {
+    id: "crop_177x181",
+    ref: tid("I03", "ref", [300, 190, 177, 181]),
+    test: tid("I03", "dist", [300, 190, 177, 181]),
+  },
+  {
+    id: "crop_511x383",
+    ref: tid("I19", "ref", [1, 1, 511, 383]),
+    test: tid("I19", "dist", [1, 1, 511, 383]),
+  },
+  { id: "crop_1x1", ref: ex("ex_ref", [31, 17, 1, 1]), test: ex("ex_p0", [31, 17, 1, 1]) },
+  { id: "crop_2x3", ref: ex("ex_ref", [5, 9, 2, 3]), test: ex("ex_p1", [5, 9, 2, 3]) },
+  { id: "crop_7x5", ref: ex("ex_ref", [40, 3, 7, 5]), test: ex("ex_p0", [40, 3, 7, 5]) },
+  {
+    id: "row_255x1",
+    ref: tid("I06", "ref", [0, 200, 255, 1]),
+    test: tid("I06", "dist", [0, 200, 255, 1]),
+  },
+  {
+    id: "column_1x97",
+    ref: tid("I04", "ref", [300, 10, 1, 97]),
+    test: tid("I04", "dist", [300, 10, 1, 97]),
+  },
+  { id: "identical", ref: tid("I04", "ref"), test: tid("I04", "ref") },
+  {
+    id: "grey",
+    ref: { file: "ex_ref.png", grey: true },
+    test: { file: "ex_p0.png", grey: true },
+  },
+  {
+    id: "constant",
+    ref: { constant: [200, 30, 40], size: [32, 24] },
+    test: { constant: [190, 40, 40], size: [32, 24] },
+  },
+  {
+    id: "constant_identical",
+    ref: { constant: [17, 200, 99], size: [9, 11] },
+    test: { constant: [17, 200, 99], size: [9, 11] },
+  },
+  {
+    id: "black_white",
+    ref: { constant: [0, 0, 0], size: [16, 16] },
+    test: { constant: [255, 255, 255], size: [16, 16] },
+  },
+  { id: "noise", ref: { noise: 1, size: [40, 30] }, test: { noise: 2, size: [40, 30] } },
+  {
+    id: "noise_vs_grey",
+    ref: { noise: 3, size: [33, 47] },
+    test: { constant: [128, 128, 128], size: [33, 47] },
+  },
+  ...["30", "10", "120", "2", "0.5"].map((ppd) => ({
+    id: `ex_p0_ppd${ppd}`,
+    ref: ex("ex_ref"),
+    test: ex("ex_p0"),
+    ppd,
+  })),
+  { id: "tid_I06_ppd40", ref: tid("I06", "ref"), test: tid("I06", "dist"), ppd: "40" },
+  { id: "tid_I03_ppd15", ref: tid("I03", "ref"), test: tid("I03", "dist"), ppd: "15" },
+  {
+    id: "crop_177x181_ppd150",
+    ref: tid("I03", "ref", [300, 190, 177, 181]),
+    test: tid("I03", "dist", [300, 190, 177, 181]),
+    ppd: "150",
+  },
+];
+
+/**
+ * The PNG file a FLIP case source is given to the tool as: 8-bit RGB, or one grey channel for
+ * `grey` sources (so that the tool's grey expansion is exercised too).
+ */
+export function flipSourcePng(src: FlipSource, img: RGBImage): Uint8Array {
+  if ("file" in src && src.grey) {
+    const data = new Uint8Array(img.width * img.height);
+    for (let i = 0; i < data.length; i++) data[i] = img.data[3 * i];
+    return encode({ width: img.width, height: img.height, data, channels: 1, depth: 8 });
+  }
+  return encode({ ...img, channels: 3, depth: 8 });
+}
+
+/** The 8-bit image of a FLIP case source (crops and grey made here, deterministically). */
+export async function flipSourceImage(src: FlipSource): Promise<RGBImage> {
+  if ("constant" in src) {
+    const [w, h] = src.size;
+    const data = new Uint8Array(w * h * 3);
+    for (let i = 0; i < w * h; i++) data.set(src.constant, 3 * i);
+    return { width: w, height: h, data };
+  }
+  if ("noise" in src) {
+    const [w, h] = src.size;
+    const data = new Uint8Array(w * h * 3);
+    let s = src.noise >>> 0;
+    for (let i = 0; i < data.length; i++) {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0; // Numerical Recipes' LCG
+      data[i] = s >>> 24;
+    }
+    return { width: w, height: h, data };
+  }
+  let img = await readImage(testData("images", src.file));
+  if (src.crop) {
+    const [x0, y0, w, h] = src.crop;
+    if (x0 + w > img.width || y0 + h > img.height) throw new Error(`crop outside ${src.file}`);
+    const data = new Uint8Array(w * h * 3);
+    for (let y = 0; y < h; y++) {
+      const from = ((y0 + y) * img.width + x0) * 3;
+      data.set(img.data.subarray(from, from + w * 3), y * w * 3);
+    }
+    img = { width: w, height: h, data };
+  }
+  if (src.grey) {
+    const data = new Uint8Array(img.data.length);
+    for (let i = 0; i < data.length; i += 3) {
+      const [r, g, b] = [img.data[i], img.data[i + 1], img.data[i + 2]];
+      data.fill(Math.floor((299 * r + 587 * g + 114 * b + 500) / 1000), i, i + 3);
+    }
+    img = { ...img, data };
+  }
+  return img;
 }

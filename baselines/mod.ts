@@ -1,8 +1,9 @@
 /**
  * The paper's baselines (`@perceptual/lpips/baselines`): L2 and SSIM/DSSIM in RGB and Lab, PSNR,
  * and the colour conversion and `tensor2im` round trip they rest on, reproducing the reference
- * LPIPS code's numbers (docs/algorithm.md §5), plus the Gaussian SSIM in common use today. They take
- * the same NCHW float32 batches in [-1, 1] as LPIPS, and return one value per image pair.
+ * LPIPS code's numbers (docs/algorithm.md §5), plus the Gaussian SSIM in common use today, and
+ * LDR-FLIP as NVIDIA's FLIP tool computes it (§11). They take the same NCHW float32 batches in
+ * [-1, 1] as LPIPS, and return one value per image pair.
  *
  * @example The example patches under L2 (Lab) and DSSIM (RGB)
  * ```ts
@@ -31,3 +32,5 @@ export type {
 } from "./ssim.ts";
 export { psnr } from "./psnr.ts";
 export type { PsnrOptions } from "./psnr.ts";
+export { flip, FLIP_DEFAULT_PPD, flipImage, flipMap, flipPixelsPerDegree } from "./flip.ts";
+export type { FlipImageResult, FlipOptions, FlipResult } from "./flip.ts";
