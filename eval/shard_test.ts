@@ -17,7 +17,14 @@ Deno.test("parseShard: K/N counts from 0; unset variables and K >= N are clear e
   assert.deepEqual(parseShard(" 3 / 4 "), { index: 3, count: 4 });
   assert.throws(() => parseShard("/4"), /--shard must be K\/N .*SLURM_ARRAY_TASK_ID/);
   assert.throws(() => parseShard("4/4"), /K counts from 0 and must be below N \(0\/4 to 3\/4\)/);
-  assert.throws(() => parseShard("1/0"), /must be below N/);
+  assert.throws(
+    () => parseShard("1/0"),
+    /--shard 1\/0: N, the number of shards, must be a positive/,
+  );
+  assert.throws(
+    () => parseShard("0/0"),
+    /--shard 0\/0: N, the number of shards, must be a positive/,
+  );
   assert.throws(() => parseShard("-1/4"), /--shard must be K\/N/);
   assert.throws(() => parseShard("1.5/4"), /--shard must be K\/N/);
 });
