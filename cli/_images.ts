@@ -51,8 +51,8 @@ export const PAIR_FAILURES =
 
 /**
  * Scores `pairs` of image files in order: a pair whose files cannot be read or decoded, differ
- * in size, or do not suit the net is reported on stderr (`<prefix>: <why>`, naming the files) and
- * skipped; every other error stops the run. `onScore` gets each pair's index and distance (or
+ * in size, or do not suit the net is reported on stderr (`<prefix>: <why>`, naming both files)
+ * and skipped; every other error stops the run. `onScore` gets each pair's index and distance (or
  * error message) as soon as it is known. Returns the number of failed pairs.
  */
 export async function scorePairs(
@@ -84,7 +84,8 @@ export async function scorePairs(
       }
     } catch (e) {
       if (!(e instanceof ImageDecodeError || e instanceof InputError)) throw e;
-      const message = e.message.split("\n")[0];
+      const pair = e instanceof ImageDecodeError ? `; pair ${a}, ${b} skipped` : "";
+      const message = e.message.split("\n")[0] + pair;
       console.error(`${prefix}: ${message}`);
       failed++;
       onScore(i, null, message);
