@@ -241,7 +241,7 @@ Deno.test("a typo gets one line with the closest option or command", async () =>
     [["--verison"], "lpips: unknown option --verison (did you mean --version?)"],
     [["compare", "a.png", "--net"], "lpips compare: --net needs a value"],
     [
-      ["eval", "--batch-size", "-3"],
+      ["eval", "--root", "x", "--batch-size", "-3"],
       "lpips eval: --batch-size must be a positive integer (got -3)",
     ],
     [
