@@ -117,7 +117,7 @@ export const trainCommand: Command = {
       throw new UsageError("training uses version 0.1 (as the reference's trainer)");
     }
     const lr = values.lr === undefined ? 1e-4 : Number(values.lr);
-    if (!(lr > 0)) throw new UsageError(`--lr must be a positive number (got "${values.lr}")`);
+    if (!(lr > 0)) throw new UsageError(`--lr must be a positive number (got ${values.lr})`);
     const name = (values.name as string | undefined) ?? "tmp";
     const checkpointsDir = (values["checkpoints-dir"] as string | undefined) ?? "checkpoints";
     const isTty = Deno.stderr.isTerminal();
