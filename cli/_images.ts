@@ -44,10 +44,10 @@ export function outShardHelp(items: string): OptionHelp[] {
 
 /** How `dirs` and `allpairs` go on when a pair fails (their help text). */
 export const PAIR_FAILURES =
-  "A pair that cannot be scored (a file that cannot be read or decoded, images of different sizes) is named on " +
-  "stderr and the other pairs go on; the lines of the pairs that were scored are printed (--json: " +
-  'the failed ones with "distance": null and "error"), then "N of M pairs failed" ends the run ' +
-  "with exit status 1, and no mean, --out file or shard file is written.";
+  "A pair that cannot be scored (a file that cannot be read or decoded, images of different " +
+  "sizes) is named on stderr and the other pairs go on; the lines of the pairs that were scored " +
+  'are printed (--json: the failed ones with "distance": null and "error"), then "N of M pairs ' +
+  'failed" ends the run with exit status 1, and no mean, --out file or shard file is written.';
 
 /**
  * Scores `pairs` of image files in order: a pair whose files cannot be read or decoded, differ
@@ -61,7 +61,10 @@ export async function scorePairs(
   prefix: string,
   onScore: (index: number, distance: number | null, error?: string) => void,
 ): Promise<number> {
-  // allpairs meets each file in up to two consecutive pairs (or many with --all-pairs).
+  // allpairs meets a file in two consecutive pairs (or many with --all-pairs): each file is
+  // decoded once and kept until its last pair.
+  const lastUse = new Map<string, number>();
+  pairs.forEach(([a, b], i) => lastUse.set(a, i).set(b, i));
   const cache = new Map<string, Promise<ImageTensor>>();
   const load = (path: string) => {
     if (!cache.has(path)) cache.set(path, loadImage(path));
@@ -71,7 +74,9 @@ export async function scorePairs(
   for (const [i, [a, b]] of pairs.entries()) {
     let distance: number;
     try {
-      const [x, y] = await Promise.all([load(a), load(b)]);
+      const both = Promise.all([load(a), load(b)]);
+      for (const path of [a, b]) if (lastUse.get(path) === i) cache.delete(path);
+      const [x, y] = await both;
       const size = (t: ImageTensor) => `${t.shape[3]}x${t.shape[2]}`;
       if (size(x) !== size(y)) {
         throw new InputError(`${a} (${size(x)}) and ${b} (${size(y)}) differ in size`);
