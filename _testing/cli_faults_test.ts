@@ -602,7 +602,9 @@ Deno.test({
 });
 
 Deno.test({
-  ...needsTestData("eval without --datasets on a root without the default subsets lists them"),
+  ...needsTestData(
+    "eval and train without --datasets on a root without the default subsets list them",
+  ),
   fn: async () => {
     await withTempDir(async (dir) => {
       const root = await miniBapps(dir, "one", 2);
@@ -613,6 +615,17 @@ Deno.test({
         `lpips eval: ${join(root, "2afc")} lacks the default subsets val/cnn val/superres ` +
           "val/deblur val/color val/frameinterp; it holds val/traditional: choose with " +
           "--datasets (e.g. --datasets val/traditional)",
+      );
+      const checkpoints = join(dir, "checkpoints");
+      const t = await lpips(["train", "--root", root, "--checkpoints-dir", checkpoints]);
+      const trainLine = await assertFault("train defaults", t, join(root, "2afc"), /lacks/, [
+        checkpoints,
+      ]);
+      assert.equal(
+        trainLine,
+        `lpips train: ${join(root, "2afc")} lacks the default subsets train/traditional ` +
+          "train/cnn train/mix; it holds val/traditional: choose with --datasets (e.g. " +
+          "--datasets val/traditional)",
       );
     });
   },

@@ -1,6 +1,6 @@
 /**
- * The BAPPS subsets a dataset root holds, for `eval` without `--datasets` on a root that lacks
- * some of the default ones.
+ * The BAPPS subsets a dataset root holds, for `eval` and `train` without `--datasets` on a root
+ * that lacks some of the default ones.
  *
  * @module
  */
@@ -26,7 +26,7 @@ export async function subsetsIn(root: string, mode: string): Promise<string[]> {
 }
 
 /**
- * Without `--datasets`, `eval` scores the default subsets: each must exist. When some do not
+ * Without `--datasets`, `eval` and `train` use their default subsets: each must exist. When some do not
  * (and `root/mode` exists, else the loader says so), the error lists what the root holds and
  * the `--datasets` to score it.
  */

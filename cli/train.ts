@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { type Command, integer, oneOf, parse, positionals, UsageError } from "./args.ts";
 import { helpText } from "./help.ts";
+import { checkDefaultSubsets } from "./_subsets.ts";
 import {
   train,
   TRAIN_MODES,
@@ -23,6 +24,9 @@ function duration(s: number): string {
   const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = Math.floor(s % 60);
   return h > 0 ? `${h}h${String(m).padStart(2, "0")}m` : `${m}m${String(sec).padStart(2, "0")}s`;
 }
+
+/** The subsets `train` uses without `--datasets`: the reference's. */
+const TRAIN_DATASETS = ["train/traditional", "train/cnn", "train/mix"];
 
 /** One progress line: epoch, a bar over the epoch's batches, loss, accuracy, speed, ETA. */
 export function progressLine(p: TrainProgress, width = 24): string {
@@ -41,7 +45,7 @@ export const trainCommand: Command = {
     usage: "train --root DATASET_ROOT [options]",
     options: [
       ["--root DIR", "folder holding 2afc/ (required)"],
-      ["--datasets A B ...", "2AFC subsets (default train/traditional train/cnn train/mix)"],
+      ["--datasets A B ...", `2AFC subsets (default ${TRAIN_DATASETS.join(" ")})`],
       ["--net alex|squeeze|vgg", "trunk (default alex)"],
       [
         "--mode lin|tune|scratch",
@@ -118,6 +122,7 @@ export const trainCommand: Command = {
     }
     const lr = values.lr === undefined ? 1e-4 : Number(values.lr);
     if (!(lr > 0)) throw new UsageError(`--lr must be a positive number (got ${values.lr})`);
+    if (!datasets) await checkDefaultSubsets(values.root as string, "2afc", TRAIN_DATASETS);
     const name = (values.name as string | undefined) ?? "tmp";
     const checkpointsDir = (values["checkpoints-dir"] as string | undefined) ?? "checkpoints";
     const isTty = Deno.stderr.isTerminal();
@@ -151,7 +156,7 @@ export const trainCommand: Command = {
     try {
       summary = await train({
         root: values.root as string,
-        datasets,
+        datasets: datasets ?? TRAIN_DATASETS,
         net: oneOf<NetName>("net", values.net === "vgg16" ? "vgg" : values.net, [
           "alex",
           "squeeze",
