@@ -1,7 +1,8 @@
 /**
- * Command line: `deno task lpips <command>` in a clone (the contract of README's "Command line"),
- * and the package's `./cli` export. Results go to stdout, progress and errors to stderr; a user
- * mistake is one line on stderr and exit status 1.
+ * Command line: `lpips <command>` once installed
+ * (`deno install -g -A -n lpips jsr:@perceptual/lpips/cli`), and `deno task lpips <command>` in a
+ * clone (the contract of README's "Command line"). Results go to stdout, progress and errors to
+ * stderr; a user mistake is one line on stderr and exit status 1.
  *
  * @example
  * ```sh
@@ -11,53 +12,42 @@
  *
  * @module
  */
-import type { Command } from "./cli/args.ts";
-import { allpairs } from "./cli/allpairs.ts";
-import { compare } from "./cli/compare.ts";
-import { demo } from "./cli/demo.ts";
-import { dirs } from "./cli/dirs.ts";
-import { download } from "./cli/download.ts";
-import { evalCommand } from "./cli/eval.ts";
-import { mergeCommand } from "./cli/merge.ts";
-import { trainCommand } from "./cli/train.ts";
-
-const COMMANDS: Record<string, Command> = {
-  compare,
-  dirs,
-  allpairs,
-  eval: evalCommand,
-  merge: mergeCommand,
-  train: trainCommand,
-  demo,
-  download,
-};
-
-const USAGE = `LPIPS perceptual similarity (Zhang et al., CVPR 2018)
-
-Usage: deno task lpips <command> [options]    (deno task lpips <command> --help for its options)
-
-Commands:
-${Object.values(COMMANDS).map((c) => `  ${c.summary}`).join("\n")}`;
+import denoJson from "./deno.json" with { type: "json" };
+import { COMMANDS, overview } from "./cli/commands.ts";
+import { unknownOption } from "./cli/args.ts";
+import { closest } from "./cli/suggest.ts";
+import { PROGRAM } from "./cli/help.ts";
+import { debugging, errorLine } from "./cli/error_line.ts";
 
 /** Runs one command line; returns the exit status. */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === "--help" || name === "-h" || name === "help") {
-    console.log(USAGE);
+  if (!name || name === "--help" || name === "-h" || (name === "help" && rest.length === 0)) {
+    console.log(overview(denoJson.version));
     return name ? 0 : 1;
   }
+  if (name === "--version" || name === "-V") {
+    console.log(denoJson.version);
+    return 0;
+  }
+  if (name === "help") return await main([rest[0], "--help"]);
   const command = COMMANDS[name];
   if (!command) {
-    console.error(`lpips: unknown command "${name}" (try --help)`);
+    if (name.startsWith("-")) {
+      console.error(`${PROGRAM}: ${unknownOption(name, ["help", "version"])}`);
+      return 1;
+    }
+    const guess = closest(name, Object.keys(COMMANDS));
+    const hint = guess ? `did you mean ${guess}?` : `${PROGRAM} --help lists the commands`;
+    console.error(`${PROGRAM}: unknown command "${name}" (${hint})`);
     return 1;
   }
   try {
     await command.run(rest);
     return 0;
   } catch (e) {
-    if (Deno.env.get("LPIPS_DEBUG")) console.error(e);
-    const msg = e instanceof Error ? e.message : String(e);
-    console.error(`lpips ${name}: ${msg.split("\n")[0]}`);
+    if (debugging()) console.error(e);
+    console.error(`${PROGRAM} ${name}: ${errorLine(e)}`);
     return 1;
   }
 }

@@ -5,6 +5,7 @@ import { type CliRun, runCli } from "./_internal/test_cli.ts";
 import { lpipsCases } from "./lpips/conformance.ts";
 import { readNpy } from "./bappsloader/npy.ts";
 import { decodeImage } from "./bappsloader/image.ts";
+import { encode } from "fast-png";
 
 /** Runs `cli.ts` as a user would (offline: weights from the shared folder; no --allow-ffi). */
 const lpips = (args: string[], env: Record<string, string> = {}): Promise<CliRun> =>
@@ -188,12 +189,96 @@ Deno.test({
 Deno.test("the overview lists merge, and merge --help describes sharded runs", async () => {
   const r = await lpips(["--help"]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^ {2}merge SHARD_FILES /m);
+  assert.match(r.stdout, /^ {2}merge SHARD_FILE\.\.\. /m);
   const m = await lpips(["merge", "--help"]);
   assert.equal(m.code, 0, m.stderr);
-  assert.match(m.stdout, /--shard K\/N --out FILE/);
+  assert.match(m.stdout, /--shard K\/N\s+--out\s+FILE/);
   for (const command of ["eval", "dirs", "allpairs"]) {
     const h = await lpips([command, "--help"]);
     assert.match(h.stdout, /--shard K\/N/, command);
+  }
+});
+
+Deno.test("--version and -V print deno.json's version; help never says `deno task`", async () => {
+  const { version } = JSON.parse(await Deno.readTextFile(new URL("./deno.json", import.meta.url)));
+  for (const flag of ["--version", "-V"]) {
+    const r = await lpips([flag]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `${version}\n`);
+  }
+  const overview = await lpips(["--help"]);
+  assert.match(overview.stdout, /^Usage: lpips <command> \[options\]$/m);
+  assert.ok(overview.stdout.includes(`version ${version}`));
+  for (
+    const command of ["compare", "dirs", "allpairs", "eval", "merge", "train", "demo", "download"]
+  ) {
+    for (const args of [[command, "--help"], ["help", command]]) {
+      const h = await lpips(args);
+      assert.equal(h.code, 0, h.stderr);
+      assert.ok(h.stdout.startsWith(`Usage: lpips ${command} `), args.join(" "));
+      assert.doesNotMatch(h.stdout, /deno task/);
+      assert.ok(h.stdout.split("\n").every((l) => l.length <= 80), args.join(" "));
+    }
+  }
+});
+
+Deno.test("a typo gets one line with the closest option or command", async () => {
+  const cases: [string[], string][] = [
+    [
+      ["compare", "a.png", "b.png", "--jsn"],
+      "lpips compare: unknown option --jsn (did you mean --json?)",
+    ],
+    [
+      ["allpairs", "d", "--allpairs"],
+      "lpips allpairs: unknown option --allpairs (did you mean --all-pairs?)",
+    ],
+    [
+      ["eval", "--batchsize", "3"],
+      "lpips eval: unknown option --batchsize (did you mean --batch-size?)",
+    ],
+    [["comapre", "a.png", "b.png"], 'lpips: unknown command "comapre" (did you mean compare?)'],
+    [["frobnicate"], 'lpips: unknown command "frobnicate" (lpips --help lists the commands)'],
+    [["--verison"], "lpips: unknown option --verison (did you mean --version?)"],
+    [["compare", "a.png", "--net"], "lpips compare: --net needs a value"],
+    [
+      ["eval", "--root", "x", "--batch-size", "-3"],
+      "lpips eval: --batch-size must be a positive integer (got -3)",
+    ],
+    [
+      ["compare", "a.png"],
+      "lpips compare: expected two image files: compare IMG0 IMG1 (got 1 argument)",
+    ],
+  ];
+  for (const [args, line] of cases) {
+    const r = await lpips(args);
+    assert.equal(r.code, 1, args.join(" "));
+    assert.equal(r.stdout, "");
+    assert.equal(r.stderr, `${line}\n`);
+  }
+});
+
+Deno.test("a missing permission is one line naming the flag, never a stack trace", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const png = join(dir, "a.png");
+    await Deno.writeFile(
+      png,
+      encode({ width: 64, height: 64, data: new Uint8Array(64 * 64 * 3), channels: 3 }),
+    );
+    const r = await runCli(["compare", png, png], { permissions: ["--allow-read"] });
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, "");
+    assert.match(
+      r.stderr,
+      /^lpips compare: needs env access to "\w+": run with --allow-env; also not granted: --allow-write --allow-net --allow-sys --allow-ffi \(or use -A\)\n$/,
+    );
+    // LPIPS_DEBUG asks for the whole error; without --allow-env it cannot be read, and is no error.
+    const d = await runCli(["compare", png, png], {
+      permissions: ["--allow-read"],
+      env: { LPIPS_DEBUG: "1" },
+    });
+    assert.equal(d.stderr, r.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

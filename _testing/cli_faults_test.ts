@@ -463,3 +463,170 @@ Deno.test({
     });
   },
 });
+
+// ---------------------------------------------------------------------------------------------
+// dirs and allpairs: a pair that fails does not stop the others
+
+/** Reads stdout/stderr lines of a run (no trailing empty line). */
+const lines = (s: string) => s.trimEnd().split("\n").filter((l) => l !== "");
+
+Deno.test({
+  ...needsTestData("dirs: a pair of two sizes and a corrupt file are named, the others finish"),
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      const d0 = join(dir, "d0"), d1 = join(dir, "d1");
+      await Deno.mkdir(d0);
+      await Deno.mkdir(d1);
+      const png = rgbPng(64, 64);
+      for (const n of ["a", "b", "c", "d"]) await Deno.writeFile(join(d0, `${n}.png`), png);
+      await Deno.writeFile(join(d0, "d.png"), png.slice(0, png.length >> 1));
+      await Deno.writeFile(join(d1, "a.png"), rgbPng(64, 64, 1));
+      await Deno.writeFile(join(d1, "b.png"), rgbPng(80, 64));
+      await Deno.writeFile(join(d1, "c.png"), png);
+      await Deno.writeFile(join(d1, "d.png"), png);
+      const out = join(dir, "dists.txt");
+      const r = await lpips(["dirs", d0, d1, "--out", out]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.deepEqual(lines(r.stdout).map((l) => l.replace(/\d\.\d{6}$/, "D")), [
+        "a.png: D",
+        "c.png: D",
+      ]);
+      assert.equal(lines(r.stdout)[1], "c.png: 0.000000");
+      const err = lines(r.stderr);
+      assert.equal(err.length, 3, r.stderr);
+      assert.equal(
+        err[0],
+        `lpips dirs: ${join(d0, "b.png")} (64x64) and ${join(d1, "b.png")} (80x64) differ in size`,
+      );
+      assert.match(err[1], /^lpips dirs: .*d0\/d\.png: corrupt or truncated image \(PNG: /);
+      assert.ok(err[1].endsWith(`; pair ${join(d0, "d.png")}, ${join(d1, "d.png")} skipped`));
+      assert.equal(err[2], `lpips dirs: 2 of 4 pairs failed (named above); ${out} not written`);
+      assert.doesNotMatch(r.stderr, /\bat .*:\d+:\d+/);
+      await assert.rejects(Deno.lstat(out), Deno.errors.NotFound);
+
+      const j = await lpips(["dirs", d0, d1, "--json"]);
+      assert.equal(j.code, 1);
+      const rows = JSON.parse(j.stdout);
+      assert.deepEqual(rows.map((x: { file: string }) => x.file), [
+        "a.png",
+        "b.png",
+        "c.png",
+        "d.png",
+      ]);
+      assert.equal(typeof rows[0].distance, "number");
+      assert.equal(rows[1].distance, null);
+      assert.match(rows[1].error, /differ in size/);
+      assert.equal(rows[2].distance, 0);
+      assert.match(rows[3].error, /corrupt or truncated/);
+      assert.equal(lines(j.stderr).at(-1), "lpips dirs: 2 of 4 pairs failed (named above)");
+
+      const shard = join(dir, "shard.jsonl");
+      const s = await lpips(["dirs", d0, d1, "--shard", "0/1", "--out", shard]);
+      assert.equal(s.code, 1);
+      assert.equal(s.stdout, "");
+      assert.equal(
+        lines(s.stderr).at(-1),
+        `lpips dirs: 2 of 4 pairs failed (named above); ${shard} not written`,
+      );
+      await assert.rejects(Deno.lstat(shard), Deno.errors.NotFound);
+    });
+  },
+});
+
+Deno.test({
+  ...needsTestData("allpairs: failed pairs are named, the others printed, no mean, exit 1"),
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      await Deno.writeFile(join(dir, "a.png"), rgbPng(64, 64));
+      await Deno.writeFile(join(dir, "b.png"), rgbPng(80, 64));
+      await Deno.writeFile(join(dir, "c.png"), rgbPng(64, 64));
+      await Deno.writeFile(join(dir, "d.png"), rgbPng(64, 64));
+      const out = join(dir, "pairs.txt");
+      const r = await lpips(["allpairs", dir, "--out", out]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.deepEqual(lines(r.stdout), ["c.png, d.png: 0.000000"]);
+      const p = (n: string) => join(dir, n);
+      assert.deepEqual(lines(r.stderr), [
+        `lpips allpairs: ${p("a.png")} (64x64) and ${p("b.png")} (80x64) differ in size`,
+        `lpips allpairs: ${p("b.png")} (80x64) and ${p("c.png")} (64x64) differ in size`,
+        `lpips allpairs: 2 of 3 pairs failed (named above); no mean printed, ${out} not written`,
+      ]);
+      await assert.rejects(Deno.lstat(out), Deno.errors.NotFound);
+      const j = await lpips(["allpairs", dir, "--json"]);
+      assert.equal(j.code, 1);
+      const o = JSON.parse(j.stdout);
+      assert.equal(o.mean, null);
+      assert.equal(o.stderr, null);
+      assert.deepEqual(o.pairs.map((x: { distance: number | null }) => x.distance), [
+        null,
+        null,
+        0,
+      ]);
+    });
+  },
+});
+
+// ---------------------------------------------------------------------------------------------
+// Option values out of range, and eval's default subsets
+
+Deno.test({
+  ...needsTestData("eval: option values out of range name the option and the value"),
+  fn: async () => {
+    const root = testData("bapps-mini");
+    const cases: [string[], string, string][] = [
+      [["--batch-size", "-3"], "--batch-size", "--batch-size must be a positive integer (got -3)"],
+      [
+        ["--bootstrap", "-1"],
+        "--bootstrap",
+        "--bootstrap must be 0 or a positive integer (got -1)",
+      ],
+      [["--workers", "-1"], "--workers", "--workers must be 0 or a positive integer (got -1)"],
+      [["--threads", "0"], "--threads", "--threads must be a positive integer (got 0)"],
+      [
+        ["--shard", "-1/2", "--out", "x.jsonl"],
+        "--shard",
+        '--shard must be K/N with 0 <= K < N, e.g. 0/4 (got "-1/2")',
+      ],
+      [
+        ["--shard", "0/0", "--out", "x.jsonl"],
+        "--shard",
+        "--shard 0/0: N, the number of shards, must be a positive integer below 2^31",
+      ],
+    ];
+    for (const [extra, option, message] of cases) {
+      const r = await lpips(["eval", "--root", root, "--model", "l2", ...extra]);
+      const line = await assertFault(extra.join(" "), r, option, /./);
+      assert.equal(line, `lpips eval: ${message}`);
+    }
+  },
+});
+
+Deno.test({
+  ...needsTestData(
+    "eval and train without --datasets on a root without the default subsets list them",
+  ),
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      const root = await miniBapps(dir, "one", 2);
+      const r = await lpips(["eval", "--root", root, "--model", "l2"]);
+      const line = await assertFault("default subsets", r, join(root, "2afc"), /lacks/);
+      assert.equal(
+        line,
+        `lpips eval: ${join(root, "2afc")} lacks the default subsets val/cnn val/superres ` +
+          "val/deblur val/color val/frameinterp; it holds val/traditional: choose with " +
+          "--datasets (e.g. --datasets val/traditional)",
+      );
+      const checkpoints = join(dir, "checkpoints");
+      const t = await lpips(["train", "--root", root, "--checkpoints-dir", checkpoints]);
+      const trainLine = await assertFault("train defaults", t, join(root, "2afc"), /lacks/, [
+        checkpoints,
+      ]);
+      assert.equal(
+        trainLine,
+        `lpips train: ${join(root, "2afc")} lacks the default subsets train/traditional ` +
+          "train/cnn train/mix; it holds val/traditional: choose with --datasets (e.g. " +
+          "--datasets val/traditional)",
+      );
+    });
+  },
+});

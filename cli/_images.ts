@@ -1,15 +1,22 @@
 /**
  * What the commands that score image files share: the number format, the help text on how
- * images are read, output files, folder listing, and the rows, lines and shard files of `dirs`
- * and `allpairs` (which `merge` prints too).
+ * images are read, output files, folder listing, scoring pairs of files, and the rows, lines and
+ * shard files of `dirs` and `allpairs` (which `merge` prints too).
  *
  * @module
  */
 import { writeFileAtomic } from "../_internal/atomic_write.ts";
 import { writeFailure } from "../_internal/fs_errors.ts";
-import { IMAGE_FILE_EXTENSIONS } from "../bappsloader/image.ts";
+import {
+  IMAGE_FILE_EXTENSIONS,
+  ImageDecodeError,
+  type ImageTensor,
+  loadImage,
+} from "../bappsloader/image.ts";
 import type { LPIPS } from "../lpips/lpips.ts";
+import { InputError } from "../lpips/validate.ts";
 import { UsageError } from "./args.ts";
+import type { OptionHelp } from "./help.ts";
 import { parseShard, type ShardSpec } from "../eval/shard.ts";
 import { type ShardHeader, type ShardRow, writeShardFile } from "../eval/shard_file.ts";
 
@@ -18,15 +25,91 @@ export const fmt = (d: number) => d.toFixed(6);
 
 /** How the commands read images. */
 export const READING =
-  "Images (PNG, JPEG, BMP, TIFF, WebP or GIF) are read as the reference's scripts do: decoded to\n" +
+  "Images (PNG, JPEG, BMP, TIFF, WebP or GIF) are read as the reference's scripts do: decoded to " +
   "RGB8, then u/127.5 - 1.";
 
-/** The \`--shard\` help of \`dirs\` and \`allpairs\`. */
-export function shardUsage(items: string): string {
-  return `  --shard K/N  compute only shard K of N (K from 0, e.g. $SLURM_ARRAY_TASK_ID/4): ${items},
-               cut into N contiguous blocks; writes the shard's mergeable JSON Lines file to
-               --out FILE (needed) and prints nothing; \`lpips merge\` of all N files prints
-               what one run prints`;
+/** The `--out` and `--shard` help of `dirs` and `allpairs`: the same rule for both. */
+export function outShardHelp(items: string): OptionHelp[] {
+  return [
+    ["--out FILE", "also write the lines printed without --json to FILE"],
+    [
+      "--shard K/N",
+      `compute only shard K of N (K from 0, e.g. $SLURM_ARRAY_TASK_ID/4): ${items}, cut into ` +
+      "N contiguous blocks; writes the shard's mergeable JSON Lines file to --out FILE " +
+      "(needed) instead, and prints nothing; `lpips merge` of all N files prints what one run " +
+      "prints",
+    ],
+  ];
+}
+
+/** How `dirs` and `allpairs` go on when a pair fails (their help text). */
+export const PAIR_FAILURES =
+  "A pair that cannot be scored (a file that cannot be read or decoded, images of different " +
+  "sizes) is named on stderr and the other pairs go on; the lines of the pairs that were scored " +
+  'are printed (--json: the failed ones with "distance": null and "error"), then "N of M pairs ' +
+  'failed" ends the run with exit status 1, and no mean, --out file or shard file is written.';
+
+/**
+ * Scores `pairs` of image files in order: a pair whose files cannot be read or decoded, differ
+ * in size, or do not suit the net is reported on stderr (`<prefix>: <why>`, naming both files)
+ * and skipped; every other error stops the run. `onScore` gets each pair's index and distance (or
+ * error message) as soon as it is known. Returns the number of failed pairs.
+ */
+export async function scorePairs(
+  m: LPIPS,
+  pairs: readonly (readonly [string, string])[],
+  prefix: string,
+  onScore: (index: number, distance: number | null, error?: string) => void,
+): Promise<number> {
+  // allpairs meets a file in two consecutive pairs (or many with --all-pairs): each file is
+  // decoded once and kept until its last pair.
+  const lastUse = new Map<string, number>();
+  pairs.forEach(([a, b], i) => lastUse.set(a, i).set(b, i));
+  const cache = new Map<string, Promise<ImageTensor>>();
+  const load = (path: string) => {
+    if (!cache.has(path)) cache.set(path, loadImage(path));
+    return cache.get(path)!;
+  };
+  let failed = 0;
+  for (const [i, [a, b]] of pairs.entries()) {
+    let distance: number;
+    try {
+      const both = Promise.all([load(a), load(b)]);
+      for (const path of [a, b]) if (lastUse.get(path) === i) cache.delete(path);
+      const [x, y] = await both;
+      const size = (t: ImageTensor) => `${t.shape[3]}x${t.shape[2]}`;
+      if (size(x) !== size(y)) {
+        throw new InputError(`${a} (${size(x)}) and ${b} (${size(y)}) differ in size`);
+      }
+      try {
+        distance = (await m.distance(x, y))[0];
+      } catch (e) {
+        if (e instanceof InputError) throw new InputError(`${a} and ${b}: ${e.message}`);
+        throw e;
+      }
+    } catch (e) {
+      if (!(e instanceof ImageDecodeError || e instanceof InputError)) throw e;
+      const pair = e instanceof ImageDecodeError ? `; pair ${a}, ${b} skipped` : "";
+      const message = e.message.split("\n")[0] + pair;
+      console.error(`${prefix}: ${message}`);
+      failed++;
+      onScore(i, null, message);
+      continue;
+    }
+    onScore(i, distance, undefined);
+  }
+  return failed;
+}
+
+/**
+ * The error that ends a run in which `failed` of `total` pairs failed, saying what was not
+ * written (`x.txt not written`), if anything.
+ */
+export function pairsFailed(failed: number, total: number, skipped?: string): UsageError {
+  const s = total === 1 ? "" : "s";
+  return new UsageError(
+    `${failed} of ${total} pair${s} failed (named above)${skipped ? `; ${skipped}` : ""}`,
+  );
 }
 
 /** Writes `bytes` to `path` via `path.part`; one-line errors. */
@@ -51,17 +134,19 @@ export async function listImages(dir: string): Promise<string[]> {
   return names.sort();
 }
 
-/** One result of `dirs`. */
+/** One result of `dirs` (`distance: null` and `error` for a pair that failed). */
 export interface DirsRow {
   file: string;
-  distance: number;
+  distance: number | null;
+  error?: string;
 }
 
-/** One result of `allpairs`. */
+/** One result of `allpairs` (`distance: null` and `error` for a pair that failed). */
 export interface AllpairsRow {
   a: string;
   b: string;
-  distance: number;
+  distance: number | null;
+  error?: string;
 }
 
 /**
@@ -74,12 +159,12 @@ export interface AllpairsRow {
  * ```
  */
 export function dirsLine(r: DirsRow): string {
-  return `${r.file}: ${fmt(r.distance)}`;
+  return `${r.file}: ${fmt(r.distance!)}`;
 }
 
 /**
- * What `dirs` prints after its rows (the JSON array with `json`) and its `--out` text file.
- * Shared with `merge`.
+ * What `dirs` prints after its rows (the JSON array with `json`) and its `--out` text file (the
+ * lines it prints). Shared with `merge`.
  *
  * @example
  * ```ts
@@ -92,12 +177,7 @@ export async function finishDirs(
   options: { json: boolean; out?: string },
 ): Promise<void> {
   if (options.json) console.log(JSON.stringify(rows));
-  if (options.out) {
-    await writeOutput(
-      options.out,
-      new TextEncoder().encode(rows.map((r) => `${dirsLine(r)}\n`).join("")),
-    );
-  }
+  if (options.out) await writeText(options.out, rows.map(dirsLine));
 }
 
 /**
@@ -110,26 +190,43 @@ export async function finishDirs(
  * ```
  */
 export function allpairsLine(r: AllpairsRow): string {
-  return `${r.a}, ${r.b}: ${fmt(r.distance)}`;
+  return `${r.a}, ${r.b}: ${fmt(r.distance!)}`;
 }
 
 /**
  * What `allpairs` prints after its rows: the mean and its standard error (the reference's
- * `Avg:` line), or the whole JSON object with `json`. Shared with `merge`.
+ * `Avg:` line), or the whole JSON object with `json` (`mean` and `stderr` null when a pair
+ * failed); with `out`, the pair lines and the `Avg:` line go to that file too. Shared with `merge`.
  *
  * @example
  * ```ts
  * import { finishAllpairs } from "./_images.ts";
- * finishAllpairs([{ a: "a.png", b: "b.png", distance: 0.5 }], false); // Avg: 0.50000 +/- 0.00000
+ * await finishAllpairs([{ a: "a.png", b: "b.png", distance: 0.5 }], { json: false });
+ * // Avg: 0.50000 +/- 0.00000
  * ```
  */
-export function finishAllpairs(rows: readonly AllpairsRow[], json: boolean): void {
+export async function finishAllpairs(
+  rows: readonly AllpairsRow[],
+  options: { json: boolean; out?: string },
+): Promise<void> {
   const ds = rows.map((r) => r.distance);
-  const mean = ds.reduce((s, d) => s + d, 0) / ds.length;
-  const std = Math.sqrt(ds.reduce((s, d) => s + (d - mean) ** 2, 0) / ds.length);
-  const stderr = std / Math.sqrt(ds.length);
-  if (json) console.log(JSON.stringify({ pairs: rows, mean, stderr }));
-  else console.log(`Avg: ${mean.toFixed(5)} +/- ${stderr.toFixed(5)}`);
+  const complete = ds.every((d) => d !== null);
+  let avg: string | undefined, mean = null, stderr = null;
+  if (complete) {
+    const n = ds.length;
+    mean = (ds as number[]).reduce((s, d) => s + d, 0) / n;
+    const std = Math.sqrt((ds as number[]).reduce((s, d) => s + (d - mean!) ** 2, 0) / n);
+    stderr = std / Math.sqrt(n);
+    avg = `Avg: ${mean.toFixed(5)} +/- ${stderr.toFixed(5)}`;
+  }
+  if (options.json) console.log(JSON.stringify({ pairs: rows, mean, stderr }));
+  else if (avg) console.log(avg);
+  if (options.out) await writeText(options.out, [...rows.map(allpairsLine), avg!]);
+}
+
+/** Writes `lines` (each ended by a newline) to `path`, via `path.part`. */
+function writeText(path: string, lines: string[]): Promise<void> {
+  return writeOutput(path, new TextEncoder().encode(lines.map((l) => `${l}\n`).join("")));
 }
 
 /** \`--shard K/N\` (then \`--out\` is needed and \`--json\` does not apply). */

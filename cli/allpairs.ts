@@ -6,35 +6,42 @@
  */
 import { join } from "node:path";
 import { LPIPS } from "../lpips/lpips.ts";
-import { type Command, MODEL_USAGE, modelOptions, parse, positionals, UsageError } from "./args.ts";
-import { type ImageTensor, loadImage } from "../bappsloader/image.ts";
+import { type Command, MODEL_HELP, modelOptions, parse, positionals, UsageError } from "./args.ts";
 import { fileListHash, shardRange } from "../eval/shard.ts";
-
+import { helpText } from "./help.ts";
 import {
   allpairsLine,
   type AllpairsRow,
   finishAllpairs,
   listImages,
+  outShardHelp,
+  PAIR_FAILURES,
+  pairsFailed,
   pairsShardHeader,
   READING,
+  scorePairs,
   shardOption,
-  shardUsage,
   writeShard,
 } from "./_images.ts";
 
 /** `allpairs DIR`: distances of consecutive (or all) pairs of a folder's images, and their mean. */
 export const allpairs: Command = {
-  summary: "allpairs DIR        distances of consecutive files (or all pairs), with the mean",
-  usage: `Usage: deno task lpips allpairs DIR [options]
-
-  --all-pairs   every pair i<j instead of consecutive pairs (files in name order)
-  --json        print {pairs: [...], mean, stderr}; otherwise one line per pair and
-                "Avg: mean +/- std/sqrt(n)" as the reference prints
-${shardUsage("the pairs in order")}
-
-${MODEL_USAGE}
-
-${READING}`,
+  synopsis: "allpairs DIR",
+  summary: "consecutive (or all) pairs of a folder, and the mean",
+  usage: helpText({
+    usage: "allpairs DIR [options]",
+    about: [
+      'Prints "a, b: distance" for consecutive image files of DIR (in name order), then ' +
+      '"Avg: mean +/- std/sqrt(n)" as the reference prints.',
+    ],
+    options: [
+      ["--all-pairs", "every pair i<j instead of consecutive pairs"],
+      ["--json", "print {pairs: [{a, b, distance}, ...], mean, stderr}"],
+      ...outShardHelp("the pairs in order"),
+    ],
+    sections: [MODEL_HELP],
+    notes: [PAIR_FAILURES, READING],
+  }),
   async run(args) {
     const { values, positionals: p } = parse(args, {
       "all-pairs": { type: "boolean" },
@@ -44,7 +51,6 @@ ${READING}`,
     if (values.help) return console.log(this.usage);
     const [dir] = positionals(p, 1, "one folder: allpairs DIR");
     const shard = shardOption(values);
-    if (!shard && values.out !== undefined) throw new UsageError("--out needs --shard K/N");
     const names = await listImages(dir);
     if (names.length < 2) throw new UsageError(`${dir} holds fewer than two images`);
     const pairs: [string, string][] = [];
@@ -53,22 +59,25 @@ ${READING}`,
       for (let j = i + 1; j <= last; j++) pairs.push([names[i], names[j]]);
     }
     const range = shardRange(pairs.length, 1, shard ?? { index: 0, count: 1 });
+    const mine = pairs.slice(range.start, range.end);
     const m = await LPIPS.create(modelOptions(values));
-    const cache = new Map<string, ImageTensor>();
-    const load = async (n: string) => {
-      if (!cache.has(n)) cache.set(n, await loadImage(join(dir, n)));
-      return cache.get(n)!;
-    };
     const rows: AllpairsRow[] = [];
+    let failed: number;
     try {
-      for (const [a, b] of pairs.slice(range.start, range.end)) {
-        rows.push({ a, b, distance: (await m.distance(await load(a), await load(b)))[0] });
-        if (!values.json && !shard) console.log(allpairsLine(rows.at(-1)!));
-      }
+      const paths = mine.map(([a, b]) => [join(dir, a), join(dir, b)] as const);
+      failed = await scorePairs(m, paths, "lpips allpairs", (i, distance, error) => {
+        const [a, b] = mine[i];
+        rows.push(error === undefined ? { a, b, distance } : { a, b, distance, error });
+        if (!values.json && !shard && error === undefined) {
+          console.log(allpairsLine(rows.at(-1)!));
+        }
+      });
     } finally {
       m.dispose();
     }
+    const out = values.out as string | undefined;
     if (shard) {
+      if (failed) throw pairsFailed(failed, rows.length, `${out} not written`);
       const header = pairsShardHeader("allpairs", m, shard, {
         name: "pairs",
         total: pairs.length,
@@ -76,8 +85,13 @@ ${READING}`,
         files: fileListHash(dir, pairs.map(([a, b]) => [join(dir, a), join(dir, b)])),
       }, { dir });
       header.config.all_pairs = !!values["all-pairs"];
-      return await writeShard(values.out as string, header, rows, range.start, "allpairs");
+      return await writeShard(out!, header, rows, range.start, "allpairs");
     }
-    finishAllpairs(rows, !!values.json);
+    if (failed) {
+      if (values.json) await finishAllpairs(rows, { json: true });
+      const skipped = `no mean printed${out ? `, ${out} not written` : ""}`;
+      throw pairsFailed(failed, rows.length, skipped);
+    }
+    await finishAllpairs(rows, { json: !!values.json, out });
   },
 };

@@ -9,12 +9,16 @@ import type { LPIPSOptions } from "../lpips/lpips.ts";
 import { ENGINE_NAMES, type EngineName, type Version, VERSIONS } from "../lpips/engine.ts";
 import { NET_NAMES, type NetName } from "../lpips/arch.ts";
 import { BACKEND_NAMES, type BackendName } from "../lpips/backend.ts";
+import { closest } from "./suggest.ts";
+import { type OptionSection, PROGRAM } from "./help.ts";
 
-/** A command of `deno task lpips`. */
+/** A command of the command line (`lpips <command>`). */
 export interface Command {
+  /** The command and its arguments, for the overview: `compare IMG0 IMG1`. */
+  synopsis: string;
   /** One line for the overview. */
   summary: string;
-  /** The command's own help text. */
+  /** The command's own help text (see `help.ts`). */
   usage: string;
   run(args: string[]): Promise<void>;
 }
@@ -22,29 +26,87 @@ export interface Command {
 /** A mistake on the command line or in its inputs: reported as one line, exit status 1. */
 export class UsageError extends Error {}
 
-export const MODEL_OPTIONS = {
+/** How `parse` reads each option: a string value, or a flag. */
+export type OptionTypes = Record<string, { type: "string" | "boolean"; short?: string }>;
+
+/** The options of every command: `--json` and `--help` (`-h`). */
+export const COMMON_OPTIONS: OptionTypes = {
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+};
+
+/** The options of a command that builds a model (and the common ones). */
+export const MODEL_OPTIONS: OptionTypes = {
+  ...COMMON_OPTIONS,
   net: { type: "string" },
   version: { type: "string" },
   uncalibrated: { type: "boolean" },
   engine: { type: "string" },
   backend: { type: "string" },
   "weights-dir": { type: "string" },
-  json: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-} as const;
+};
 
 export type Values = Record<string, string | boolean | undefined>;
 
+/**
+ * Parses a command's arguments (`base`, by default the model options, and `extra`), with
+ * one-line errors: an unknown
+ * option names the closest valid one (`unknown option --jsn (did you mean --json?)`), a missing
+ * value names its option, and a negative number is taken as a value (`--batch-size -3` then gets
+ * the option's own range message).
+ */
 export function parse(
   args: string[],
-  extra: Record<string, { type: "string" | "boolean" }> = {},
+  extra: OptionTypes = {},
+  base: OptionTypes = MODEL_OPTIONS,
 ): { values: Values; positionals: string[] } {
-  try {
-    const r = parseArgs({ args, options: { ...MODEL_OPTIONS, ...extra }, allowPositionals: true });
-    return { values: r.values as Values, positionals: r.positionals };
-  } catch (e) {
-    throw new UsageError(e instanceof Error ? e.message : String(e));
+  const options = { ...base, ...extra };
+  const r = parseArgs({ args, options, allowPositionals: true, strict: false, tokens: true });
+  for (const t of r.tokens) {
+    if (t.kind !== "option") continue;
+    const spec = options[t.name];
+    if (!spec) throw new UsageError(unknownOption(t.rawName, Object.keys(options)));
+    if (spec.type === "boolean" && t.value !== undefined) {
+      throw new UsageError(`${t.rawName} takes no value (got ${t.rawName}=${t.value})`);
+    }
+    if (spec.type === "string" && t.value === undefined) {
+      const hint = t.name === "version"
+        ? ` (0.1 or 0.0; ${PROGRAM} --version prints the package's)`
+        : "";
+      throw new UsageError(`${t.rawName} needs a value${hint}`);
+    }
+    const value = t.value ?? "";
+    if (
+      spec.type === "string" && !t.inlineValue && OPTION_LIKE.test(value) && !NUMBER.test(value)
+    ) {
+      throw new UsageError(
+        `${t.rawName} needs a value, not the option ${value} (for a value that starts ` +
+          `with "-", write ${t.rawName}=${value})`,
+      );
+    }
   }
+  return { values: r.values as Values, positionals: r.positionals };
+}
+
+/** A value that looks like an option (as Node's parseArgs judges it: "-" and more). */
+const OPTION_LIKE = /^-./;
+/** ... unless it is a negative number (or K/N): that is a value, for its range check. */
+const NUMBER = /^-(\d|\.\d)/;
+
+/**
+ * The message for an unknown option, with the closest valid one when there is one.
+ *
+ * @example
+ * ```ts
+ * import { unknownOption } from "./args.ts";
+ * console.log(unknownOption("--jsn", ["json", "net"])); // unknown option --jsn (did you mean --json?)
+ * ```
+ */
+export function unknownOption(raw: string, names: readonly string[]): string {
+  const guess = raw.startsWith("--") ? closest(raw.slice(2), names) : undefined;
+  return `unknown option ${raw} (${
+    guess ? `did you mean --${guess}?` : "--help lists the options"
+  })`;
 }
 
 export function oneOf<T extends string>(
@@ -60,13 +122,25 @@ export function oneOf<T extends string>(
   return value as T;
 }
 
-/** `--name` as a whole number >= `min` (`def` when absent); a one-line UsageError otherwise. */
+/**
+ * `--name` as a whole number >= `min` (`def` when absent); a one-line UsageError otherwise, e.g.
+ * `--batch-size must be a positive integer (got -3)`.
+ */
 export function integer(name: string, v: unknown, def: number, min: number): number {
   if (v === undefined) return def;
   const s = String(v).trim();
   const n = Number(s);
   if (s === "" || !Number.isInteger(n) || n < min || n > 2 ** 31 - 1) {
-    throw new UsageError(`--${name} must be an integer >= ${min} (got "${v}")`);
+    const what = min === 1
+      ? "a positive integer"
+      : min === 0
+      ? "0 or a positive integer"
+      : min <= -(2 ** 31)
+      ? "an integer"
+      : `an integer >= ${min}`;
+    const big = Number.isInteger(n) && n > 2 ** 31 - 1 ? ` below 2^31` : "";
+    const got = /^\S+$/.test(String(v)) ? String(v) : JSON.stringify(v);
+    throw new UsageError(`--${name} must be ${what}${big} (got ${got})`);
   }
   return n;
 }
@@ -82,17 +156,34 @@ export function modelOptions(v: Values): LPIPSOptions {
   };
 }
 
+/**
+ * Exactly `n` positional arguments, else a one-line UsageError: `expected WHAT (got 1 argument)`,
+ * or for `n = 0` `unexpected argument X (WHAT)`.
+ */
 export function positionals(p: string[], n: number, what: string): string[] {
-  if (p.length !== n) throw new UsageError(`expected ${what} (got ${p.length} arguments)`);
+  if (n === 0 && p.length > 0) throw new UsageError(`unexpected argument ${p[0]} (${what})`);
+  if (p.length !== n) {
+    throw new UsageError(`expected ${what} (got ${p.length} argument${p.length === 1 ? "" : "s"})`);
+  }
   return p;
 }
 
-/** The model options' help text, shared by every command that builds a model. */
-export const MODEL_USAGE = `Model options:
-  --net alex|squeeze|vgg   trunk (default alex)
-  --version 0.1|0.0        LPIPS version (default 0.1)
-  --uncalibrated           the uncalibrated baseline (sum over channels; reference lpips=False)
-  --engine auto|onnx|tfjs  engine (default auto: onnx when it loads, else tfjs)
-  --backend wasm|cpu|webgpu|tensorflow   TF.js backend (default wasm)
-  --weights-dir DIR        folder with the weight files under their official names
-                           (default $LPIPS_WEIGHTS_DIR, then ~/.cache/lpips, then download)`;
+/** The model options' help, shared by every command that builds a model. */
+export const MODEL_HELP: OptionSection = {
+  title: "Model options",
+  options: [
+    ["--net alex|squeeze|vgg", "trunk (default alex)"],
+    ["--version 0.1|0.0", "LPIPS version (default 0.1)"],
+    [
+      "--uncalibrated",
+      "the uncalibrated baseline (sum over channels; the reference's lpips=False)",
+    ],
+    ["--engine auto|onnx|tfjs", "engine (default auto: onnx when it loads, else tfjs)"],
+    ["--backend wasm|cpu|webgpu|tensorflow", "TF.js backend (default wasm)"],
+    [
+      "--weights-dir DIR",
+      "folder with the weight files under their official names (default $LPIPS_WEIGHTS_DIR, " +
+      "then ~/.cache/lpips, then download)",
+    ],
+  ],
+};

@@ -9,7 +9,7 @@ import { LPIPS } from "../lpips/lpips.ts";
 import { heatmapPng } from "../lpips/heatmap.ts";
 import {
   type Command,
-  MODEL_USAGE,
+  MODEL_HELP,
   modelOptions,
   oneOf,
   parse,
@@ -22,24 +22,35 @@ import { dssim } from "../baselines/ssim.ts";
 import { type Colorspace, COLORSPACES, l2 } from "../baselines/l2.ts";
 
 import { fmt, READING, writeOutput } from "./_images.ts";
+import { helpText } from "./help.ts";
 
 /** `compare IMG0 IMG1`: LPIPS (or L2 / DSSIM) between two images. */
 export const compare: Command = {
-  summary: "compare IMG0 IMG1   distance between two images of the same size",
-  usage: `Usage: deno task lpips compare IMG0 IMG1 [options]
-
-  --metric lpips|l2|ssim     lpips (default); l2 and ssim are the paper's baselines, computed
-                             as the reference does; ssim prints DSSIM = (1 - SSIM) / 2, as the
-                             reference's evaluation does
-  --colorspace Lab|RGB       colour space of l2 and ssim (default Lab, the reference's default)
-  --spatial OUT.png|OUT.npy  lpips: also write the distance map (PNG: viridis heatmap, 0 to the
-                             map's maximum; .npy: float32 1x1xHxW)
-  --json                     print one JSON object: metric, net, version, lpips, distance,
-                             layers (per-layer contributions, lpips only), colorspace
-
-${MODEL_USAGE}
-
-${READING}`,
+  synopsis: "compare IMG0 IMG1",
+  summary: "distance between two images of the same size",
+  usage: helpText({
+    usage: "compare IMG0 IMG1 [options]",
+    options: [
+      [
+        "--metric lpips|l2|ssim",
+        "lpips (default); l2 and ssim are the paper's baselines, computed as the reference " +
+        "does; ssim prints DSSIM = (1 - SSIM) / 2, as the reference's evaluation does",
+      ],
+      ["--colorspace Lab|RGB", "colour space of l2 and ssim (default Lab, the reference's)"],
+      [
+        "--spatial OUT.png|OUT.npy",
+        "lpips: also write the distance map (PNG: viridis heatmap, 0 to the map's maximum; " +
+        ".npy: float32 1x1xHxW)",
+      ],
+      [
+        "--json",
+        "print one JSON object: metric, net, version, lpips, distance, layers (per-layer " +
+        "contributions, lpips only), colorspace",
+      ],
+    ],
+    sections: [MODEL_HELP],
+    notes: [READING],
+  }),
   async run(args) {
     const { values, positionals: p } = parse(args, {
       spatial: { type: "string" },

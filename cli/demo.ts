@@ -7,20 +7,25 @@
 import { join } from "node:path";
 import { LPIPS } from "../lpips/lpips.ts";
 import { resolveFile } from "../lpips/weights.ts";
-import { type Command, MODEL_USAGE, modelOptions, parse } from "./args.ts";
+import { type Command, MODEL_HELP, modelOptions, parse } from "./args.ts";
+import { helpText } from "./help.ts";
 import { loadImage } from "../bappsloader/image.ts";
 
 import { fmt } from "./_images.ts";
 
 /** `demo`: the README's example, which of ex_p0 and ex_p1 is closer to ex_ref. */
 export const demo: Command = {
-  summary: "demo                the README's example: which patch is closer to the reference?",
-  usage: `Usage: deno task demo [options]
-
-Downloads the example images on first use (offline: $LPIPS_IMAGES_DIR, or
-$LPIPS_TEST_DATA/images).
-
-${MODEL_USAGE}`,
+  synopsis: "demo",
+  summary: "which example patch is closer to the reference?",
+  usage: helpText({
+    usage: "demo [options]",
+    about: [
+      "Which of ex_p0.png and ex_p1.png is closer to ex_ref.png (the reference's " +
+      "test_network.py). Downloads the example images on first use (offline: " +
+      "$LPIPS_IMAGES_DIR, or $LPIPS_TEST_DATA/images).",
+    ],
+    sections: [MODEL_HELP],
+  }),
   async run(args) {
     const { values } = parse(args);
     if (values.help) return console.log(this.usage);

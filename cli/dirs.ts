@@ -6,34 +6,38 @@
  */
 import { join } from "node:path";
 import { LPIPS } from "../lpips/lpips.ts";
-import { type Command, MODEL_USAGE, modelOptions, parse, positionals, UsageError } from "./args.ts";
-import { loadImage } from "../bappsloader/image.ts";
+import { type Command, MODEL_HELP, modelOptions, parse, positionals, UsageError } from "./args.ts";
 import { fileListHash, shardRange } from "../eval/shard.ts";
-
+import { helpText } from "./help.ts";
 import {
   dirsLine,
   type DirsRow,
   finishDirs,
   listImages,
+  outShardHelp,
+  PAIR_FAILURES,
+  pairsFailed,
   pairsShardHeader,
   READING,
+  scorePairs,
   shardOption,
-  shardUsage,
   writeShard,
 } from "./_images.ts";
 
 /** `dirs DIR0 DIR1`: the distance for every image file name present in both folders. */
 export const dirs: Command = {
-  summary: "dirs DIR0 DIR1      distance for every file name present in both folders",
-  usage: `Usage: deno task lpips dirs DIR0 DIR1 [options]
-
-  --out FILE   also write the "name: distance" lines to FILE
-  --json       print a JSON array of {file, distance}
-${shardUsage("the file names in both folders, sorted")}
-
-${MODEL_USAGE}
-
-${READING}`,
+  synopsis: "dirs DIR0 DIR1",
+  summary: "distance for every file name present in both folders",
+  usage: helpText({
+    usage: "dirs DIR0 DIR1 [options]",
+    about: ['Prints "name: distance" for every image file name present in both folders.'],
+    options: [
+      ["--json", "print a JSON array of {file, distance}"],
+      ...outShardHelp("the file names in both folders, sorted"),
+    ],
+    sections: [MODEL_HELP],
+    notes: [PAIR_FAILURES, READING],
+  }),
   async run(args) {
     const { values, positionals: p } = parse(args, {
       out: { type: "string" },
@@ -48,26 +52,35 @@ ${READING}`,
       throw new UsageError(`no image file name is present in both ${d0} and ${d1}`);
     }
     const range = shardRange(names.length, 1, shard ?? { index: 0, count: 1 });
+    const mine = names.slice(range.start, range.end);
     const m = await LPIPS.create(modelOptions(values));
     const rows: DirsRow[] = [];
+    let failed: number;
     try {
-      for (const name of names.slice(range.start, range.end)) {
-        const [a, b] = await Promise.all([loadImage(join(d0, name)), loadImage(join(d1, name))]);
-        rows.push({ file: name, distance: (await m.distance(a, b))[0] });
-        if (!values.json && !shard) console.log(dirsLine(rows.at(-1)!));
-      }
+      const pairs = mine.map((n) => [join(d0, n), join(d1, n)] as const);
+      failed = await scorePairs(m, pairs, "lpips dirs", (i, distance, error) => {
+        const file = mine[i];
+        rows.push(error === undefined ? { file, distance } : { file, distance, error });
+        if (!values.json && !shard && error === undefined) console.log(dirsLine(rows.at(-1)!));
+      });
     } finally {
       m.dispose();
     }
+    const out = values.out as string | undefined;
     if (shard) {
+      if (failed) throw pairsFailed(failed, rows.length, `${out} not written`);
       const header = pairsShardHeader("dirs", m, shard, {
         name: "files",
         total: names.length,
         ...range,
         files: fileListHash(d0, names.map((n) => [join(d0, n)])),
       }, { dir0: d0, dir1: d1 });
-      return await writeShard(values.out as string, header, rows, range.start, "dirs");
+      return await writeShard(out!, header, rows, range.start, "dirs");
     }
-    await finishDirs(rows, { json: !!values.json, out: values.out as string | undefined });
+    if (failed) {
+      if (values.json) await finishDirs(rows, { json: true });
+      throw pairsFailed(failed, rows.length, out && `${out} not written`);
+    }
+    await finishDirs(rows, { json: !!values.json, out });
   },
 };

@@ -1,5 +1,5 @@
 /**
- * `deno task lpips eval`: the reference's `test_dataset_model.py` on the command line (the
+ * `lpips eval`: the reference's `test_dataset_model.py` on the command line (the
  * contract of README's "Command line"). Scores go to stdout (the reference's `  Dataset [val/traditional]: 72.17` lines, or
  * one JSON object with `--json`); progress and errors go to stderr.
  *
@@ -11,7 +11,7 @@ import { type Bar, progressBar } from "../_internal/progress_bar.ts";
 import {
   type Command,
   integer,
-  MODEL_USAGE,
+  MODEL_HELP,
   modelOptions,
   oneOf,
   parse,
@@ -22,6 +22,8 @@ import { type Colorspace, COLORSPACES } from "../baselines/l2.ts";
 import { BAPPS_MODES, type BappsMode } from "../bappsloader/layout.ts";
 import { jndCsv, twoAFCCsv } from "../eval/csv.ts";
 import { trapInterrupts } from "./interrupt.ts";
+import { helpText } from "./help.ts";
+import { checkDefaultSubsets } from "./_subsets.ts";
 import { parseShard, type ShardSpec } from "../eval/shard.ts";
 import { type ShardHeader, type ShardRow, writeShardFile } from "../eval/shard_file.ts";
 import { partPath, writeFilesAtomic } from "../_internal/atomic_write.ts";
@@ -99,50 +101,74 @@ export function evalJson(r: EvaluateResult): Record<string, unknown> {
 
 /** `eval`: 2AFC score or JND mAP of a model on BAPPS datasets. */
 export const evalCommand: Command = {
-  summary: "eval --root DIR     2AFC score / JND mAP on BAPPS datasets (test_dataset_model.py)",
-  usage: `Usage: deno task lpips eval --root DATASET_ROOT [options]
-
-  --dataset-mode 2afc|jnd    default 2afc
-  --root DIR                 the folder that holds 2afc/ and jnd/ (the reference's dataroot)
-  --datasets NAME ...        one or more subsets, each scored separately (default: the six 2AFC
-                             val sets ${TWOAFC_VAL_DATASETS.join(" ")};
-                             jnd: ${JND_VAL_DATASETS.join(" ")})
-  --model lpips|baseline|l2|ssim   default lpips; baseline = LPIPS without the linear heads
-                             (uncalibrated; it honours --version, whose default 0.1 is the
-                             reference's baseline); ssim ranks by DSSIM = (1 - SSIM) / 2
-  --colorspace Lab|RGB       l2 and ssim only (default Lab)
-  --batch-size N             items per batch (default 50)
-  --model-path FILE          lpips: linear heads (.pth with lin{k}.model.1.weight), the
-                             reference's --model_path
-  --json                     print one JSON object: dataset_mode, model, net, version,
-                             colorspace, results {dataset: {score (a fraction), n, ci95}}
-  --per-item OUT.csv         write per-item rows (2afc: index,d0,d1,judge,ref,p0,p1; jnd:
-                             index,d,same,p0,p1); with several datasets one file each,
-                             OUT.val_traditional.csv, OUT.val_cnn.csv, ...
-  --bootstrap N              bootstrap resamples of the 95% interval (default 1000; 0: none)
-  --seed S                   bootstrap seed (default 0)
-  --workers N                decode images in N worker threads, in parallel with inference
-                             (default: half the cores; 0: on the main thread)
-  --threads N                ONNX Runtime threads (default: the cores the workers leave)
-  --quiet, -q                no progress on stderr
-  --shard K/N                compute only shard K of N (K from 0, e.g. $JOB_COMPLETION_INDEX/4
-                             or $SLURM_ARRAY_TASK_ID/4): every dataset, in sorted order, is cut
-                             into N contiguous blocks of whole batches; needs --out; scores come
-                             from \`lpips merge\` of all N files
-  --out FILE                 write the mergeable per-item file (JSON Lines) of this shard (of
-                             the whole run without --shard); see \`lpips merge --help\`
-
-Outputs are written to NAME.part and renamed when complete. Ctrl-C (SIGINT) or SIGTERM stops
-the run with "interrupted: no results written", exit status 130 (SIGTERM: 143).
-
-${MODEL_USAGE}
-
-Images are read as the reference's loader does: RGB, Resize(64) (Pillow bilinear), [-1, 1].`,
+  synopsis: "eval --root DIR",
+  summary: "BAPPS 2AFC score or JND mAP (test_dataset_model.py)",
+  usage: helpText({
+    usage: "eval --root DATASET_ROOT [options]",
+    options: [
+      ["--dataset-mode 2afc|jnd", "default 2afc"],
+      ["--root DIR", "the folder that holds 2afc/ and jnd/ (the reference's dataroot)"],
+      [
+        "--datasets NAME ...",
+        "one or more subsets, each scored separately (default: the six 2AFC val sets " +
+        `${TWOAFC_VAL_DATASETS.join(" ")}; jnd: ${JND_VAL_DATASETS.join(" ")})`,
+      ],
+      [
+        "--model lpips|baseline|l2|ssim",
+        "default lpips; baseline = LPIPS without the linear heads (uncalibrated; it honours " +
+        "--version, whose default 0.1 is the reference's baseline); ssim ranks by " +
+        "DSSIM = (1 - SSIM) / 2",
+      ],
+      ["--colorspace Lab|RGB", "l2 and ssim only (default Lab)"],
+      ["--batch-size N", "items per batch (default 50)"],
+      [
+        "--model-path FILE",
+        "lpips: linear heads (.pth with lin{k}.model.1.weight), the reference's --model_path",
+      ],
+      [
+        "--json",
+        "print one JSON object: dataset_mode, model, net, version, colorspace, results " +
+        "{dataset: {score (a fraction), n, ci95}}",
+      ],
+      [
+        "--per-item OUT.csv",
+        "write per-item rows (2afc: index,d0,d1,judge,ref,p0,p1; jnd: index,d,same,p0,p1); " +
+        "with several datasets one file each, OUT.val_traditional.csv, OUT.val_cnn.csv, ...",
+      ],
+      ["--bootstrap N", "bootstrap resamples of the 95% interval (default 1000; 0: none)"],
+      ["--seed S", "bootstrap seed (default 0)"],
+      [
+        "--workers N",
+        "decode images in N worker threads, in parallel with inference (default: half the " +
+        "cores; 0: on the main thread)",
+      ],
+      ["--threads N", "ONNX Runtime threads (default: the cores the workers leave)"],
+      ["--quiet, -q", "no progress on stderr"],
+      [
+        "--shard K/N",
+        "compute only shard K of N (K from 0, e.g. $JOB_COMPLETION_INDEX/4 or " +
+        "$SLURM_ARRAY_TASK_ID/4): every dataset, in sorted order, is cut into N contiguous " +
+        "blocks of whole batches; needs --out; scores come from `lpips merge` of all N files",
+      ],
+      [
+        "--out FILE",
+        "write the mergeable per-item file (JSON Lines) of this shard (of the whole run " +
+        "without --shard); see `lpips merge --help`",
+      ],
+    ],
+    sections: [MODEL_HELP],
+    notes: [
+      "Outputs are written to NAME.part and renamed when complete. Ctrl-C (SIGINT) or SIGTERM " +
+      'stops the run with "interrupted: no results written", exit status 130 (SIGTERM: 143).',
+      "Images are read as the reference's loader does: RGB, Resize(64) (Pillow bilinear), " +
+      "[-1, 1].",
+    ],
+  }),
   async run(args) {
     const { datasets, rest } = takeDatasets(args);
     const { values, positionals: p } = parse(rest, EVAL_OPTIONS);
     if (values.help) return console.log(this.usage);
-    positionals(p, 0, "no positional arguments (list subsets after --datasets)");
+    positionals(p, 0, "subsets go after --datasets");
     const mode = oneOf<BappsMode>("dataset-mode", values["dataset-mode"], BAPPS_MODES, "2afc");
     const model = oneOf<EvalModel>(
       "model",
@@ -192,6 +218,8 @@ Images are read as the reference's loader does: RGB, Resize(64) (Pillow bilinear
       }
       await checkWritableDir("out", out);
     }
+    const defaults = mode === "2afc" ? TWOAFC_VAL_DATASETS : JND_VAL_DATASETS;
+    if (!datasets) await checkDefaultSubsets(root, mode, defaults);
     const modelSha256 = modelPath === undefined ? null : await sha256File(modelPath);
     const m = modelOptions(values);
     let done = 0, all: number | undefined;
@@ -211,7 +239,7 @@ Images are read as the reference's loader does: RGB, Resize(64) (Pillow bilinear
         r = await evaluate({
           root,
           mode,
-          datasets: datasets ?? (mode === "2afc" ? TWOAFC_VAL_DATASETS : JND_VAL_DATASETS),
+          datasets: datasets ?? defaults,
           model,
           net: m.net,
           version: m.version,

@@ -176,7 +176,10 @@ Deno.test({
       await oneLineError(["--root", root, "--datasets", "val/deblur"], /no such 2afc subset/);
       await oneLineError(["--root", root, "--dataset-mode", "jnd"], /no such folder/);
       await oneLineError([...ds, "--model", "vgg19"], /--model must be one of/);
-      await oneLineError([...ds, "--batch-size", "x"], /--batch-size must be an integer/);
+      await oneLineError(
+        [...ds, "--batch-size", "x"],
+        /--batch-size must be a positive integer \(got x\)/,
+      );
       await oneLineError([...ds, "--colorspace", "HSV"], /--colorspace must be one of/);
       await oneLineError([...ds, "--frobnicate"], /frobnicate/);
       await oneLineError([...ds, "--model-path", "x.pth"], /--model-path applies/);

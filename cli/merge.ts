@@ -1,12 +1,20 @@
 /**
- * `deno task lpips merge SHARD_FILES...`: joins the files of a sharded `eval`, `dirs` or
+ * `lpips merge SHARD_FILES...`: joins the files of a sharded `eval`, `dirs` or
  * `allpairs` run (`--shard K/N --out FILE`) and prints what one unsharded run prints: the same
  * scores, `n`, bootstrap intervals (same resamples and seed: the same interval) and `--json`
  * object, the same `--per-item` CSV files, or the same `dirs`/`allpairs` lines.
  *
  * @module
  */
-import { type Command, integer, parse, UsageError } from "./args.ts";
+import {
+  type Command,
+  COMMON_OPTIONS,
+  integer,
+  type OptionTypes,
+  parse,
+  UsageError,
+} from "./args.ts";
+import { helpText } from "./help.ts";
 import {
   allpairsLine,
   type AllpairsRow,
@@ -20,32 +28,38 @@ import { mergedEvaluation, mergeShards } from "../eval/merge.ts";
 import { readShardFile, rowNumber, type ShardRow } from "../eval/shard_file.ts";
 import { trapInterrupts } from "./interrupt.ts";
 
-const MERGE_OPTIONS = {
+const MERGE_OPTIONS: OptionTypes = {
   bootstrap: { type: "string" },
   seed: { type: "string" },
   "per-item": { type: "string" },
   out: { type: "string" },
   quiet: { type: "boolean", short: "q" },
-} as const;
+};
 
 /** `merge`: the scores of a sharded run from its shard files. */
 export const mergeCommand: Command = {
-  summary: "merge SHARD_FILES   join the --shard K/N --out files of eval, dirs or allpairs",
-  usage: `Usage: deno task lpips merge SHARD_FILE... [options]
-
-Joins the files that \`eval\`, \`dirs\` or \`allpairs\` wrote with --shard K/N --out FILE (K from 0;
-every K of one run exactly once, in any order) and prints what the unsharded run prints. The
-files must come from one run: same command and configuration (mode, model, net, version,
-colorspace, datasets, batch size, engine, ...), same shard count, the same file lists.
-
-  --json              eval: the eval --json object; dirs/allpairs: their --json output
-  --bootstrap N       eval: bootstrap resamples (default: the shards' --bootstrap)
-  --seed S            eval: bootstrap seed (default: the shards' --seed)
-  --per-item OUT.csv  eval: the per-item CSV files of eval --per-item
-  --out FILE          dirs: the "name: distance" file of dirs --out
-  --quiet, -q         no messages on stderr`,
+  synopsis: "merge SHARD_FILE...",
+  summary: "join the shard files of eval, dirs or allpairs",
+  usage: helpText({
+    usage: "merge SHARD_FILE... [options]",
+    about: [
+      "Joins the files that `eval`, `dirs` or `allpairs` wrote with --shard K/N --out FILE (K " +
+      "from 0; every K of one run exactly once, in any order) and prints what the unsharded run " +
+      "prints. The files must come from one run: same command and configuration (mode, model, " +
+      "net, version, colorspace, datasets, batch size, engine, ...), same shard count, the same " +
+      "file lists.",
+    ],
+    options: [
+      ["--json", "eval: the eval --json object; dirs/allpairs: their --json output"],
+      ["--bootstrap N", "eval: bootstrap resamples (default: the shards' --bootstrap)"],
+      ["--seed S", "eval: bootstrap seed (default: the shards' --seed)"],
+      ["--per-item OUT.csv", "eval: the per-item CSV files of eval --per-item"],
+      ["--out FILE", "dirs/allpairs: the text file of dirs/allpairs --out"],
+      ["--quiet, -q", "no messages on stderr"],
+    ],
+  }),
   async run(args) {
-    const { values, positionals: files } = parse(args, MERGE_OPTIONS);
+    const { values, positionals: files } = parse(args, MERGE_OPTIONS, COMMON_OPTIONS);
     if (values.help) return console.log(this.usage);
     if (files.length === 0) throw new UsageError("expected shard files: merge SHARD_FILE...");
     const run = mergeShards(await Promise.all(files.map(readShardFile)));
@@ -58,7 +72,9 @@ colorspace, datasets, batch size, engine, ...), same shard count, the same file 
     only("bootstrap", "eval");
     only("seed", "eval");
     only("per-item", "eval");
-    only("out", "dirs");
+    if (values.out !== undefined && run.command === "eval") {
+      throw new UsageError("--out applies to dirs and allpairs shards (these are eval)");
+    }
     if (run.command === "eval") {
       const boot = {
         resamples: integer("bootstrap", values.bootstrap, run.config.bootstrap as number, 0),
@@ -87,7 +103,7 @@ colorspace, datasets, batch size, engine, ...), same shard count, the same file 
     } else {
       const rows = run.lists[0].rows.map((r) => pick<AllpairsRow>(r, ["a", "b", "distance"]));
       if (!json) { for (const r of rows) console.log(allpairsLine(r)); }
-      finishAllpairs(rows, json);
+      await finishAllpairs(rows, { json, out: values.out as string | undefined });
     }
   },
 };

@@ -1,11 +1,13 @@
 /**
- * `deno task lpips train`: calibration training on BAPPS 2AFC judgements (the reference's
+ * `lpips train`: calibration training on BAPPS 2AFC judgements (the reference's
  * `train.py`, docs/algorithm.md §6), with a progress line on stderr and a JSONL log for plotting.
  *
  * @module
  */
 import { join } from "node:path";
 import { type Command, integer, oneOf, parse, positionals, UsageError } from "./args.ts";
+import { helpText } from "./help.ts";
+import { checkDefaultSubsets } from "./_subsets.ts";
 import {
   train,
   TRAIN_MODES,
@@ -23,6 +25,9 @@ function duration(s: number): string {
   return h > 0 ? `${h}h${String(m).padStart(2, "0")}m` : `${m}m${String(sec).padStart(2, "0")}s`;
 }
 
+/** The subsets `train` uses without `--datasets`: the reference's. */
+const TRAIN_DATASETS = ["train/traditional", "train/cnn", "train/mix"];
+
 /** One progress line: epoch, a bar over the epoch's batches, loss, accuracy, speed, ETA. */
 export function progressLine(p: TrainProgress, width = 24): string {
   const filled = Math.round((p.batch / p.batches) * width);
@@ -34,40 +39,57 @@ export function progressLine(p: TrainProgress, width = 24): string {
 
 /** `train`: trains the linear heads (and optionally the trunk) like the reference's train.py. */
 export const trainCommand: Command = {
-  summary: "train --root DIR   calibrate LPIPS on BAPPS 2AFC judgements (reference train.py)",
-  usage: `Usage: deno task lpips train --root DATASET_ROOT [options]
-
-  --root DIR              folder holding 2afc/ (required)
-  --datasets A B ...      2AFC subsets (default train/traditional train/cnn train/mix)
-  --net alex|squeeze|vgg  trunk (default alex)
-  --mode lin|tune|scratch lin: frozen pretrained trunk (default); tune: trunk trained too;
-                          scratch: random trunk, trained (tune/scratch are much slower:
-                          a gradient through the whole trunk)
-  --epochs N              epochs at the initial learning rate (default 5)
-  --epochs-decay N        epochs with the learning rate decaying linearly to 0 (default 5)
-  --lr X                  initial learning rate (default 1e-4)
-  --batch-size N          default 50
-  --seed S                seeds the heads' init, the shuffles and dropout (default 0)
-  --name RUN              run name; files go to CHECKPOINTS/RUN/ (default tmp)
-  --checkpoints-dir DIR   default checkpoints
-  --resume                continue from CHECKPOINTS/RUN/latest_*
-  --no-dropout            no Dropout(0.5) before the heads (the reference trains with it)
-  --no-trunk-clamp        clamp only the heads to >= 0; the reference also clamps SqueezeNet's
-                          1x1 trunk convs (any 1x1 kernel in the network), which is the default
-  --no-shuffle            file order, as with the reference's --serial_batches
-  --log-every N           JSONL line every N steps (default 10) in CHECKPOINTS/RUN/train_log.jsonl
-  --save-latest-freq N    save latest_* every N items (default 20000)
-  --workers N             image decoding workers (default: half the cores; 0: none)
-  --threads N             lin on onnx: ONNX Runtime threads (default: the cores the workers leave)
-  --engine auto|onnx|tfjs lin: what computes the frozen trunk's features (default auto: onnx
-                          when it loads, else tfjs); the heads always train on TF.js
-  --backend wasm|cpu|webgpu|tensorflow   TF.js backend (default wasm)
-  --weights-dir DIR       folder with the trunk weights under their official names
-
-Writes latest_net_.pth (LPIPS state dict, for eval --model-path), latest_net_rank.pth,
-<epoch>_net_.pth, <epoch>_net_rank.pth, latest_optim.pth and latest_state.json.
-Ctrl-C stops after the current step, saves latest_* and exits with status 130 (a second Ctrl-C
-stops at once); --resume then continues exactly where the run stopped.`,
+  synopsis: "train --root DIR",
+  summary: "train LPIPS on BAPPS 2AFC judgements (train.py)",
+  usage: helpText({
+    usage: "train --root DATASET_ROOT [options]",
+    options: [
+      ["--root DIR", "folder holding 2afc/ (required)"],
+      ["--datasets A B ...", `2AFC subsets (default ${TRAIN_DATASETS.join(" ")})`],
+      ["--net alex|squeeze|vgg", "trunk (default alex)"],
+      [
+        "--mode lin|tune|scratch",
+        "lin: frozen pretrained trunk (default); tune: trunk trained too; scratch: random " +
+        "trunk, trained (tune/scratch are much slower: a gradient through the whole trunk)",
+      ],
+      ["--epochs N", "epochs at the initial learning rate (default 5)"],
+      ["--epochs-decay N", "epochs with the learning rate decaying linearly to 0 (default 5)"],
+      ["--lr X", "initial learning rate (default 1e-4)"],
+      ["--batch-size N", "default 50"],
+      ["--seed S", "seeds the heads' init, the shuffles and dropout (default 0)"],
+      ["--name RUN", "run name; files go to CHECKPOINTS/RUN/ (default tmp)"],
+      ["--checkpoints-dir DIR", "default checkpoints"],
+      ["--resume", "continue from CHECKPOINTS/RUN/latest_*"],
+      ["--no-dropout", "no Dropout(0.5) before the heads (the reference trains with it)"],
+      [
+        "--no-trunk-clamp",
+        "clamp only the heads to >= 0; the reference also clamps SqueezeNet's 1x1 trunk convs " +
+        "(any 1x1 kernel in the network), which is the default",
+      ],
+      ["--no-shuffle", "file order, as with the reference's --serial_batches"],
+      [
+        "--log-every N",
+        "JSONL line every N steps (default 10) in CHECKPOINTS/RUN/train_log.jsonl",
+      ],
+      ["--save-latest-freq N", "save latest_* every N items (default 20000)"],
+      ["--workers N", "image decoding workers (default: half the cores; 0: none)"],
+      ["--threads N", "lin on onnx: ONNX Runtime threads (default: the cores the workers leave)"],
+      [
+        "--engine auto|onnx|tfjs",
+        "lin: what computes the frozen trunk's features (default auto: onnx when it loads, " +
+        "else tfjs); the heads always train on TF.js",
+      ],
+      ["--backend wasm|cpu|webgpu|tensorflow", "TF.js backend (default wasm)"],
+      ["--weights-dir DIR", "folder with the trunk weights under their official names"],
+      ["--json", "print the summary as one JSON object"],
+    ],
+    notes: [
+      "Writes latest_net_.pth (LPIPS state dict, for eval --model-path), latest_net_rank.pth, " +
+      "<epoch>_net_.pth, <epoch>_net_rank.pth, latest_optim.pth and latest_state.json.",
+      "Ctrl-C stops after the current step, saves latest_* and exits with status 130 (a second " +
+      "Ctrl-C stops at once); --resume then continues exactly where the run stopped.",
+    ],
+  }),
   async run(args) {
     const { values, positionals: p } = parse(args, {
       root: { type: "string" },
@@ -92,14 +114,15 @@ stops at once); --resume then continues exactly where the run stopped.`,
     if (values.help) return console.log(this.usage);
     // --datasets takes several words: the first after the flag, the rest as positionals.
     const datasets = values.datasets ? [values.datasets as string, ...p] : undefined;
-    if (!datasets) positionals(p, 0, "no positional arguments (use --root and --datasets)");
+    if (!datasets) positionals(p, 0, "subsets go after --datasets, the folder after --root");
     if (!values.root) throw new UsageError("--root DATASET_ROOT is required");
     if (values.uncalibrated) throw new UsageError("--uncalibrated cannot be trained");
     if (values.version && values.version !== "0.1") {
       throw new UsageError("training uses version 0.1 (as the reference's trainer)");
     }
     const lr = values.lr === undefined ? 1e-4 : Number(values.lr);
-    if (!(lr > 0)) throw new UsageError(`--lr must be a positive number (got "${values.lr}")`);
+    if (!(lr > 0)) throw new UsageError(`--lr must be a positive number (got ${values.lr})`);
+    if (!datasets) await checkDefaultSubsets(values.root as string, "2afc", TRAIN_DATASETS);
     const name = (values.name as string | undefined) ?? "tmp";
     const checkpointsDir = (values["checkpoints-dir"] as string | undefined) ?? "checkpoints";
     const isTty = Deno.stderr.isTerminal();
@@ -133,7 +156,7 @@ stops at once); --resume then continues exactly where the run stopped.`,
     try {
       summary = await train({
         root: values.root as string,
-        datasets,
+        datasets: datasets ?? TRAIN_DATASETS,
         net: oneOf<NetName>("net", values.net === "vgg16" ? "vgg" : values.net, [
           "alex",
           "squeeze",

@@ -126,7 +126,8 @@ Deno.test("merge CLI: mistakes are one line on stderr, exit status 1", async () 
       [[...paths, paths[2]], `item 5 of val/cnn in both ${paths[2]} and ${paths[2]}`],
       [[...paths.slice(0, 3), vgg], `shards come from different runs: net alex vs vgg`],
       [[paths[0], join(dir, "nope.jsonl")], "cannot read"],
-      [[...paths, "--out", "x.txt"], "--out applies to dirs shards (these are eval)"],
+      [[...paths, "--out", "x.txt"], "--out applies to dirs and allpairs shards (these are eval)"],
+      [[...paths, "--net", "vgg"], "unknown option --net (--help lists the options)"],
       [[], "expected shard files"],
     ];
     for (const [args, message] of cases) {

@@ -45,10 +45,15 @@ export function parseShard(text: string): ShardSpec {
     throw new RangeError(`--shard must be K/N with 0 <= K < N, e.g. 0/4 (got "${text}")${hint}`);
   }
   const index = Number(m[1]), count = Number(m[2]);
-  if (count < 1 || count > 2 ** 31 - 1 || index >= count) {
+  if (count < 1 || count > 2 ** 31 - 1) {
+    throw new RangeError(
+      `--shard ${index}/${count}: N, the number of shards, must be a positive integer below 2^31`,
+    );
+  }
+  if (index >= count) {
     throw new RangeError(
       `--shard ${index}/${count}: K counts from 0 and must be below N (0/${count} to ${
-        Math.max(count - 1, 0)
+        count - 1
       }/${count})`,
     );
   }

@@ -17,7 +17,14 @@ Deno.test("parseShard: K/N counts from 0; unset variables and K >= N are clear e
   assert.deepEqual(parseShard(" 3 / 4 "), { index: 3, count: 4 });
   assert.throws(() => parseShard("/4"), /--shard must be K\/N .*SLURM_ARRAY_TASK_ID/);
   assert.throws(() => parseShard("4/4"), /K counts from 0 and must be below N \(0\/4 to 3\/4\)/);
-  assert.throws(() => parseShard("1/0"), /must be below N/);
+  assert.throws(
+    () => parseShard("1/0"),
+    /--shard 1\/0: N, the number of shards, must be a positive/,
+  );
+  assert.throws(
+    () => parseShard("0/0"),
+    /--shard 0\/0: N, the number of shards, must be a positive/,
+  );
   assert.throws(() => parseShard("-1/4"), /--shard must be K\/N/);
   assert.throws(() => parseShard("1.5/4"), /--shard must be K\/N/);
 });
@@ -156,11 +163,14 @@ Deno.test({
         pairShards.map((f, k) => ok("allpairs", a, "--all-pairs", "--shard", `${k}/3`, "--out", f)),
       );
       assert.equal(await ok("merge", ...pairShards, "--json"), all);
+      const text = await ok("allpairs", a, "--all-pairs", "--out", join(root, "pairs.txt"));
+      assert.equal(await Deno.readTextFile(join(root, "pairs.txt")), text, "--out: what it prints");
       assert.equal(
-        await ok("merge", ...pairShards),
-        await ok("allpairs", a, "--all-pairs"),
+        await ok("merge", ...pairShards, "--out", join(root, "merged-pairs.txt")),
+        text,
         "the text output (lines and Avg) too",
       );
+      assert.equal(await Deno.readTextFile(join(root, "merged-pairs.txt")), text);
     } finally {
       await Deno.remove(root, { recursive: true });
     }
@@ -177,7 +187,9 @@ Deno.test({
       [["eval", "--root", root, "--model", "l2", "--out", "x.jsonl", "--json"], /--json belongs/],
       [["eval", "--root", root, "--model", "l2", "--out", "/no/such/x.jsonl"], /no such folder/],
       [["dirs", root, root, "--shard", "0/2"], /--shard K\/N needs --out/],
-      [["allpairs", root, "--out", "x.jsonl"], /--out needs --shard/],
+      [["allpairs", root, "--shard", "0/2"], /--shard K\/N needs --out/],
+      [["dirs", root, root, "--shard", "0/0", "--out", "x"], /N, the number of shards, must be/],
+      [["dirs", root, root, "--shard", "-1/2", "--out", "x"], /--shard must be K\/N .*"-1\/2"/],
     ];
     for (const [args, pattern] of cases) {
       const r = await lpips(...args);
