@@ -8,7 +8,8 @@
  * Pillow resamples separably: a horizontal pass, then a vertical pass, each producing an 8-bit
  * image. For every output index it takes the input span `center ± support` (`support` = the scale
  * factor when shrinking, 1 when enlarging; twice that for bicubic), weights it with the filter
- * (triangle, or the cubic kernel with a = -0.5) stretched by the scale factor, normalises the weights to sum 1 and converts them to 22-bit fixed point; a pixel is
+ * (triangle, or the cubic kernel with a = -0.5) stretched by the scale factor, normalises the
+ * weights to sum 1 and converts them to 22-bit fixed point; a pixel is
  * `clip((2^21 + Σ k_i · in_i) >> 22)`. Non-integer factors (252 -> 64, 256 -> 65) take the same
  * path. Pillow runs the horizontal pass only over the input rows that the vertical pass reads;
  * that saves work but cannot change a pixel, so every row is filtered here.
