@@ -155,7 +155,13 @@ export function isImageFile(x: unknown): x is ImageFile {
 
 /**
  * How an image file is named in messages: the path, or the path of a `file:` URL. Other URLs
- * are refused (nothing is downloaded behind the caller's back).
+ * are refused with an {@link ImageDecodeError} (nothing is downloaded behind the caller's back).
+ *
+ * @example
+ * ```ts
+ * import { imageFileName } from "@perceptual/lpips/bappsloader";
+ * console.log(imageFileName(new URL("file:///data/a%20b.png"))); // /data/a b.png
+ * ```
  */
 export function imageFileName(file: ImageFile): string {
   if (typeof file === "string") return file;
