@@ -74,8 +74,7 @@ export {
   stack,
 } from "./bappsloader/image.ts";
 // The paper's baselines.
-export { COLORSPACES, l2, type L2Options } from "./baselines/l2.ts";
-export type { Colorspace } from "./baselines/_validate.ts";
+export { type Colorspace, COLORSPACES, l2, type L2Options } from "./baselines/l2.ts";
 export {
   dssim,
   ssim,
