@@ -241,7 +241,7 @@ async function asImageTensor(x: EngineInput): Promise<ImageTensor> {
 }
 
 /** A short description of a value for a message: `null`, `a number (3)`, `an Array`. */
-export function describe(x: unknown): string {
+function describe(x: unknown): string {
   if (x === null || x === undefined) return String(x);
   if (typeof x === "string") return JSON.stringify(x);
   if (typeof x !== "object") return `a ${typeof x} (${String(x)})`;

@@ -146,6 +146,15 @@ for (const engine of ENGINES) {
       for (let i = 0; i < 32 * 64; i++) sum += s.map!.data[i];
       assert.ok(Math.abs(half.distance[0] - sum / (32 * 64)) <= 1e-7 * sum / (32 * 64));
       assert.deepEqual(half.map!.data, s.map!.data); // unmasked
+      // Tiled runs weigh their own map the same way.
+      const tiled = await m.distance(ref, p0, { spatial: true, tile: 32 });
+      const tiledHalf = await m.distance(ref, p0, {
+        mask: { data: top, shape: [1, 1, 64, 64] },
+        tile: 32,
+      });
+      let tiledSum = 0;
+      for (let i = 0; i < 32 * 64; i++) tiledSum += tiled.map!.data[i];
+      assert.equal(tiledHalf.distance[0], Math.fround(tiledSum / (32 * 64)));
       const layerSum = half.layers!.reduce((t, l) => t + l[0], 0);
       assert.ok(Math.abs(layerSum - half.distance[0]) <= 1e-6);
       // Weights scale out; one mask of shape [1, ...] applies to every pair; per-image masks.
