@@ -98,7 +98,7 @@ export async function preparePair(
   return { inputs: [v0, v1], resized };
 }
 
-/** Checks and converts one input (for `features`): files read, grey expanded, at least `minSize`. */
+/** Checks and converts one input (for `features`): files read, grey expanded, >= `minSize` px. */
 export async function prepareOne(
   x: LPIPSInput,
   opts: { normalize: boolean; minSize: number; net: string },
@@ -128,7 +128,7 @@ async function load(x: LPIPSInput, normalize: boolean, which: number): Promise<L
     const { width, height, data } = x;
     if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0)) {
       throw new InputError(
-        `input ${which} is an RGB image of ${width}x${height} px; its sides must be whole numbers >= 1`,
+        `input ${which} is an RGB image of ${width}x${height} px; sides must be whole numbers >= 1`,
       );
     }
     if (data.length !== width * height * 3) {

@@ -254,14 +254,14 @@ export class LPIPS {
    *
    * @example Files, broadcasting and greyscale
    * ```ts
-   * import { loadImage, LPIPS } from "@perceptual/lpips";
+   * import { loadImage, LPIPS, stack } from "@perceptual/lpips";
    * const m = await LPIPS.create();
    * console.log(await m.distance("ex_ref.png", "ex_p0.png")); // Float32Array [0.7219]
-   * const p = [await loadImage("ex_p0.png"), await loadImage("ex_p1.png")];
-   * const batch = { data: new Float32Array([...p[0].data, ...p[1].data]), shape: [2, 3, 64, 64] as [number, number, number, number] };
-   * console.log(await m.distance("ex_ref.png", batch)); // Float32Array [0.7219, 0.1376]
-   * const grey = { data: p[0].data.slice(0, 64 * 64), shape: [1, 1, 64, 64] as [number, number, number, number] };
-   * console.log(await m.distance(grey, grey)); // Float32Array [0]: one channel, repeated to RGB
+   * const p0 = await loadImage("ex_p0.png"), p1 = await loadImage("ex_p1.png");
+   * console.log(await m.distance("ex_ref.png", stack([p0, p1]))); // [0.7219, 0.1376]: 1 vs N
+   * const green = p0.data.slice(64 * 64, 2 * 64 * 64); // one channel: [1, 1, 64, 64]
+   * const grey = { data: green, shape: [1, 1, 64, 64] as [number, number, number, number] };
+   * console.log(await m.distance(grey, grey)); // Float32Array [0]: the channel repeated to RGB
    * m.dispose();
    * ```
    */
@@ -275,7 +275,9 @@ export class LPIPS {
    * const m = await LPIPS.create();
    * const mask = new Float32Array(64 * 64);
    * mask.fill(1, 0, 32 * 64); // the top half only
-   * const top = await m.distance("ex_ref.png", "ex_p0.png", { mask: { data: mask, shape: [1, 1, 64, 64] } });
+   * const top = await m.distance("ex_ref.png", "ex_p0.png", {
+   *   mask: { data: mask, shape: [1, 1, 64, 64] },
+   * });
    * console.log(top.distance); // the mean of the distance map over the top half
    * // ex_ref.png is 64x64; any other size is resized to it only when asked:
    * const r = await m.distance("ex_ref.png", "ex_p0.png", { resize: "reference" });
