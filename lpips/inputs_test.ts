@@ -367,6 +367,16 @@ Deno.test({
         "input 0 is not { data: Float32Array, shape }, a tensor, an image or a file (got a Float32Array)",
       ],
     ];
+    cases.push(
+      [
+        { width: 2, height: 2, data: new Uint8Array(5) },
+        "input 0: a 2x2 RGB image needs 12 bytes, has 5",
+      ],
+      [
+        { width: 0, height: 2, data: new Uint8Array(0) },
+        "input 0 is an RGB image of 0x2 px; sides must be whole numbers >= 1",
+      ],
+    );
     for (const [bad, message] of cases) {
       await assert.rejects(m.distance(bad as never, ok), (e: Error) => {
         assert.ok(e instanceof InputError, `${e.name}: ${e.message}`);
