@@ -94,6 +94,106 @@ Deno.test({
   },
 });
 
+Deno.test({
+  ...needsTestData(
+    "LPIPS.distance: null, empty batches, NaN sizes and mismatches name what was passed",
+  ),
+  fn: async () => {
+    const m = await LPIPS.create({ weightsDir: testData("weights"), quiet: true });
+    try {
+      const ok = tensor([1, 3, 64, 64]);
+      const expected = "expected an image path or file: URL, { data: Float32Array, shape: " +
+        "[N, 3, H, W] }, a TF.js Tensor4D or an RGB image";
+      const cases: [string, unknown, unknown, string][] = [
+        ["null", null, ok, `input 0 is null; ${expected}`],
+        ["undefined as b", ok, undefined, `input 1 is undefined; ${expected}`],
+        [
+          "empty batch [0, 3, 64, 64]",
+          ok,
+          tensor([0, 3, 64, 64]),
+          "input 1 is an empty batch (shape [0,3,64,64]): nothing to compare",
+        ],
+        [
+          "NaN in a shape",
+          { data: new Float32Array(3), shape: [1, 3, NaN, 64] },
+          ok,
+          "input 0 has shape [1,3,NaN,64]: its sizes must be whole numbers >= 0, axis 2 is NaN",
+        ],
+        [
+          "2 channels",
+          ok,
+          tensor([1, 2, 64, 64]),
+          "input 1 has 2 channels; expected 3 (RGB, NCHW layout) or 1 (grey)",
+        ],
+        [
+          "batches of 2 and 3",
+          tensor([2, 3, 64, 64]),
+          tensor([3, 3, 64, 64]),
+          "inputs differ in batch size: 2 vs 3 (a batch of 1 is compared with each image of the " +
+          "other; otherwise the batches pair up image by image)",
+        ],
+        [
+          "different sizes",
+          ok,
+          tensor([1, 3, 64, 66]),
+          "inputs differ in size: input 0 is 64x64 and input 1 is 66x64 (WxH); pass resize: " +
+          '"reference" to resize input 1 to 64x64 (Pillow\'s bicubic)',
+        ],
+      ];
+      for (const [label, a, b, message] of cases) {
+        await assert.rejects(m.distance(a as ImageTensor, b as ImageTensor), (e: Error) => {
+          assert.ok(e instanceof InputError, `${label}: ${e}`);
+          assert.equal(e.message, message, label);
+          assertOneLine(e, label);
+          return true;
+        });
+      }
+    } finally {
+      m.dispose();
+    }
+  },
+});
+
+Deno.test("l2: the docs/faults.md rows of null, NaN sizes, channels, batches and empty batches", () => {
+  const ok = tensor([1, 3, 16, 16]);
+  const cases: [string, unknown, unknown, string][] = [
+    ["null", null, ok, "l2: a must be an ImageTensor { data, shape }, got null"],
+    [
+      "NaN in a shape",
+      { data: new Float32Array(3), shape: [1, 3, NaN, 16] },
+      ok,
+      "l2: a has height NaN, expected a whole number >= 1",
+    ],
+    [
+      "2 channels",
+      ok,
+      tensor([1, 2, 16, 16]),
+      "l2: b has 2 channels (shape [1,2,16,16]); RGB tensors need 3",
+    ],
+    [
+      "1 channel",
+      ok,
+      tensor([1, 1, 16, 16]),
+      "l2: b has 1 channels (shape [1,1,16,16]); RGB tensors need 3",
+    ],
+    [
+      "batches of 2 and 3",
+      tensor([2, 3, 16, 16]),
+      tensor([3, 3, 16, 16]),
+      "l2: shapes differ: a is [2,3,16,16], b is [3,3,16,16]",
+    ],
+  ];
+  for (const [label, a, b, message] of cases) {
+    assert.throws(() => l2(a as ImageTensor, b as ImageTensor), (e: Error) => {
+      assert.equal(e.message, message, label);
+      assertOneLine(e, `l2, ${label}`);
+      return true;
+    });
+  }
+  const empty = tensor([0, 3, 16, 16]);
+  assert.deepEqual(l2(empty, empty), new Float32Array(0));
+});
+
 Deno.test("l2, ssim, dssim, psnr, flip: every malformed input is a one-line Type/RangeError", () => {
   const metrics: [string, (a: ImageTensor, b: ImageTensor) => unknown][] = [
     ["l2 Lab", (a, b) => l2(a, b)],

@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
 import { readFailure } from "../_internal/fs_errors.ts";
 import { decodeGif } from "./_gif.ts";
 import { checkHeader, type ImageFormat, sniffFormat } from "./_image_header.ts";
@@ -129,29 +130,100 @@ export function decodeImage(bytes: Uint8Array, name = "<bytes>"): RGBImage {
   }
 }
 
-/** Reads and decodes an image file to 8-bit RGB. */
-export async function readImage(path: string): Promise<RGBImage> {
+/**
+ * An image file: a path, or a `file:` URL (`new URL("./a.png", import.meta.url)`). Every function
+ * of the package that takes an image takes one of these too, and reads it with {@link loadImage}.
+ */
+export type ImageFile = string | URL;
+
+/** An image as a file ({@link ImageFile}) or as the NCHW float32 tensor {@link loadImage} makes. */
+export type ImageSource = ImageFile | ImageTensor;
+
+/**
+ * Whether `x` names an image file (a path or a URL) rather than holding the pixels.
+ *
+ * @example
+ * ```ts
+ * import { isImageFile } from "@perceptual/lpips/bappsloader";
+ * console.log(isImageFile("a.png"), isImageFile(new URL("file:///a.png"))); // true true
+ * console.log(isImageFile({ data: new Float32Array(3), shape: [1, 3, 1, 1] })); // false
+ * ```
+ */
+export function isImageFile(x: unknown): x is ImageFile {
+  return typeof x === "string" || x instanceof URL;
+}
+
+/**
+ * How an image file is named in messages: the path, or the path of a `file:` URL. Other URLs
+ * are refused with an {@link ImageDecodeError} (nothing is downloaded behind the caller's back).
+ *
+ * @example
+ * ```ts
+ * import { imageFileName } from "@perceptual/lpips/bappsloader";
+ * console.log(imageFileName(new URL("file:///data/a%20b.png"))); // /data/a b.png
+ * ```
+ */
+export function imageFileName(file: ImageFile): string {
+  if (typeof file === "string") return file;
+  if (file.protocol !== "file:") {
+    throw new ImageDecodeError(
+      `${file.href}: cannot read (only file: URLs are read; download the image first)`,
+    );
+  }
+  return fileURLToPath(file);
+}
+
+/**
+ * Reads and decodes an image file (a path or a `file:` URL) to 8-bit RGB.
+ *
+ * @example
+ * ```ts
+ * import { readImage } from "@perceptual/lpips/bappsloader";
+ * const img = await readImage("ex_ref.png");
+ * console.log(img.width, img.height, img.data.length); // 64 64 12288
+ * ```
+ */
+export async function readImage(path: ImageFile): Promise<RGBImage> {
+  const name = imageFileName(path);
   let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(path);
+    bytes = await Deno.readFile(name);
   } catch (e) {
-    throw new ImageDecodeError(`${path}: cannot read (${readFailure(e)})`);
+    throw new ImageDecodeError(`${name}: cannot read (${readFailure(e)})`);
   }
-  return decodeImage(bytes, path);
+  return decodeImage(bytes, name);
 }
 
 /**
  * The script path of the reference (`lpips.im2tensor(lpips.load_image(path))`, docs/algorithm.md §1.8):
- * `u / 127.5 - 1` in float64, rounded once to float32, as a 1x3xHxW tensor.
+ * `u / 127.5 - 1` in float64, rounded once to float32, as a 1x3xHxW tensor. `path` is a file path
+ * or a `file:` URL.
  *
  * @example
  * ```ts
  * import { loadImage } from "@perceptual/lpips/bappsloader";
  * const t = await loadImage("ex_ref.png"); // { data, shape: [1, 3, 64, 64] }
+ * const u = await loadImage(new URL(`file://${Deno.cwd()}/ex_ref.png`)); // a file: URL too
  * ```
  */
-export async function loadImage(path: string): Promise<ImageTensor> {
+export async function loadImage(path: ImageFile): Promise<ImageTensor> {
   return im2tensor(await readImage(path));
+}
+
+/**
+ * The tensor of an image source: a file is read with {@link loadImage}, a tensor is returned as
+ * it is (checking is the caller's business). This is how the baselines and the notebook
+ * displays accept paths.
+ *
+ * @example
+ * ```ts
+ * import { resolveImage } from "@perceptual/lpips/bappsloader";
+ * const t = await resolveImage("ex_ref.png"); // the same as loadImage("ex_ref.png")
+ * console.log((await resolveImage(t)) === t); // true
+ * ```
+ */
+export async function resolveImage(x: ImageSource): Promise<ImageTensor> {
+  return isImageFile(x) ? await loadImage(x) : x;
 }
 
 /** `u / 127.5 - 1` (float64, one rounding to float32), HWC uint8 -> 1x3xHxW. */

@@ -22,7 +22,13 @@
  */
 // Everything in image.ts is API: decoding, loading and converting images.
 export * from "./image.ts";
-export { resizeBilinear, resizedSize, resizeShorterSide } from "./resize.ts";
+export {
+  resizeBicubic,
+  resizeBicubicPlanes,
+  resizeBilinear,
+  resizedSize,
+  resizeShorterSide,
+} from "./resize.ts";
 export {
   type NpyArray,
   type NpyData,

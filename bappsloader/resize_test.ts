@@ -3,7 +3,13 @@ import { createHash } from "node:crypto";
 import { needsTestData, testData } from "../_internal/test_data.ts";
 import { readImage, type RGBImage } from "./image.ts";
 import { readNpy } from "./npy.ts";
-import { resizeBilinear, resizedSize, resizeShorterSide } from "./resize.ts";
+import {
+  resizeBicubic,
+  resizeBicubicPlanes,
+  resizeBilinear,
+  resizedSize,
+  resizeShorterSide,
+} from "./resize.ts";
 
 function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
@@ -163,4 +169,65 @@ Deno.test("repeated rows take the shortcut and give the plain sums (checked thro
       assert.deepEqual(skipped.data, transpose(resizeBilinear(t, h, outW)).data, `${w}x${h} h`);
     }
   }
+});
+
+/** Pillow's BICUBIC outputs, made by `_bicubic_golden.py` (its docstring has the command). */
+interface BicubicCase {
+  from_wh: [number, number];
+  to_wh: [number, number];
+  rgb8: number[];
+  float_planes?: number[];
+}
+
+/** The pattern of `_bicubic_golden.py`, as RGB8 and as float planes. */
+function goldenPattern(w: number, h: number): RGBImage {
+  const data = new Uint8Array(w * h * 3);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      for (let c = 0; c < 3; c++) {
+        data[(y * w + x) * 3 + c] = (x * 37 + y * 91 + c * 53 + x * y * 7 + ((x * x) % 29)) % 256;
+      }
+    }
+  }
+  return { width: w, height: h, data };
+}
+
+function goldenPlanes(w: number, h: number) {
+  const data = new Float32Array(3 * h * w);
+  for (let c = 0; c < 3; c++) {
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        // numpy: sin in float64, cast to float32, then a float32 product with float32(0.95).
+        const f = Math.fround;
+        data[(c * h + y) * w + x] = f(f(Math.sin(x * 0.9 + y * 1.7 + c)) * f(0.95));
+      }
+    }
+  }
+  return { data, shape: [1, 3, h, w] as [number, number, number, number] };
+}
+
+Deno.test("resizeBicubic and resizeBicubicPlanes match Pillow's BICUBIC (RGB8 and F mode)", async () => {
+  const golden = JSON.parse(
+    await Deno.readTextFile(new URL("./_bicubic_golden.json", import.meta.url)),
+  ) as { cases: BicubicCase[] };
+  assert.equal(golden.cases.length, 4);
+  let floatCases = 0;
+  for (const c of golden.cases) {
+    const [w, h] = c.from_wh, [ow, oh] = c.to_wh;
+    const out = resizeBicubic(goldenPattern(w, h), ow, oh);
+    assert.deepEqual([out.width, out.height], [ow, oh]);
+    assert.deepEqual(Array.from(out.data), c.rgb8, `${w}x${h} -> ${ow}x${oh}`);
+    if (!c.float_planes) continue;
+    floatCases++;
+    const f = resizeBicubicPlanes(goldenPlanes(w, h), oh, ow);
+    assert.deepEqual(f.shape, [1, 3, oh, ow]);
+    // Pillow sums in float64 in the same order and stores float32: equal to the last bit.
+    assert.deepEqual(Array.from(f.data), c.float_planes, `F ${w}x${h} -> ${ow}x${oh}`);
+  }
+  assert.equal(floatCases, 3);
+  // The bilinear path is untouched: its own taps, not the bicubic ones, for the same sizes.
+  const p = goldenPattern(9, 7);
+  assert.notDeepEqual(resizeBilinear(p, 20, 13).data, resizeBicubic(p, 20, 13).data);
+  assert.throws(() => resizeBicubic(p, 0, 3), /resizeBicubic: bad width 0/);
+  assert.throws(() => resizeBicubicPlanes(goldenPlanes(9, 7), 3, 2.5), /bad width 2.5/);
 });

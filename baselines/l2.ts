@@ -12,7 +12,8 @@
  *
  * @module
  */
-import type { ImageTensor } from "../bappsloader/image.ts";
+import type { ImageSource, ImageTensor } from "../bappsloader/image.ts";
+import { withImages } from "./_files.ts";
 import { checkQuantize, type Quantize, quantizeInto } from "./_quantize.ts";
 import { checkColorspace, checkPair, type Colorspace, COLORSPACES } from "./_validate.ts";
 import { labInto } from "./lab.ts";
@@ -28,7 +29,8 @@ export interface L2Options {
 }
 
 /**
- * The L2 distance of every image pair of two NCHW float32 batches in [-1, 1].
+ * The L2 distance of every image pair of two NCHW float32 batches in [-1, 1]. Either side may
+ * be an image file (a path or `file:` URL, read with `loadImage`): the result is then a promise.
  *
  * @returns one float32 value per batch item
  * @example
@@ -38,9 +40,21 @@ export interface L2Options {
  * const b = { data: new Float32Array(12).fill(-0.5), shape: [1, 3, 2, 2] as [1, 3, 2, 2] };
  * console.log(l2(a, b, { colorspace: "RGB" })); // Float32Array [1]
  * console.log(l2(a, b, { colorspace: "Lab" })); // Float32Array [0.04282...]: grey 191 vs grey 63
+ * console.log(await l2("ex_ref.png", "ex_p0.png")); // Float32Array [0.004374...]: files
  * ```
  */
-export function l2(a: ImageTensor, b: ImageTensor, options: L2Options = {}): Float32Array {
+export function l2(a: ImageTensor, b: ImageTensor, options?: L2Options): Float32Array;
+/** {@linkcode l2} of image files (paths or `file:` URLs) or tensors, once the files are read. */
+export function l2(a: ImageSource, b: ImageSource, options?: L2Options): Promise<Float32Array>;
+export function l2(
+  a: ImageSource,
+  b: ImageSource,
+  options: L2Options = {},
+): Float32Array | Promise<Float32Array> {
+  return withImages(a, b, (x, y) => l2Tensors(x, y, options));
+}
+
+function l2Tensors(a: ImageTensor, b: ImageTensor, options: L2Options): Float32Array {
   checkPair("l2", a, b);
   const colorspace = checkColorspace("l2", options.colorspace);
   const quantize = checkQuantize("l2", options.quantize);

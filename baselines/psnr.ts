@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { ImageTensor } from "../bappsloader/image.ts";
+import type { ImageSource, ImageTensor } from "../bappsloader/image.ts";
+import { withImages } from "./_files.ts";
 import { checkQuantize, type Quantize, quantizeInto } from "./_quantize.ts";
 import { checkPair } from "./_validate.ts";
 
@@ -18,7 +19,8 @@ export interface PsnrOptions {
 
 /**
  * PSNR in dB of every image pair of two NCHW float32 batches in [-1, 1]; `Infinity` for
- * identical images.
+ * identical images. Either side may be an image file (a path or `file:` URL, read with
+ * `loadImage`): the result is then a promise.
  *
  * @returns one float64 value per batch item
  * @example
@@ -27,9 +29,21 @@ export interface PsnrOptions {
  * const a = { data: new Float32Array(12).fill(1), shape: [1, 3, 2, 2] as [1, 3, 2, 2] };
  * const b = { data: new Float32Array(12).fill(-1), shape: [1, 3, 2, 2] as [1, 3, 2, 2] };
  * console.log(psnr(a, b)); // Float64Array [0]: every pixel 255 apart
+ * console.log(await psnr("ex_ref.png", "ex_p0.png")); // files: a promise
  * ```
  */
-export function psnr(a: ImageTensor, b: ImageTensor, options: PsnrOptions = {}): Float64Array {
+export function psnr(a: ImageTensor, b: ImageTensor, options?: PsnrOptions): Float64Array;
+/** {@linkcode psnr} of image files (paths or `file:` URLs) or tensors, once the files are read. */
+export function psnr(a: ImageSource, b: ImageSource, options?: PsnrOptions): Promise<Float64Array>;
+export function psnr(
+  a: ImageSource,
+  b: ImageSource,
+  options: PsnrOptions = {},
+): Float64Array | Promise<Float64Array> {
+  return withImages(a, b, (x, y) => psnrTensors(x, y, options));
+}
+
+function psnrTensors(a: ImageTensor, b: ImageTensor, options: PsnrOptions): Float64Array {
   checkPair("psnr", a, b);
   const quantize = checkQuantize("psnr", options.quantize);
   const peak = options.peak ?? 255;

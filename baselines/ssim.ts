@@ -19,7 +19,8 @@
  *
  * @module
  */
-import type { ImageTensor } from "../bappsloader/image.ts";
+import type { ImageSource, ImageTensor } from "../bappsloader/image.ts";
+import { withImages } from "./_files.ts";
 import { checkQuantize, type Quantize, quantizeInto } from "./_quantize.ts";
 import { checkColorspace, checkFinite, checkPair, type Colorspace } from "./_validate.ts";
 import { labInto } from "./lab.ts";
@@ -108,7 +109,8 @@ export const SSIM_PRESETS: Readonly<
 
 /**
  * Mean SSIM of every image pair of two NCHW float32 batches in [-1, 1], in RGB (0..255) or Lab
- * (the default, as in the reference).
+ * (the default, as in the reference). Either side may be an image file (a path or `file:` URL,
+ * read with `loadImage`): the result is then a promise.
  *
  * @returns one float64 value per batch item
  * @example
@@ -118,14 +120,23 @@ export const SSIM_PRESETS: Readonly<
  * const ref = await loadImage("ex_ref.png"), p0 = await loadImage("ex_p0.png");
  * console.log(ssim(ref, p0, { colorspace: "RGB" })); // Float64Array [0.47643...]
  * console.log(ssim(ref, p0, { colorspace: "RGB", preset: "gaussian" })); // [0.43674...]
+ * console.log(await ssim("ex_ref.png", "ex_p0.png", { colorspace: "RGB" })); // files: [0.47643...]
  * ```
  */
-export function ssim(a: ImageTensor, b: ImageTensor, options: SsimOptions = {}): Float64Array {
-  return ssimTensors("ssim", a, b, options, false).ssim;
+export function ssim(a: ImageTensor, b: ImageTensor, options?: SsimOptions): Float64Array;
+/** {@linkcode ssim} of image files (paths or `file:` URLs) or tensors, once the files are read. */
+export function ssim(a: ImageSource, b: ImageSource, options?: SsimOptions): Promise<Float64Array>;
+export function ssim(
+  a: ImageSource,
+  b: ImageSource,
+  options: SsimOptions = {},
+): Float64Array | Promise<Float64Array> {
+  return withImages(a, b, (x, y) => ssimTensors("ssim", x, y, options, false).ssim);
 }
 
 /**
- * Like {@linkcode ssim}, also returning the per-channel means and the SSIM map.
+ * Like {@linkcode ssim}, also returning the per-channel means and the SSIM map (files too, then
+ * as a promise).
  *
  * @example
  * ```ts
@@ -136,13 +147,21 @@ export function ssim(a: ImageTensor, b: ImageTensor, options: SsimOptions = {}):
  * console.log(ssim, map!.shape); // Float64Array [0.31263...], [1, 3, 58, 58]
  * ```
  */
-export function ssimMap(a: ImageTensor, b: ImageTensor, options: SsimOptions = {}): SsimResult {
-  return ssimTensors("ssimMap", a, b, options, true);
+export function ssimMap(a: ImageTensor, b: ImageTensor, options?: SsimOptions): SsimResult;
+/** {@linkcode ssimMap} of image files (paths or `file:` URLs) or tensors, once they are read. */
+export function ssimMap(a: ImageSource, b: ImageSource, options?: SsimOptions): Promise<SsimResult>;
+export function ssimMap(
+  a: ImageSource,
+  b: ImageSource,
+  options: SsimOptions = {},
+): SsimResult | Promise<SsimResult> {
+  return withImages(a, b, (x, y) => ssimTensors("ssimMap", x, y, options, true));
 }
 
 /**
  * The paper's DSSIM baseline `(1 - SSIM) / 2` (`lpips.DSSIM`), rounded to float32 as the
- * reference returns it.
+ * reference returns it. Files (paths or `file:` URLs) are read with `loadImage`; the result is
+ * then a promise.
  *
  * @example
  * ```ts
@@ -150,9 +169,21 @@ export function ssimMap(a: ImageTensor, b: ImageTensor, options: SsimOptions = {
  * import { dssim } from "@perceptual/lpips/baselines";
  * const ref = await loadImage("ex_ref.png"), p0 = await loadImage("ex_p0.png");
  * console.log(dssim(ref, p0, { colorspace: "RGB" })); // Float32Array [0.261782...]
+ * console.log(await dssim("ex_ref.png", "ex_p0.png", { colorspace: "RGB" })); // the same, from files
  * ```
  */
-export function dssim(a: ImageTensor, b: ImageTensor, options: SsimOptions = {}): Float32Array {
+export function dssim(a: ImageTensor, b: ImageTensor, options?: SsimOptions): Float32Array;
+/** {@linkcode dssim} of image files (paths or `file:` URLs) or tensors, once the files are read. */
+export function dssim(a: ImageSource, b: ImageSource, options?: SsimOptions): Promise<Float32Array>;
+export function dssim(
+  a: ImageSource,
+  b: ImageSource,
+  options: SsimOptions = {},
+): Float32Array | Promise<Float32Array> {
+  return withImages(a, b, (x, y) => dssimTensors(x, y, options));
+}
+
+function dssimTensors(a: ImageTensor, b: ImageTensor, options: SsimOptions): Float32Array {
   const s = ssimTensors("dssim", a, b, options, false).ssim;
   const out = new Float32Array(s.length);
   for (let i = 0; i < s.length; i++) out[i] = (1 - s[i]) / 2;

@@ -16,7 +16,10 @@ import {
   positionals,
   UsageError,
 } from "./args.ts";
-import { type ImageTensor, loadImage } from "../bappsloader/image.ts";
+import { im2tensor, readImage, type RGBImage } from "../bappsloader/image.ts";
+import { resizeBicubic } from "../bappsloader/resize.ts";
+import type { DistanceMask } from "../lpips/mask.ts";
+import { InputError } from "../lpips/validate.ts";
 import { saveNpy } from "../bappsloader/npy.ts";
 import { dssim } from "../baselines/ssim.ts";
 import { type Colorspace, COLORSPACES, l2 } from "../baselines/l2.ts";
@@ -43,9 +46,21 @@ export const compare: Command = {
         ".npy: float32 1x1xHxW)",
       ],
       [
+        "--mask MASK.png",
+        "lpips: weigh the distance map by the mask's grey levels / 255 (colour masks as " +
+        'Pillow\'s convert("L")); the distance is the mask-weighted mean of the map; the mask ' +
+        "has IMG0's size",
+      ],
+      [
+        "--resize-to-reference",
+        "resize IMG1 to IMG0's size (Pillow's bicubic on the 8-bit image) when they differ; " +
+        "without it, different sizes are an error",
+      ],
+      [
         "--json",
         "print one JSON object: metric, net, version, lpips, distance, layers (per-layer " +
-        "contributions, lpips only), colorspace",
+        "contributions, lpips only), colorspace; with --mask also mask, with a resize also " +
+        "resized: {from, to} ([h, w])",
       ],
     ],
     sections: [MODEL_HELP],
@@ -56,6 +71,8 @@ export const compare: Command = {
       spatial: { type: "string" },
       metric: { type: "string" },
       colorspace: { type: "string" },
+      mask: { type: "string" },
+      "resize-to-reference": { type: "boolean" },
     });
     if (values.help) return console.log(this.usage);
     const [f0, f1] = positionals(p, 2, "two image files: compare IMG0 IMG1");
@@ -66,13 +83,35 @@ export const compare: Command = {
     if (spatialOut && ![".png", ".npy"].includes(extname(spatialOut).toLowerCase())) {
       throw new UsageError(`--spatial needs a .png or .npy file name (got ${spatialOut})`);
     }
-    const [a, b] = await Promise.all([loadImage(f0), loadImage(f1)]);
-    const size = (t: ImageTensor) => `${t.shape[3]}x${t.shape[2]}`;
-    if (size(a) !== size(b)) {
-      throw new UsageError(
-        `${f0} (${size(a)}) and ${f1} (${size(b)}) differ in shape; compare needs one size`,
-      );
+    const maskPath = values.mask as string | undefined;
+    if (maskPath !== undefined && metric !== "lpips") {
+      throw new UsageError("--mask needs --metric lpips");
     }
+    const [img0, img1, maskImg] = await Promise.all([
+      readImage(f0),
+      readImage(f1),
+      maskPath === undefined ? undefined : readImage(maskPath),
+    ]);
+    const size = (i: RGBImage) => `${i.width}x${i.height}`;
+    let resized: { from: [number, number]; to: [number, number] } | undefined;
+    let second = img1;
+    if (size(img0) !== size(img1)) {
+      if (!values["resize-to-reference"]) {
+        throw new UsageError(
+          `${f0} (${size(img0)}) and ${f1} (${size(img1)}) differ in shape; compare needs one ` +
+            `size: pass --resize-to-reference to resize ${f1} to ${size(img0)}`,
+        );
+      }
+      second = resizeBicubic(img1, img0.width, img0.height);
+      resized = { from: [img1.height, img1.width], to: [img0.height, img0.width] };
+    }
+    const a = im2tensor(img0), b = im2tensor(second);
+    const resizedNote = resized
+      ? `(${f1} resized from ${resized.from[1]}x${resized.from[0]} to ${size(img0)}, bicubic)`
+      : undefined;
+    const mask = maskImg && maskPath !== undefined
+      ? maskOf(maskImg, maskPath, size(img0))
+      : undefined;
     if (metric !== "lpips") {
       const d = metric === "l2" ? l2(a, b, { colorspace }) : dssim(a, b, { colorspace });
       const result = {
@@ -83,19 +122,29 @@ export const compare: Command = {
         distance: d[0],
         layers: null,
         colorspace,
+        ...(resized ? { resized } : {}),
       };
       if (values.json) console.log(JSON.stringify(result));
-      else console.log(`${metric === "l2" ? "L2" : "DSSIM"} (${colorspace}): ${fmt(d[0])}`);
+      else {
+        console.log(`${metric === "l2" ? "L2" : "DSSIM"} (${colorspace}): ${fmt(d[0])}`);
+        if (resizedNote) console.log(resizedNote);
+      }
       return;
     }
     const m = await LPIPS.create(modelOptions(values));
     try {
       if (a.shape[2] < m.minSize || a.shape[3] < m.minSize) {
         throw new UsageError(
-          `${f0} and ${f1} are ${size(a)}; --net ${m.net} needs at least ${m.minSize} px a side`,
+          `${f0} and ${f1} are ${size(img0)}; --net ${m.net} needs at least ${m.minSize} px a side`,
         );
       }
-      const scalar = await m.distance(a, b, { perLayer: true });
+      const scalar = await m.distance(a, b, { perLayer: true, mask }).catch((e) => {
+        // The mask's own faults (all zero) name the file they came from.
+        if (e instanceof InputError && mask && e.message.startsWith("mask")) {
+          throw new UsageError(`--mask ${maskPath}: ${e.message}`);
+        }
+        throw e;
+      });
       const result: Record<string, unknown> = {
         metric,
         net: m.net,
@@ -103,6 +152,8 @@ export const compare: Command = {
         lpips: m.lpips,
         distance: scalar.distance[0],
         layers: scalar.layers!.map((l) => l[0]),
+        ...(maskPath !== undefined ? { mask: maskPath } : {}),
+        ...(resized ? { resized } : {}),
       };
       if (spatialOut) {
         const s = await m.distance(a, b, { spatial: true });
@@ -117,7 +168,10 @@ export const compare: Command = {
       }
       if (values.json) console.log(JSON.stringify(result));
       else {
-        console.log(`Distance: ${fmt(scalar.distance[0])}`);
+        console.log(
+          `Distance: ${fmt(scalar.distance[0])}${maskPath ? ` (weighted by ${maskPath})` : ""}`,
+        );
+        if (resizedNote) console.log(resizedNote);
         if (spatialOut) {
           console.log(`Map mean: ${fmt(result.map_mean as number)} (map: ${spatialOut})`);
         }
@@ -127,3 +181,21 @@ export const compare: Command = {
     }
   },
 };
+
+/**
+ * A mask image as distance weights: Pillow's `convert("L")` grey level
+ * (`(19595 R + 38470 G + 7471 B + 2^15) >> 16`, the level itself for grey images) / 255.
+ */
+function maskOf(img: RGBImage, path: string, want: string): DistanceMask {
+  if (`${img.width}x${img.height}` !== want) {
+    throw new UsageError(`--mask ${path} is ${img.width}x${img.height}; the images are ${want}`);
+  }
+  const n = img.width * img.height;
+  const data = new Float32Array(n);
+  const d = img.data;
+  for (let i = 0; i < n; i++) {
+    data[i] = ((d[3 * i] * 19595 + d[3 * i + 1] * 38470 + d[3 * i + 2] * 7471 + 0x8000) >> 16) /
+      255;
+  }
+  return { data, shape: [1, 1, img.height, img.width] };
+}

@@ -24,13 +24,22 @@ import {
 import { TfjsEngine, TfjsLpips } from "./tfjs_engine.ts";
 import { type OnnxDevice, OnnxLpips, openOnnx } from "./onnx_engine.ts";
 import { loadCheckpointTrunk, loadLinWeights, loadTrunkWeights } from "./load_weights.ts";
-import { checkRange, checkShapes, InputError } from "./validate.ts";
+import { checkShapes, InputError } from "./validate.ts";
+import {
+  type LPIPSInput,
+  prepareOne,
+  preparePair,
+  type Resized,
+  type ResizeMode,
+} from "./inputs.ts";
+import { checkMask, type DistanceMask, maskedMeans } from "./mask.ts";
 import { defaultTileSide, needsTiling, tiledLayerMaps } from "./tiled.ts";
 import { addUpsampled } from "./upsample.ts";
-import { im2tensor, type ImageTensor, type RGBImage } from "../bappsloader/image.ts";
 import type { Tensor, Tensor4D } from "./tensor_types.ts";
 
 export { ENGINE_NAMES, type EngineName, type Version, VERSIONS } from "./engine.ts";
+export type { LPIPSInput, Resized, ResizeMode } from "./inputs.ts";
+export type { DistanceMask } from "./mask.ts";
 
 /** Options of {@link LPIPS.create}. Defaults follow the reference: alex, 0.1, calibrated. */
 export interface LPIPSOptions {
@@ -68,9 +77,6 @@ export interface LPIPSOptions {
   quiet?: boolean;
 }
 
-/** An input batch: NCHW float32 `{ data, shape }`, a TF.js 4-D tensor, or a decoded RGB image. */
-export type LPIPSInput = ImageTensor | Tensor4D | RGBImage;
-
 /** Per-call options of {@link LPIPS.distance}. */
 export interface DistanceOptions {
   /** Also return the (N, 1, H, W) distance map, upsampled to the input size. */
@@ -88,6 +94,22 @@ export interface DistanceOptions {
    * rounding (see tiled.ts).
    */
   tile?: number | false;
+  /**
+   * Per-pixel weights >= 0, `{ data, shape: [N or 1, 1, H, W] }` at the (first) input's size:
+   * the distance becomes the mask-weighted mean of the distance map, `Σ mask · map / Σ mask`
+   * (and each of `layers` the same mean of its layer's map). 0 ignores a pixel; an all-ones mask
+   * gives exactly the map's mean (`spatial: true`'s distance), which differs from the plain
+   * distance by the upsampling's edge effects (alex: 1e-5 to 2.5e-5 on 64x64 patches; see
+   * lpips/mask.ts). `map` is returned unmasked, only with `spatial`.
+   */
+  mask?: DistanceMask;
+  /**
+   * `"reference"`: when the inputs differ in size, resize the second to the first one's size
+   * with Pillow's bicubic (`Image.resize(size, BICUBIC)`: on the 8-bit image for files and RGB
+   * images, on the float planes, clamped to the input range, for tensors); the result's
+   * `resized` says so. Without it, a size mismatch is an error that names this option.
+   */
+  resize?: ResizeMode;
 }
 
 /** A float32 NCHW map, (N, 1, H, W): the distance at every pixel of the input. */
@@ -108,6 +130,8 @@ export interface DistanceResult {
   layers?: Float32Array[];
   /** `perLayer` and `spatial`: each layer's upsampled map. */
   layerMaps?: DistanceMap[];
+  /** `resize: "reference"`, when the second input was resized: its size before and after. */
+  resized?: Resized;
 }
 
 /**
@@ -223,9 +247,44 @@ export class LPIPS {
     return this.arch.net;
   }
 
-  /** N distances between two batches of the same shape. */
+  /**
+   * N distances between two batches of the same size. Each side is a file (path or `file:` URL),
+   * an NCHW float32 batch in [-1, 1] (3 channels, or 1 for grey, repeated to RGB), a TF.js
+   * tensor or an RGB image; a batch of 1 is compared with every image of the other side.
+   *
+   * @example Files, broadcasting and greyscale
+   * ```ts
+   * import { loadImage, LPIPS, stack } from "@perceptual/lpips";
+   * const m = await LPIPS.create();
+   * console.log(await m.distance("ex_ref.png", "ex_p0.png")); // Float32Array [0.7219]
+   * const p0 = await loadImage("ex_p0.png"), p1 = await loadImage("ex_p1.png");
+   * console.log(await m.distance("ex_ref.png", stack([p0, p1]))); // [0.7219, 0.1376]: 1 vs N
+   * const green = p0.data.slice(64 * 64, 2 * 64 * 64); // one channel: [1, 1, 64, 64]
+   * const grey = { data: green, shape: [1, 1, 64, 64] as [number, number, number, number] };
+   * console.log(await m.distance(grey, grey)); // Float32Array [0]: the channel repeated to RGB
+   * m.dispose();
+   * ```
+   */
   distance(a: LPIPSInput, b: LPIPSInput): Promise<Float32Array>;
-  /** Distances with optional maps and per-layer terms. */
+  /**
+   * Distances with optional maps, per-layer terms, a mask, or a resize of the second input.
+   *
+   * @example A mask, and a pair of different sizes
+   * ```ts
+   * import { LPIPS } from "@perceptual/lpips";
+   * const m = await LPIPS.create();
+   * const mask = new Float32Array(64 * 64);
+   * mask.fill(1, 0, 32 * 64); // the top half only
+   * const top = await m.distance("ex_ref.png", "ex_p0.png", {
+   *   mask: { data: mask, shape: [1, 1, 64, 64] },
+   * });
+   * console.log(top.distance); // the mean of the distance map over the top half
+   * // ex_ref.png is 64x64; any other size is resized to it only when asked:
+   * const r = await m.distance("ex_ref.png", "ex_p0.png", { resize: "reference" });
+   * console.log(r.resized); // undefined: the sizes already agree
+   * m.dispose();
+   * ```
+   */
   distance(a: LPIPSInput, b: LPIPSInput, opts: DistanceOptions): Promise<DistanceResult>;
   async distance(
     a: LPIPSInput,
@@ -234,26 +293,36 @@ export class LPIPS {
   ): Promise<Float32Array | DistanceResult> {
     this.#checkOpen();
     const normalize = opts?.normalize ?? false;
-    const [v0, v1] = await Promise.all([
-      validated(a, normalize, 0),
-      validated(b, normalize, 1),
-    ]);
-    checkShapes(v0.shape, v1.shape, this.minSize, this.net);
-    const [, , h, w] = v0.shape;
+    const { inputs: [v0, v1], resized } = await preparePair(a, b, {
+      normalize,
+      resize: opts?.resize,
+      minSize: this.minSize,
+      net: this.net,
+    });
+    const [n, , h, w] = v0.shape;
+    const mask = opts?.mask;
+    const maskSums = mask === undefined ? undefined : checkMask(mask, n, h, w);
     const tile = opts?.tile;
     if (tile !== undefined && tile !== false && !(Number.isInteger(tile) && tile > 0)) {
       throw new InputError(`tile must be a positive integer or false (got ${tile})`);
     }
-    if (tile !== false && (tile !== undefined || needsTiling(this.arch, h, w))) {
-      const r = await this.#tiled(v0, v1, tile ?? defaultTileSide(this.arch), normalize, opts);
-      return opts ? readResult(r, v0.shape, opts) : r.total;
+    // A mask weighs the distance map: compute it even when the caller does not want it back.
+    const want = { spatial: !!opts?.spatial || mask !== undefined, perLayer: !!opts?.perLayer };
+    const r = tile !== false && (tile !== undefined || needsTiling(this.arch, h, w))
+      ? await this.#tiled(v0, v1, tile ?? defaultTileSide(this.arch), normalize, want)
+      : await this.#engine.distance(v0, v1, { ...want, normalize });
+    if (!opts) return r.total;
+    const out = readResult(r, v0.shape, want);
+    if (mask !== undefined && maskSums !== undefined) {
+      out.distance = maskedMeans(r.total, mask, maskSums, n);
+      if (want.perLayer) out.layers = r.layers.map((l) => maskedMeans(l, mask, maskSums, n));
+      if (!opts.spatial) {
+        delete out.map;
+        delete out.layerMaps;
+      }
     }
-    const r = await this.#engine.distance(v0, v1, {
-      spatial: opts?.spatial,
-      perLayer: opts?.perLayer,
-      normalize,
-    });
-    return opts ? readResult(r, v0.shape, opts) : r.total;
+    if (resized) out.resized = resized;
+    return out;
   }
 
   /**
@@ -266,7 +335,7 @@ export class LPIPS {
    * import { loadImage, LPIPS } from "@perceptual/lpips";
    * const m = await LPIPS.create();
    * const ref = await m.features(await loadImage("ex_ref.png"));
-   * const p0 = await m.features(await loadImage("ex_p0.png"));
+   * const p0 = await m.features("ex_p0.png"); // a file path (or file: URL) works too
    * const [d0] = await m.compare(ref, p0);
    * ref.dispose();
    * p0.dispose();
@@ -275,8 +344,7 @@ export class LPIPS {
   async features(x: LPIPSInput, opts: { normalize?: boolean } = {}): Promise<Features> {
     this.#checkOpen();
     const normalize = opts.normalize ?? false;
-    const v = await validated(x, normalize, 0);
-    checkShapes(v.shape, v.shape, this.minSize, this.net);
+    const v = await prepareOne(x, { normalize, minSize: this.minSize, net: this.net });
     const shape = [...v.shape] as [number, number, number, number];
     return new Features(this.net, this.version, shape, await this.#engine.features(v, normalize));
   }
@@ -321,7 +389,7 @@ export class LPIPS {
     v1: EngineInput,
     side: number,
     normalize: boolean,
-    opts?: DistanceOptions,
+    opts: { spatial: boolean; perLayer: boolean },
   ): Promise<EngineResult> {
     const [n, , h, w] = v0.shape;
     const { maps, sizes } = await tiledLayerMaps(
@@ -332,7 +400,7 @@ export class LPIPS {
       (a, b) => this.#engine.layerMaps(a, b, normalize),
       this.minSize,
     );
-    if (!opts?.spatial) {
+    if (!opts.spatial) {
       const layers = maps.map((m) => imageMeans(m, n));
       const total = new Float32Array(n);
       for (const l of layers) for (let i = 0; i < n; i++) total[i] += l[i];
@@ -464,38 +532,6 @@ export class Features {
   }
 }
 
-/** Checks an input's form, shape and values; images are converted, tensors passed through. */
-async function validated(
-  x: LPIPSInput,
-  normalize: boolean,
-  which: number,
-): Promise<EngineInput> {
-  if (x instanceof tf.Tensor) {
-    if (x.rank !== 4) throw new InputError(`input ${which} has rank ${x.rank}; expected NCHW`);
-    checkRange(await x.data(), normalize, which);
-    return x as tf.Tensor4D;
-  }
-  const t = "width" in x ? im2tensor(x) : x;
-  if (!(t.data instanceof Float32Array) || !Array.isArray(t.shape)) {
-    throw new InputError(
-      `input ${which} is not { data: Float32Array, shape }, a tensor or an image`,
-    );
-  }
-  const n = t.shape.reduce((p, d) => p * d, 1);
-  if (t.shape.length !== 4) {
-    throw new InputError(
-      `input ${which} has shape [${t.shape}] (rank ${t.shape.length}); expected [N, 3, H, W]`,
-    );
-  }
-  if (n !== t.data.length) {
-    throw new InputError(
-      `input ${which}: shape [${t.shape}] needs ${n} values but has ${t.data.length} values`,
-    );
-  }
-  checkRange(t.data, normalize, which);
-  return t;
-}
-
 /** Whether `x` is one of `values` (narrowing it to their type). */
 function isOneOf<T extends string>(values: readonly T[], x: string): x is T {
   return (values as readonly string[]).includes(x);
@@ -507,10 +543,11 @@ function orList(values: readonly string[]): string {
   return q.length < 2 ? q.join("") : `${q.slice(0, -1).join(", ")} or ${q[q.length - 1]}`;
 }
 
+/** The engine's result as the caller asked for it (`opts`: what the engine computed). */
 function readResult(
   r: EngineResult,
   [n, , h, w]: readonly number[],
-  opts: DistanceOptions,
+  opts: { spatial?: boolean; perLayer?: boolean },
 ): DistanceResult {
   if (!opts.spatial) return { distance: r.total, layers: opts.perLayer ? r.layers : undefined };
   const shape: [number, number, number, number] = [n, 1, h, w];

@@ -26,12 +26,15 @@
  */
 export {
   type DistanceMap,
+  type DistanceMask,
   type DistanceOptions,
   type DistanceResult,
   Features,
   LPIPS,
   type LPIPSInput,
   type LPIPSOptions,
+  type Resized,
+  type ResizeMode,
 } from "./lpips.ts";
 export {
   ENGINE_NAMES,

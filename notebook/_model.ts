@@ -5,7 +5,14 @@
  */
 import type { LPIPS } from "../lpips/lpips.ts";
 import { basename } from "node:path";
-import { type ImageTensor, loadImage } from "../bappsloader/image.ts";
+import {
+  type ImageFile,
+  imageFileName,
+  type ImageSource,
+  type ImageTensor,
+  isImageFile,
+  loadImage,
+} from "../bappsloader/image.ts";
 
 /** "LPIPS (alex, v0.1)", with ", uncalibrated" for the baseline, as `lpips demo` prints it. */
 export function modelLabel(m: LPIPS): string {
@@ -28,13 +35,18 @@ export function fmtDistance(d: number): string {
   return d.toFixed(6);
 }
 
-/** An image given as a path (loaded with `loadImage`, named by its file name) or a tensor. */
+/**
+ * An image given as a file (a path or `file:` URL, loaded with `loadImage`, named by its file
+ * name) or a tensor.
+ */
 export async function namedImage(
   fn: string,
-  input: string | ImageTensor,
+  input: ImageSource,
   fallbackName: string,
 ): Promise<{ name: string; image: ImageTensor }> {
-  if (typeof input === "string") return { name: basename(input), image: await loadImage(input) };
+  if (isImageFile(input)) {
+    return { name: basename(fileLabel(input)), image: await loadImage(input) };
+  }
   const shape = (input as ImageTensor | null)?.shape;
   if (!Array.isArray(shape) || shape.length !== 4 || !(input.data instanceof Float32Array)) {
     throw new TypeError(
@@ -47,6 +59,11 @@ export async function namedImage(
     );
   }
   return { name: fallbackName, image: input };
+}
+
+/** How an image file appears in messages: its path (also for a `file:` URL), or the URL. */
+export function fileLabel(file: ImageFile): string {
+  return file instanceof URL && file.protocol === "file:" ? imageFileName(file) : String(file);
 }
 
 /** "64x64" for an NCHW tensor. */

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { ImageTensor } from "../bappsloader/image.ts";
+import type { ImageSource, ImageTensor } from "../bappsloader/image.ts";
 import type { DistanceMap, LPIPS, Version } from "../lpips/lpips.ts";
 import type { NetName } from "../lpips/arch.ts";
 import { JUPYTER_DISPLAY, type MimeBundle } from "./display.ts";
@@ -150,7 +150,7 @@ export class Comparison {
 
 /**
  * LPIPS between two images, with the distance map and per-layer terms, as a {@link Comparison}
- * that displays itself in a notebook. Images are file paths (read with `loadImage`) or
+ * that displays itself in a notebook. Images are files (paths or `file:` URLs, read with `loadImage`) or
  * (1, 3, H, W) tensors in [-1, 1], of one size. The distance and layers are what
  * `lpips compare` prints.
  *
@@ -166,8 +166,8 @@ export class Comparison {
  */
 export async function compareImages(
   model: LPIPS,
-  a: string | ImageTensor,
-  b: string | ImageTensor,
+  a: ImageSource,
+  b: ImageSource,
   options: CompareImagesOptions = {},
 ): Promise<Comparison> {
   const fn = "compareImages";

@@ -3,7 +3,9 @@
  *
  * @module
  */
-import type { ImageTensor } from "../bappsloader/image.ts";
+import { basename } from "node:path";
+import { type ImageFile, type ImageTensor, isImageFile, loadImage } from "../bappsloader/image.ts";
+import { fileLabel } from "./_model.ts";
 import { display, type Displayable } from "./display.ts";
 import { pngBase64, resizeRgb, rgbOf, screenSize } from "./_raster.ts";
 
@@ -13,7 +15,7 @@ export interface PictureOptions {
   index?: number;
   /** Longer side on screen in pixels (default 256): larger images shrink, smaller ones grow by a whole factor. */
   size?: number;
-  /** A label for the text form. */
+  /** A label for the text form (default for a file: its file name). */
   name?: string;
 }
 
@@ -25,9 +27,22 @@ export interface PictureOptions {
  * import { loadImage } from "@perceptual/lpips";
  * import { picture } from "@perceptual/lpips/notebook";
  * picture(await loadImage("ex_ref.png"), { name: "reference" });
+ * await picture("ex_p0.png"); // a file (path or file: URL): read with loadImage, a promise
  * ```
  */
-export function picture(img: ImageTensor, options: PictureOptions = {}): Displayable {
+export function picture(img: ImageTensor, options?: PictureOptions): Displayable;
+/** {@link picture} of an image file (a path or `file:` URL), once it is read with `loadImage`. */
+export function picture(img: ImageFile, options?: PictureOptions): Promise<Displayable>;
+export function picture(
+  img: ImageTensor | ImageFile,
+  options: PictureOptions = {},
+): Displayable | Promise<Displayable> {
+  if (!isImageFile(img)) return pictureOf(img, options);
+  const name = options.name ?? basename(fileLabel(img));
+  return loadImage(img).then((t) => pictureOf(t, { ...options, name }));
+}
+
+function pictureOf(img: ImageTensor, options: PictureOptions): Displayable {
   const size = options.size ?? 256;
   if (!Number.isInteger(size) || size < 1) {
     throw new RangeError(`picture: size must be a whole number of pixels >= 1, got ${size}`);

@@ -8,7 +8,10 @@
 import { basename } from "node:path";
 import {
   ImageDecodeError,
+  type ImageFile,
+  type ImageSource,
   type ImageTensor,
+  isImageFile,
   loadImage,
   type RGBImage,
 } from "../bappsloader/image.ts";
@@ -17,7 +20,7 @@ import { needsTiling } from "../lpips/tiled.ts";
 import { JUPYTER_DISPLAY, type MimeBundle } from "./display.ts";
 import type { ComparisonDisplayOptions } from "./comparison.ts";
 import { esc, pngImg } from "./_html.ts";
-import { fmtDistance, modelLabel, namedImage, sizeOf } from "./_model.ts";
+import { fileLabel, fmtDistance, modelLabel, namedImage, sizeOf } from "./_model.ts";
 import { displayOptions } from "./_options.ts";
 import {
   grid,
@@ -30,8 +33,11 @@ import {
   screenSize,
 } from "./_raster.ts";
 
-/** An image to rank: a file path (named by its file name) or a named (1, 3, H, W) tensor. */
-export type RankCandidate = string | { name: string; image: ImageTensor };
+/**
+ * An image to rank: a file (a path or `file:` URL, named by its file name) or a named
+ * (1, 3, H, W) tensor.
+ */
+export type RankCandidate = ImageFile | { name: string; image: ImageTensor };
 
 /** Options of {@link rankImages}. */
 export interface RankImagesOptions extends ComparisonDisplayOptions {
@@ -164,7 +170,7 @@ export class Ranking {
  */
 export async function rankImages(
   model: LPIPS,
-  reference: string | ImageTensor,
+  reference: ImageSource,
   candidates: RankCandidate[],
   options: RankImagesOptions = {},
 ): Promise<Ranking> {
@@ -196,19 +202,17 @@ export async function rankImages(
   try {
     for (const [i, c] of candidates.entries()) {
       const name = labels?.[i] ??
-        (typeof c === "string"
-          ? basename(c)
+        (isImageFile(c)
+          ? basename(fileLabel(c))
           : typeof c?.name === "string"
           ? c.name
           : `candidate ${i + 1}`);
       let image: ImageTensor;
       try {
-        image = typeof c === "string"
-          ? await loadImage(c)
-          : (await namedImage(fn, c?.image, name)).image;
+        image = isImageFile(c) ? await loadImage(c) : (await namedImage(fn, c?.image, name)).image;
       } catch (e) {
         if (!(e instanceof ImageDecodeError)) throw e;
-        const prefix = `${c}: `;
+        const prefix = `${isImageFile(c) ? fileLabel(c) : c}: `;
         skipped.push({
           name,
           reason: e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message,
