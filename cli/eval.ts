@@ -23,7 +23,12 @@ import { BAPPS_MODES, type BappsMode } from "../bappsloader/layout.ts";
 import { jndCsv, twoAFCCsv } from "../eval/csv.ts";
 import { trapInterrupts } from "./interrupt.ts";
 import { parseShard, type ShardSpec } from "../eval/shard.ts";
-import { type ShardHeader, type ShardRow, writeShardFile } from "../eval/shard_file.ts";
+import {
+  SHARD_FILE_VERSION,
+  type ShardHeader,
+  type ShardRow,
+  writeShardFile,
+} from "../eval/shard_file.ts";
 import { partPath, writeFilesAtomic } from "../_internal/atomic_write.ts";
 import {
   EVAL_MODELS,
@@ -317,7 +322,7 @@ function shardHeader(
 ): ShardHeader {
   return {
     format: "lpips-shard",
-    version: 1,
+    version: SHARD_FILE_VERSION,
     command: "eval",
     config: {
       dataset_mode: r.mode,

@@ -5,7 +5,7 @@
  * @module
  */
 import { type Arch, linTensorSpec, trunkTensorSpec } from "./arch.ts";
-import { type PthTensor, readPth, toFloat32 } from "./pth/pth.ts";
+import { type PthTensor, readPthFile, toFloat32 } from "./pth/pth.ts";
 import { checkTensors, linFileName, pinnedTensorHashes, resolveFile } from "./weights.ts";
 import type { WeightMap } from "./tfjs_engine.ts";
 
@@ -25,7 +25,7 @@ export interface WeightSource {
  */
 export async function loadTrunkWeights(a: Arch, src: WeightSource): Promise<WeightMap> {
   const file = await resolveFile(a.trunkFile, src);
-  const raw = readPth(await Deno.readFile(file), file);
+  const raw = await readPthFile(file);
   const unprefixed = ![...raw.keys()].some((k) => k.startsWith("features."));
   const tensors = new Map(
     [...raw].flatMap(([k, t]) =>
@@ -47,7 +47,7 @@ export function checkpointTrunkKey(key: string): string | undefined {
  * The reference's `model_path` loads such a trunk too (`load_state_dict(strict=False)`).
  */
 export async function loadCheckpointTrunk(a: Arch, path: string): Promise<WeightMap | undefined> {
-  const raw = readPth(await Deno.readFile(path), path);
+  const raw = await readPthFile(path);
   const tensors = new Map(
     [...raw].flatMap(([k, t]) => {
       const key = checkpointTrunkKey(k);
@@ -66,7 +66,7 @@ export async function loadLinWeights(
 ): Promise<WeightMap> {
   const name = linFileName(a.net, version);
   const file = await resolveFile(name, src);
-  const raw = readPth(await Deno.readFile(file), file);
+  const raw = await readPthFile(file);
   const spec = linTensorSpec(a);
   const tensors = new Map([...raw].filter(([k]) => /^lin\d+\.model\./.test(k)));
   return await checked(file, tensors, spec, pins(name, src));

@@ -20,7 +20,7 @@ import { writeFilesAtomic } from "../../_internal/atomic_write.ts";
 import { writeFailure } from "../../_internal/fs_errors.ts";
 import { arch, linTensorSpec, type NetName } from "../arch.ts";
 import type { WeightMap } from "../tfjs_engine.ts";
-import { readPth, toFloat32, writePth } from "../pth/pth.ts";
+import { readPthFile, toFloat32, writePth } from "../pth/pth.ts";
 
 import {
   type StateDict,
@@ -94,7 +94,7 @@ export async function saveCheckpoint(
 }
 
 async function readFloats(path: string): Promise<Map<string, Float32Array>> {
-  const raw = readPth(await Deno.readFile(path), path);
+  const raw = await readPthFile(path);
   return new Map([...raw].map(([k, t]) => [k, toFloat32(t)]));
 }
 
