@@ -5,6 +5,7 @@
  * @module
  */
 import { extname } from "node:path";
+import { checkOutputFiles } from "../_internal/output_path.ts";
 import { LPIPS } from "../lpips/lpips.ts";
 import { heatmapPng } from "../lpips/heatmap.ts";
 import {
@@ -55,6 +56,7 @@ ${READING}`,
     if (spatialOut && ![".png", ".npy"].includes(extname(spatialOut).toLowerCase())) {
       throw new UsageError(`--spatial needs a .png or .npy file name (got ${spatialOut})`);
     }
+    if (spatialOut) await checkOutputFiles([spatialOut]);
     const [a, b] = await Promise.all([loadImage(f0), loadImage(f1)]);
     const size = (t: ImageTensor) => `${t.shape[3]}x${t.shape[2]}`;
     if (size(a) !== size(b)) {

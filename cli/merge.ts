@@ -15,7 +15,8 @@ import {
   finishAllpairs,
   finishDirs,
 } from "./_images.ts";
-import { reportEval } from "./eval.ts";
+import { perItemPath, reportEval } from "./eval.ts";
+import { checkOutputFiles } from "../_internal/output_path.ts";
 import { mergedEvaluation, mergeShards } from "../eval/merge.ts";
 import { readShardFile, rowNumber, type ShardRow } from "../eval/shard_file.ts";
 import { trapInterrupts } from "./interrupt.ts";
@@ -59,6 +60,12 @@ colorspace, datasets, batch size, engine, ...), same shard count, the same file 
     only("seed", "eval");
     only("per-item", "eval");
     only("out", "dirs");
+    const perItem = values["per-item"] as string | undefined;
+    if (perItem !== undefined) {
+      const n = run.lists.length;
+      await checkOutputFiles(run.lists.map((l) => perItemPath(perItem, l.name, n)));
+    }
+    if (values.out !== undefined) await checkOutputFiles([values.out as string]);
     if (run.command === "eval") {
       const boot = {
         resamples: integer("bootstrap", values.bootstrap, run.config.bootstrap as number, 0),
@@ -71,7 +78,7 @@ colorspace, datasets, batch size, engine, ...), same shard count, the same file 
           r,
           {
             json,
-            perItem: values["per-item"] as string | undefined,
+            perItem,
             quiet: !!values.quiet,
             prefix: "lpips merge",
           },

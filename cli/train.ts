@@ -5,6 +5,7 @@
  * @module
  */
 import { join } from "node:path";
+import { checkOutputFolder } from "../_internal/output_path.ts";
 import { type Command, integer, oneOf, parse, positionals, UsageError } from "./args.ts";
 import {
   train,
@@ -102,6 +103,7 @@ stops at once); --resume then continues exactly where the run stopped.`,
     if (!(lr > 0)) throw new UsageError(`--lr must be a positive number (got "${values.lr}")`);
     const name = (values.name as string | undefined) ?? "tmp";
     const checkpointsDir = (values["checkpoints-dir"] as string | undefined) ?? "checkpoints";
+    await checkOutputFolder(join(checkpointsDir, name));
     const isTty = Deno.stderr.isTerminal();
     const enc = new TextEncoder();
     let lastPrint = 0;

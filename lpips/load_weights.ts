@@ -6,7 +6,13 @@
  */
 import { type Arch, linTensorSpec, trunkTensorSpec } from "./arch.ts";
 import { type PthTensor, readPthFile, toFloat32 } from "./pth/pth.ts";
-import { checkTensors, linFileName, pinnedTensorHashes, resolveFile } from "./weights.ts";
+import {
+  checkTensors,
+  linFileName,
+  pinnedTensorHashes,
+  resolveFile,
+  WeightsError,
+} from "./weights.ts";
 import type { WeightMap } from "./tfjs_engine.ts";
 
 /** Where to look for a weight file. */
@@ -69,8 +75,42 @@ export async function loadLinWeights(
   const raw = await readPthFile(file);
   const spec = linTensorSpec(a);
   const tensors = new Map([...raw].filter(([k]) => /^lin\d+\.model\./.test(k)));
-  return await checked(file, tensors, spec, pins(name, src));
+  const heads = await checked(file, tensors, spec, pins(name, src));
+  checkHeadsBounded(file, heads);
+  return heads;
 }
+
+/**
+ * LPIPS distances are finite and >= 0 only if every head weight is >= 0 (the reference's training
+ * clamps them so) and the distance cannot overflow float32: each layer adds at most
+ * `4 * max(w)` (unit-normalised features differ by at most 2 per pixel, docs/algorithm.md §1 step 4), so
+ * `4 * sum(max w of each layer)` must stay below float32's largest value. Heads that break
+ * either would give negative or infinite distances, which rank and score silently.
+ */
+function checkHeadsBounded(file: string, heads: WeightMap): void {
+  let bound = 0;
+  for (const [key, w] of heads) {
+    let max = 0;
+    for (let i = 0; i < w.length; i++) {
+      if (w[i] < 0) {
+        throw new WeightsError(
+          `${file}: tensor ${key} has a negative weight (${w[i]}) at flat index ${i}; LPIPS ` +
+            "heads are >= 0, so that distances are >= 0",
+        );
+      }
+      if (w[i] > max) max = w[i];
+    }
+    bound += 4 * max;
+  }
+  if (!(bound < FLOAT32_MAX)) {
+    throw new WeightsError(
+      `${file}: head weights too large (a distance could reach ${bound.toPrecision(3)}, over ` +
+        "float32's largest value 3.40e+38)",
+    );
+  }
+}
+
+const FLOAT32_MAX = 3.4028234663852886e38;
 
 /** Files found by their official name must hold the official tensors; explicit paths need not. */
 function pins(name: string, src: WeightSource): Readonly<Record<string, string>> | undefined {
