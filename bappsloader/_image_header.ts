@@ -65,8 +65,8 @@ export function checkSize(width: number, height: number): void {
   if (width * height > limit) {
     const source = limit === MAX_PIXELS ? "Pillow's default" : `set by ${MAX_PIXELS_ENV}`;
     throw new ImageTooLargeError(
-      `${width}x${height} is ${width * height} pixels, over the limit of ${limit} (${source}; ` +
-        `${MAX_PIXELS_ENV} changes it)`,
+      `${width}x${height} is ${width * height} pixels, over the limit of ${limit}, ${source}; ` +
+        `${MAX_PIXELS_ENV}=N changes it`,
     );
   }
 }
