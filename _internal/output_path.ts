@@ -19,7 +19,10 @@ async function info(path: string): Promise<Deno.FileInfo | undefined> {
   try {
     return await Deno.stat(path);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
+    // A missing path, or one under a file (ENOTDIR): the folder check below names the cause.
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
+      return undefined;
+    }
     throw new OutputPathError(`${path}: cannot write (${writeFailure(e, path)})`);
   }
 }
