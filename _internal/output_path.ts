@@ -62,7 +62,11 @@ export async function checkOutputFiles(paths: readonly string[]): Promise<void> 
     const other = seen.get(full);
     if (other !== undefined) {
       throw new OutputPathError(
-        `${path}: cannot write (${other === path ? "given twice" : `the same file as ${other}`})`,
+        `${path}: cannot write (${
+          other === path
+            ? "two outputs of this run would be this one file"
+            : `the same file as ${other}`
+        })`,
       );
     }
     seen.set(full, path);

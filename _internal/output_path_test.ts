@@ -42,7 +42,10 @@ Deno.test("checkOutputFiles: a folder, a missing folder, a file as folder, a FIF
     assert.ok((await new Deno.Command("mkfifo", { args: [fifo] }).output()).success);
     await refused(checkOutputFiles([fifo]), `${fifo}: cannot write (it is not a regular file)`);
     const a = join(dir, "a.csv");
-    await refused(checkOutputFiles([a, a]), `${a}: cannot write (given twice)`);
+    await refused(
+      checkOutputFiles([a, a]),
+      `${a}: cannot write (two outputs of this run would be this one file)`,
+    );
     const same = `${dir}/x/../a.csv`;
     await refused(checkOutputFiles([a, same]), `${same}: cannot write (the same file as ${a})`);
   });

@@ -165,8 +165,10 @@ export async function readImage(path: string): Promise<RGBImage> {
         try {
           format = checkImageHead(head);
         } catch (e) {
-          const what = sniffFormat(head) ?? "image";
-          throw new ImageDecodeError(`${path}: image too large (${what}: ${(e as Error).message})`);
+          if (!(e instanceof ImageTooLargeError)) throw e;
+          throw new ImageDecodeError(
+            `${path}: image too large (${sniffFormat(head)}: ${e.message})`,
+          );
         }
         if (format === undefined && size > head.length) {
           throw new ImageDecodeError(`${path}: not ${FORMATS}`);
