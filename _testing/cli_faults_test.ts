@@ -557,7 +557,7 @@ Deno.test({
       await assertFault(
         "jnd all same 0",
         await jnd(none),
-        "val/traditional",
+        join(none, "jnd", "val", "traditional"),
         /: the JND mAP is undefined: no pair was judged "same" \(all 3 same values are 0, so precision is 0\/0 at every rank\)$/,
       );
     });
@@ -753,7 +753,7 @@ Deno.test({
         "LPIPS_MAX_IMAGE_PIXELS=4000",
         small,
         good,
-        /image too large \(PNG: 64x64 is 4096 pixels, over the limit of 4000, set by LPIPS_MAX_IMAGE_PIXELS; /,
+        /image too large \(PNG: 64x64 is 4096 pixels, over the limit of 4000 set by LPIPS_MAX_IMAGE_PIXELS\)$/,
       );
       const bad = await runCli(["compare", good, good, "--metric", "l2"], {
         env: { LPIPS_MAX_IMAGE_PIXELS: "lots" },

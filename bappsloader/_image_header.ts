@@ -63,10 +63,11 @@ export function checkSize(width: number, height: number): void {
   if (!(width > 0 && height > 0)) throw new Error(`unsupported image size ${width}x${height}`);
   const limit = maxImagePixels();
   if (width * height > limit) {
-    const source = limit === MAX_PIXELS ? "Pillow's default" : `set by ${MAX_PIXELS_ENV}`;
+    const source = limit === MAX_PIXELS
+      ? `, Pillow's default; ${MAX_PIXELS_ENV}=N changes it`
+      : ` set by ${MAX_PIXELS_ENV}`;
     throw new ImageTooLargeError(
-      `${width}x${height} is ${width * height} pixels, over the limit of ${limit}, ${source}; ` +
-        `${MAX_PIXELS_ENV}=N changes it`,
+      `${width}x${height} is ${width * height} pixels, over the limit of ${limit}${source}`,
     );
   }
 }

@@ -341,7 +341,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
         };
       }
       const { score, ci95 } = scoreDataset(scored, boot, {
-        name: dataset,
+        name: lists[k].subsets[0]?.dir ?? dataset,
         partial: shard !== null && shard.count > 1,
       });
       const seconds = (performance.now() - t0) / 1000;
