@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { existsSync } from "node:fs";
 import { needsTestData, TEST_DATA, testData } from "../_internal/test_data.ts";
 import { CLI, type CliRun, runCli } from "../_internal/test_cli.ts";
-import { greyPng } from "../bappsloader/_test_images.ts";
+import { greyPng } from "../_internal/test_png.ts";
 import { writePth } from "../lpips/pth/pth.ts";
 import { writeZip } from "../lpips/pth/zip.ts";
 import { writeNpy } from "../bappsloader/npy.ts";

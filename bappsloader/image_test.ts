@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { encode } from "fast-png";
 import { needsTestData, testData } from "../_internal/test_data.ts";
-import { encodeGif, greyPng, nativeEncoded, rgbaPattern } from "./_test_images.ts";
+import { greyPng } from "../_internal/test_png.ts";
+import { encodeGif, nativeEncoded, rgbaPattern } from "./_test_images.ts";
 import {
   decodeImage,
   im2tensor,
