@@ -17,7 +17,8 @@
  */
 import { join } from "node:path";
 import { writeFilesAtomic } from "../../_internal/atomic_write.ts";
-import { writeFailure } from "../../_internal/fs_errors.ts";
+import { readFailure, writeFailure } from "../../_internal/fs_errors.ts";
+import { readRegularFile } from "../../_internal/read_file.ts";
 import { arch, linTensorSpec, type NetName } from "../arch.ts";
 import type { WeightMap } from "../tfjs_engine.ts";
 import { readPthFile, toFloat32, writePth } from "../pth/pth.ts";
@@ -110,10 +111,14 @@ export async function loadCheckpoint(
   const statePath = join(dir, `${label}_state.json`);
   let text: string;
   try {
-    text = await Deno.readTextFile(statePath);
+    text = new TextDecoder().decode(
+      await readRegularFile(statePath, { maxBytes: 1 << 24, what: "a checkpoint state" }),
+    );
   } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-    throw new Error(`${statePath}: no checkpoint to resume from (start without --resume)`);
+    if (e instanceof Deno.errors.NotFound) {
+      throw new Error(`${statePath}: no checkpoint to resume from (start without --resume)`);
+    }
+    throw new Error(`${statePath}: cannot read (${readFailure(e)})`);
   }
   let state: TrainState;
   try {
