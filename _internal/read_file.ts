@@ -84,9 +84,11 @@ export async function readRegularFile(
   let total = Math.min(size, opened.size);
   if (opts.checkHead) {
     const head = new Uint8Array(Math.min(total, opts.headBytes ?? 65536));
-    await readFully(file, head);
-    const wanted = opts.checkHead(head, total);
+    const got = await readFully(file, head);
+    const wanted = opts.checkHead(head.subarray(0, got), total);
     if (typeof wanted === "number") total = Math.min(total, wanted);
+    // A small file is whole in its head: it is not read twice.
+    if (total <= got) return head.subarray(0, total);
     await file.seek(0, Deno.SeekMode.Start);
   }
   if (opts.maxBytes !== undefined && total > opts.maxBytes) {
