@@ -5,6 +5,7 @@
  * @module
  */
 import { dirname } from "node:path";
+import { InputFileError } from "./read_file.ts";
 
 const code = (e: unknown) => (e as { code?: string }).code;
 
@@ -26,6 +27,7 @@ function osText(e: unknown): string {
  * ```
  */
 export function readFailure(e: unknown): string {
+  if (e instanceof InputFileError) return e.message;
   if (e instanceof Deno.errors.NotFound || code(e) === "ENOENT") return "no such file";
   if (e instanceof Deno.errors.IsADirectory || code(e) === "EISDIR") {
     return "it is a folder, not a file";

@@ -14,8 +14,10 @@ import assert from "node:assert/strict";
 import { encode } from "fast-png";
 import jpeg from "jpeg-js";
 import { join } from "node:path";
-import { needsTestData, testData } from "../_internal/test_data.ts";
-import { type CliRun, runCli } from "../_internal/test_cli.ts";
+import { existsSync } from "node:fs";
+import { needsTestData, TEST_DATA, testData } from "../_internal/test_data.ts";
+import { CLI, type CliRun, runCli } from "../_internal/test_cli.ts";
+import { greyPng } from "../_internal/test_png.ts";
 import { writePth } from "../lpips/pth/pth.ts";
 import { writeZip } from "../lpips/pth/zip.ts";
 import { writeNpy } from "../bappsloader/npy.ts";
@@ -627,6 +629,404 @@ Deno.test({
           "train/cnn train/mix; it holds val/traditional: choose with --datasets (e.g. " +
           "--datasets val/traditional)",
       );
+    });
+  },
+});
+
+// ---------------------------------------------------------------------------------------------
+// Nothing silently wrong: values outside their domain, inputs that are huge or endless, one
+// dataset under two names, outputs that cannot be written (docs/faults.md, "Values, sizes and
+// names").
+
+/** A JND root with the first `n` pairs of bapps-mini's jnd/val/traditional. */
+async function miniJnd(dir: string, name: string, n = 3): Promise<string> {
+  const root = join(dir, name);
+  const src = testData("bapps-mini", "jnd", "val", "traditional");
+  for (const role of ["p0", "p1", "same"]) {
+    const to = join(root, "jnd", "val", "traditional", role);
+    await Deno.mkdir(to, { recursive: true });
+    for (let i = 0; i < n; i++) {
+      const file = `${String(i).padStart(6, "0")}.${role === "same" ? "npy" : "png"}`;
+      await Deno.copyFile(join(src, role, file), join(to, file));
+    }
+  }
+  return root;
+}
+
+const npy1 = (v: number) => writeNpy(new Float64Array([v]), [1]);
+
+async function mkfifo(path: string): Promise<void> {
+  assert.ok((await new Deno.Command("mkfifo", { args: [path] }).output()).success, "mkfifo");
+}
+
+/** The head file of `alexHeads()` with every weight replaced by `f(w, i)`. */
+function alexHeadsWith(f: (w: number, i: number) => number): Uint8Array {
+  return writePth(
+    new Map(ALEX_HEADS.map((c, k) => [`lin${k}.model.1.weight`, {
+      shape: [1, c, 1, 1],
+      data: new Float32Array(c).fill(0.25).map(f),
+    }])),
+    "alex",
+  );
+}
+
+Deno.test({
+  ...needsTestData("eval: judgements outside [0, 1] and a JND set without 'same' are refused"),
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      for (const [name, v] of [["j500", 500], ["j1.5", 1.5], ["j-0.5", -0.5]] as const) {
+        const root = await miniBapps(dir, name);
+        const judge = subset(root, "judge", "000001.npy");
+        await Deno.writeFile(judge, npy1(v));
+        const out = join(dir, `${name}.csv`);
+        const r = await lpips([
+          "eval",
+          "--root",
+          root,
+          "--datasets",
+          "val/traditional",
+          "--model",
+          "l2",
+          "--per-item",
+          out,
+        ]);
+        await assertFault(
+          `2afc judge ${v}`,
+          r,
+          judge,
+          new RegExp(`judgement ${v} is outside \\[0, 1\\] \\(a fraction of the judges\\)$`),
+          [out],
+        );
+      }
+      const jnd = (root: string) =>
+        lpips([
+          "eval",
+          "--root",
+          root,
+          "--dataset-mode",
+          "jnd",
+          "--datasets",
+          "val/traditional",
+          "--model",
+          "l2",
+        ]);
+      const neg = await miniJnd(dir, "neg");
+      const same = join(neg, "jnd", "val", "traditional", "same", "000001.npy");
+      await Deno.writeFile(same, npy1(-40));
+      await assertFault("jnd same -40", await jnd(neg), same, /judgement -40 is outside \[0, 1\]/);
+      const none = await miniJnd(dir, "none");
+      for (let i = 0; i < 3; i++) {
+        await Deno.writeFile(
+          join(none, "jnd", "val", "traditional", "same", `00000${i}.npy`),
+          npy1(0),
+        );
+      }
+      await assertFault(
+        "jnd all same 0",
+        await jnd(none),
+        join(none, "jnd", "val", "traditional"),
+        /: the JND mAP is undefined: no pair was judged "same" \(all 3 same values are 0, so precision is 0\/0 at every rank\)$/,
+      );
+    });
+  },
+});
+
+Deno.test({
+  ...needsTestData("train: a judgement outside [0, 1] is refused, not trained on"),
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      const root = await miniBapps(dir, "train", 2);
+      const judge = subset(root, "judge", "000001.npy");
+      await Deno.writeFile(judge, npy1(7.5));
+      const checkpoints = join(dir, "checkpoints");
+      const r = await lpips([
+        "train",
+        "--root",
+        root,
+        "--datasets",
+        "val/traditional",
+        "--epochs",
+        "1",
+        "--epochs-decay",
+        "0",
+        "--batch-size",
+        "2",
+        "--checkpoints-dir",
+        checkpoints,
+        "--workers",
+        "0",
+      ]);
+      await assertFault("train judge 7.5", r, judge, /judgement 7\.5 is outside \[0, 1\]/, [
+        join(checkpoints, "tmp", "latest_net_.pth"),
+      ]);
+      // An output folder that cannot be made is refused before the run.
+      const file = join(dir, "a-file");
+      await Deno.writeTextFile(file, "");
+      const r2 = await lpips([
+        "train",
+        "--root",
+        root,
+        "--datasets",
+        "val/traditional",
+        "--checkpoints-dir",
+        file,
+      ]);
+      await assertFault(
+        "train into a file",
+        r2,
+        file,
+        /cannot write \(.*a-file is a file, not a folder\)$/,
+      );
+    });
+  },
+});
+
+Deno.test({
+  ...needsTestData(
+    "eval: one subset under two names, colliding and unwritable outputs, before any work",
+  ),
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      const root = await miniBapps(dir, "bapps", 2);
+      const base = ["eval", "--root", root, "--model", "l2"];
+      const out = join(dir, "out.csv");
+      const noProgress = (r: CliRun) => assert.doesNotMatch(r.stderr, /items/, r.stderr);
+      let r = await lpips([
+        ...base,
+        "--datasets",
+        "val/traditional",
+        "val//traditional",
+        "--per-item",
+        out,
+      ]);
+      await assertFault(
+        "val//traditional",
+        r,
+        "val//traditional",
+        /subset 'val\/traditional' given twice \(as 'val\/traditional' and 'val\/\/traditional'\)$/,
+        [out, join(dir, "out.val_traditional.csv")],
+      );
+      noProgress(r);
+      // Two subsets whose per-item files would have one name (x/y_z and x_y/z: OUT.x_y_z.csv).
+      for (const parts of [["x", "y_z"], ["x_y", "z"]]) {
+        for (const role of ["ref", "p0", "p1", "judge"]) {
+          const to = join(root, "2afc", ...parts, role);
+          await Deno.mkdir(to, { recursive: true });
+          for (const e of Deno.readDirSync(subset(root, role))) {
+            await Deno.copyFile(subset(root, role, e.name), join(to, e.name));
+          }
+        }
+      }
+      const collide = join(dir, "out.x_y_z.csv");
+      r = await lpips([...base, "--datasets", "x/y_z", "x_y/z", "--per-item", out]);
+      await assertFault(
+        "per-item collision",
+        r,
+        collide,
+        /cannot write \(two outputs of this run would be this one file\)$/,
+        [collide],
+      );
+      noProgress(r);
+      const folder = join(dir, "folder.csv");
+      await Deno.mkdir(folder);
+      for (const option of ["--per-item", "--out"]) {
+        r = await lpips([...base, "--datasets", "x/y_z", option, folder]);
+        await assertFault(`${option} folder`, r, folder, /: cannot write \(it is a folder\)$/);
+        noProgress(r);
+      }
+    });
+  },
+});
+
+Deno.test({
+  ...needsTestData("eval --model-path: a device, a FIFO, a folder, negative and overflowing heads"),
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      const root = await miniBapps(dir, "bapps", 2);
+      const fifo = join(dir, "fifo.pth");
+      await mkfifo(fifo);
+      const neg = join(dir, "neg.pth"), huge = join(dir, "huge.pth");
+      await Deno.writeFile(neg, alexHeadsWith((w, i) => i === 2 ? -1 : w));
+      await Deno.writeFile(huge, alexHeadsWith(() => 3e38));
+      const cases: [string, RegExp][] = [
+        ["/dev/zero", /: cannot read \(it is a character device, not a regular file\)$/],
+        [fifo, /: cannot read \(it is a FIFO \(named pipe\), not a regular file\)$/],
+        [dir, /: cannot read \(it is a folder, not a file\)$/],
+        [
+          neg,
+          /tensor lin0\.model\.1\.weight has a negative weight \(-1\) at flat index 2; LPIPS heads are >= 0/,
+        ],
+        [
+          huge,
+          /head weights too large \(a distance could reach 6\.00e\+39, over float32's largest value/,
+        ],
+      ];
+      for (const [path, cause] of cases) {
+        const r = await lpips([
+          "eval",
+          "--root",
+          root,
+          "--datasets",
+          "val/traditional",
+          "--model-path",
+          path,
+        ]);
+        await assertFault(`--model-path ${path}`, r, path, cause);
+      }
+    });
+  },
+});
+
+Deno.test({
+  ...needsTestData("compare: /dev/zero, a FIFO, a 3 GB file, a 16000x16000 PNG, --spatial folder"),
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      const good = join(dir, "good.png");
+      await Deno.writeFile(good, rgbPng(64, 64));
+      const fifo = join(dir, "a.png");
+      await mkfifo(fifo);
+      const sparse = join(dir, "x.png");
+      await Deno.writeFile(sparse, new Uint8Array(0));
+      await Deno.truncate(sparse, 3 * 1024 ** 3);
+      const bomb = join(dir, "bomb.png");
+      await Deno.writeFile(bomb, greyPng(16000, 16000));
+      const cases: [string, RegExp][] = [
+        ["/dev/zero", /: cannot read \(it is a character device, not a regular file\)$/],
+        [fifo, /: cannot read \(it is a FIFO \(named pipe\), not a regular file\)$/],
+        [sparse, /: not a PNG, JPEG, BMP, TIFF, WebP or GIF file$/],
+        [
+          bomb,
+          /: image too large \(PNG: 16000x16000 is 256000000 pixels, over the limit of 178956970, Pillow's default; LPIPS_MAX_IMAGE_PIXELS=N changes it\)$/,
+        ],
+      ];
+      for (const [path, cause] of cases) {
+        const spatial = join(dir, "map.png");
+        const r = await lpips(["compare", path, good, "--spatial", spatial]);
+        await assertFault(`compare ${path}`, r, path, cause, [spatial]);
+      }
+      const folder = join(dir, "map-folder.png");
+      await Deno.mkdir(folder);
+      await assertFault(
+        "--spatial folder",
+        await lpips(["compare", good, good, "--spatial", folder]),
+        folder,
+        /: cannot write \(it is a folder\)$/,
+      );
+      // The limit is settable: LPIPS_MAX_IMAGE_PIXELS.
+      const small = await runCli(["compare", good, good, "--metric", "l2"], {
+        env: { LPIPS_MAX_IMAGE_PIXELS: "4000" },
+      });
+      await assertFault(
+        "LPIPS_MAX_IMAGE_PIXELS=4000",
+        small,
+        good,
+        /image too large \(PNG: 64x64 is 4096 pixels, over the limit of 4000 set by LPIPS_MAX_IMAGE_PIXELS\)$/,
+      );
+      const bad = await runCli(["compare", good, good, "--metric", "l2"], {
+        env: { LPIPS_MAX_IMAGE_PIXELS: "lots" },
+      });
+      assert.equal(bad.code, 1);
+      assert.equal(
+        bad.stderr,
+        'lpips compare: LPIPS_MAX_IMAGE_PIXELS must be a positive integer (got "lots")\n',
+      );
+      const fine = await runCli(["compare", good, good, "--metric", "l2"], {
+        env: { LPIPS_MAX_IMAGE_PIXELS: "4096" },
+      });
+      assert.equal(fine.code, 0, fine.stderr);
+    });
+  },
+});
+
+Deno.test({
+  name: "compare: the bombs are refused within a second of a plain failure, under 500 MB resident",
+  ignore: !TEST_DATA || !existsSync("/usr/bin/time"), // GNU time measures the peak memory
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      const good = join(dir, "good.png");
+      await Deno.writeFile(good, rgbPng(64, 64));
+      const bomb = join(dir, "bomb.png");
+      await Deno.writeFile(bomb, greyPng(16000, 16000));
+      const fifo = join(dir, "a.png");
+      await mkfifo(fifo);
+      const measure = async (image: string) => {
+        const r = await new Deno.Command("/usr/bin/time", {
+          args: [
+            "-f",
+            "%e %M",
+            Deno.execPath(),
+            "run",
+            "-A",
+            CLI,
+            "compare",
+            image,
+            good,
+            "--metric",
+            "l2",
+          ],
+          env: { NO_COLOR: "1" },
+          stdout: "piped",
+          stderr: "piped",
+          stdin: "null",
+        }).output();
+        const [seconds, kb] = new TextDecoder().decode(r.stderr).trimEnd().split("\n").at(-1)!
+          .split(" ").map(Number);
+        assert.equal(r.code, 1);
+        return { seconds, mb: kb / 1024 };
+      };
+      const base = await measure(join(dir, "missing.png"));
+      for (const image of [bomb, "/dev/zero", fifo]) {
+        const m = await measure(image);
+        assert.ok(
+          m.seconds < base.seconds + 1,
+          `${image}: ${m.seconds} s (plain failure ${base.seconds} s)`,
+        );
+        assert.ok(m.mb < 500, `${image}: ${m.mb} MB resident`);
+      }
+    });
+  },
+});
+
+Deno.test({
+  ...needsTestData("merge: an edited shard file and an unwritable --per-item are refused"),
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      const root = await miniBapps(dir, "bapps", 3);
+      const shard = join(dir, "s0.jsonl");
+      const made = await lpips([
+        "eval",
+        "--root",
+        root,
+        "--datasets",
+        "val/traditional",
+        "--model",
+        "l2",
+        "--shard",
+        "0/1",
+        "--out",
+        shard,
+        "-q",
+      ]);
+      assert.equal(made.code, 0, made.stderr);
+      const text = await Deno.readTextFile(shard);
+      const edited = join(dir, "edited.jsonl");
+      await Deno.writeTextFile(edited, text.replace(/"d0":[^,]+/, '"d0":0.5'));
+      await assertFault(
+        "merge edited",
+        await lpips(["merge", edited]),
+        edited,
+        /: its items or header were changed after it was written \(the SHA-256 in its end line does not match its content\): re-run the shard$/,
+      );
+      const folder = join(dir, "items.csv");
+      await Deno.mkdir(folder);
+      await assertFault(
+        "merge --per-item folder",
+        await lpips(["merge", shard, "--per-item", folder]),
+        folder,
+        /: cannot write \(it is a folder\)$/,
+      );
+      const ok = await lpips(["merge", shard]);
+      assert.equal(ok.code, 0, ok.stderr);
     });
   },
 });

@@ -9,8 +9,8 @@
  * - The image's own colour table wins over the global one; an index past the end of the table
  *   (or with no table at all) is grey `(i, i, i)`, the entries of Pillow's default palette.
  * - An image reaching past the logical screen grows the canvas, as Pillow does.
- * - A canvas over {@link PILLOW_BOMB_PIXELS} is refused, as Pillow refuses it: the screen size
- *   costs a GIF four bytes, and the fill outside the image nothing.
+ * - A canvas over the pixel limit (`MAX_PIXELS`, Pillow's own) is refused, as Pillow refuses it:
+ *   the screen size costs a GIF four bytes, and the fill outside the image nothing.
  * - A file cut before the end of the first image's data is refused, as Pillow refuses it ("image
  *   file is truncated"); an LZW stream that ends (end code) early leaves the rest as the canvas
  *   fill. An LZW code that is not in the table yet is an error ("broken data stream").
@@ -23,12 +23,6 @@
  */
 import { checkSize, endsEarly } from "./_image_header.ts";
 import type { RGBImage } from "./image.ts";
-
-/**
- * Pillow's `DecompressionBombError` threshold, twice `Image.MAX_IMAGE_PIXELS` (1024^3 / 4 / 3):
- * 512 MiB of RGB8, the allocation limit of the native decoder too.
- */
-export const PILLOW_BOMB_PIXELS = 2 * Math.floor(1024 ** 3 / 4 / 3);
 
 /** The LZW string table's size limit (12-bit codes). */
 const MAX_CODES = 4096;
@@ -78,11 +72,6 @@ export function decodeGif(bytes: Uint8Array): RGBImage {
   height = Math.max(height, y + h);
   checkSize(width, height);
   checkSize(w, h);
-  if (width * height > PILLOW_BOMB_PIXELS) {
-    throw new Error(
-      `${width}x${height} canvas, over Pillow's limit of ${PILLOW_BOMB_PIXELS} pixels`,
-    );
-  }
   if (at >= bytes.length) throw endsEarly("before the image data");
   const minCodeSize = bytes[at++];
   if (minCodeSize < 1 || minCodeSize > 11) throw new Error(`bad LZW code size ${minCodeSize}`);

@@ -7,8 +7,12 @@
  * @module
  */
 
-/** Largest image accepted by the decoders, in pixels (guards against decompression bombs). */
-export const MAX_PIXELS = 1 << 28;
+/**
+ * Largest image accepted by default, in pixels: Pillow's `DecompressionBombError` threshold
+ * (`2 * Image.MAX_IMAGE_PIXELS`, 178,956,970), which the reference's loader inherits. A header
+ * that declares more is refused before anything is decoded; {@link MAX_PIXELS_ENV} changes it.
+ */
+export const MAX_PIXELS: number = 2 * Math.floor(1024 ** 3 / 4 / 3);
 
 /** The formats {@link sniffFormat} knows. */
 export type ImageFormat = "PNG" | "JPEG" | "BMP" | "TIFF" | "WebP" | "GIF";
@@ -27,11 +31,69 @@ export function sniffFormat(bytes: Uint8Array): ImageFormat | undefined {
   return undefined;
 }
 
-/** Throws unless `width` x `height` is a non-empty size within {@link MAX_PIXELS}. */
-export function checkSize(width: number, height: number): void {
-  if (!(width > 0 && height > 0) || width * height > MAX_PIXELS) {
-    throw new Error(`unsupported image size ${width}x${height}`);
+/** The environment variable that sets the pixel limit (a positive integer). */
+export const MAX_PIXELS_ENV = "LPIPS_MAX_IMAGE_PIXELS";
+
+/** The pixel limit in force: {@link MAX_PIXELS_ENV} when set (and readable), else {@link MAX_PIXELS}. */
+export function maxImagePixels(): number {
+  let text: string | undefined;
+  try {
+    text = Deno.env.get(MAX_PIXELS_ENV);
+  } catch {
+    return MAX_PIXELS; // no --allow-env: the default
   }
+  if (text === undefined || text === "") return MAX_PIXELS;
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new RangeError(
+      `${MAX_PIXELS_ENV} must be a positive integer (got ${JSON.stringify(text)})`,
+    );
+  }
+  return n;
+}
+
+/** An image whose header declares more pixels than {@link maxImagePixels} allows. */
+export class ImageTooLargeError extends Error {
+  /** Always `"ImageTooLargeError"`. */
+  override name = "ImageTooLargeError";
+}
+
+/** Throws unless `width` x `height` is a non-empty size within {@link maxImagePixels}. */
+export function checkSize(width: number, height: number): void {
+  if (!(width > 0 && height > 0)) throw new Error(`unsupported image size ${width}x${height}`);
+  const limit = maxImagePixels();
+  if (width * height > limit) {
+    const source = limit === MAX_PIXELS
+      ? `, Pillow's default; ${MAX_PIXELS_ENV}=N changes it`
+      : ` set by ${MAX_PIXELS_ENV}`;
+    throw new ImageTooLargeError(
+      `${width}x${height} is ${width * height} pixels, over the limit of ${limit}${source}`,
+    );
+  }
+}
+
+/**
+ * The most bytes an image file may hold: its pixels at 8 bytes each (16-bit RGBA, uncompressed)
+ * plus 64 MiB of metadata, so a file is never read whole when no image within the limit needs it.
+ */
+export function maxImageFileBytes(): number {
+  return maxImagePixels() * 8 + (1 << 26);
+}
+
+/**
+ * Checks what the first bytes of a file (`head`, up to 64 KiB) can tell before the rest is read:
+ * the format's signature, and for PNG the size in IHDR. Returns the format, or `undefined`.
+ */
+export function checkImageHead(head: Uint8Array): ImageFormat | undefined {
+  const format = sniffFormat(head);
+  if (format === "PNG" && head.length >= 24) {
+    const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+    if (String.fromCharCode(...head.subarray(12, 16)) === "IHDR") {
+      const width = view.getUint32(16), height = view.getUint32(20);
+      if (width > 0 && height > 0) checkSize(width, height);
+    }
+  }
+  return format;
 }
 
 /**

@@ -9,7 +9,7 @@
  */
 import { decode as decodePng } from "fast-png";
 import jpeg from "jpeg-js";
-import { checkSize, MAX_PIXELS } from "./_image_header.ts";
+import { checkSize, maxImagePixels } from "./_image_header.ts";
 import type { RGBImage } from "./image.ts";
 
 /** Decodes a PNG whose chunks (and CRCs) were checked. */
@@ -84,7 +84,7 @@ export function jpegToRGB(bytes: Uint8Array): RGBImage {
   const img = jpeg.decode(bytes, {
     useTArray: true,
     formatAsRGBA: true,
-    maxResolutionInMP: MAX_PIXELS / 1e6,
+    maxResolutionInMP: maxImagePixels() / 1e6,
     maxMemoryUsageInMB: 4096,
   });
   checkSize(img.width, img.height);

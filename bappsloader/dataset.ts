@@ -123,7 +123,9 @@ export async function loadDatasetImage(path: string, loadSize = 64): Promise<Ima
 
 /**
  * A judgement file's single value rounded to float32 (`np.load(p).reshape(1,1,1)` then
- * `torch.FloatTensor`): any numeric dtype, any one-element shape.
+ * `torch.FloatTensor`): any numeric dtype, any one-element shape. The value is a fraction of
+ * human judges: one that is not finite or lies outside [0, 1] is an {@link NpyError} naming the
+ * file and the value.
  *
  * @example
  * ```ts
@@ -134,6 +136,11 @@ export async function loadDatasetImage(path: string, loadSize = 64): Promise<Ima
 export async function readJudgement(path: string): Promise<number> {
   const v = npyScalar(await readNpy(path), path);
   if (!Number.isFinite(v)) throw new NpyError(`${path}: judgement is not a finite number (${v})`);
+  // A fraction of human judges: a value outside [0, 1] would score silently (a 2AFC score over
+  // 100 %, a negative JND precision), and train a model on an impossible target.
+  if (!(v >= 0 && v <= 1)) {
+    throw new NpyError(`${path}: judgement ${v} is outside [0, 1] (a fraction of the judges)`);
+  }
   return Math.fround(v);
 }
 

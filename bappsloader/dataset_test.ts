@@ -138,6 +138,23 @@ Deno.test("judgements: any dtype and one-element shape; errors name the file", a
   });
 });
 
+Deno.test("judgements outside [0, 1] are refused, naming the file and the value", async () => {
+  await withTempDir(async (dir) => {
+    for (const [i, v] of [500, 1.5, -0.5, -40, 1.0000001].entries()) {
+      const path = join(dir, `${i}.npy`);
+      await Deno.writeFile(path, writeNpy(new Float64Array([v]), [1]));
+      await assert.rejects(readJudgement(path), {
+        name: "NpyError",
+        message: `${path}: judgement ${v} is outside [0, 1] (a fraction of the judges)`,
+      });
+    }
+    for (const v of [0, 1, 0.5]) {
+      await Deno.writeFile(join(dir, "ok.npy"), writeNpy(new Float64Array([v]), [1]));
+      assert.equal(await readJudgement(join(dir, "ok.npy")), v);
+    }
+  });
+});
+
 Deno.test("loader errors name the bad file; different sizes in one batch are refused", async () => {
   await withTempDir(async (root) => {
     const sub = join(root, "2afc", "val", "x");

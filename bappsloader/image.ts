@@ -12,19 +12,29 @@
  * everything but GIF, whose small decoder is ours (`_gif.ts`, Pillow's behaviour exactly).
  * Without those flags, PNG and JPEG fall back to the pure-JS `fast-png` and `jpeg-js`, GIF still
  * works, and BMP, TIFF and WebP give an error naming the flags; {@link imageDecoder} tells which
- * is in use. Every file's header is checked before anything is allocated for it
- * ({@link MAX_PIXELS}, and no more pixels than the file can hold where the format bounds it).
+ * is in use. Every file's header is checked before anything is allocated for it (at most
+ * `maxImagePixels()` pixels, Pillow's 178,956,970 unless `LPIPS_MAX_IMAGE_PIXELS` says otherwise,
+ * and no more pixels than the file can hold where the format bounds it); {@link readImage} reads
+ * only regular files, and looks at a file's first bytes before it reads the rest.
  *
  * @module
  */
 import { fileURLToPath } from "node:url";
 import { readFailure } from "../_internal/fs_errors.ts";
+import { readRegularFile } from "../_internal/read_file.ts";
 import { decodeGif } from "./_gif.ts";
-import { checkHeader, type ImageFormat, sniffFormat } from "./_image_header.ts";
+import {
+  checkHeader,
+  checkImageHead,
+  type ImageFormat,
+  ImageTooLargeError,
+  maxImageFileBytes,
+  sniffFormat,
+} from "./_image_header.ts";
 import { jpegToRGB, pngToRGB } from "./_js_decoder.ts";
 import { decodeNative, NATIVE } from "./_native_decoder.ts";
 
-export { MAX_PIXELS } from "./_image_header.ts";
+export { MAX_PIXELS, MAX_PIXELS_ENV, maxImagePixels } from "./_image_header.ts";
 
 /** An 8-bit RGB image, row-major, interleaved (`data.length === height * width * 3`). */
 export interface RGBImage {
@@ -121,6 +131,9 @@ export function decodeImage(bytes: Uint8Array, name = "<bytes>"): RGBImage {
         cause = withCrc;
       }
     }
+    if (cause instanceof ImageTooLargeError) {
+      throw new ImageDecodeError(`${name}: image too large (${format}: ${cause.message})`);
+    }
     const failure = decodeFailure(cause, format);
     // A valid file in a variant the decoder lacks (palette TIFF, say) is not called corrupt.
     const what = /does not support|unsupported pixel type/i.test(failure)
@@ -174,21 +187,44 @@ export function imageFileName(file: ImageFile): string {
 }
 
 /**
- * Reads and decodes an image file (a path or a `file:` URL) to 8-bit RGB.
+ * Reads and decodes an image file (a path or a `file:` URL) to 8-bit RGB. Only a regular file is
+ * opened (a folder, FIFO or device is refused at once), and its first bytes are checked (signature,
+ * PNG size) before the rest is read, so a huge file that is not an image within the pixel limit is
+ * never read whole.
  *
  * @example
  * ```ts
  * import { readImage } from "@perceptual/lpips/bappsloader";
  * const img = await readImage("ex_ref.png");
  * console.log(img.width, img.height, img.data.length); // 64 64 12288
+ * await readImage("/dev/zero").catch((e) => console.log(e.message));
+ * // /dev/zero: cannot read (it is a character device, not a regular file)
  * ```
  */
 export async function readImage(path: ImageFile): Promise<RGBImage> {
   const name = imageFileName(path);
   let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(name);
+    bytes = await readRegularFile(name, {
+      what: "an image within the pixel limit",
+      maxBytes: maxImageFileBytes(),
+      checkHead: (head, size) => {
+        let format;
+        try {
+          format = checkImageHead(head);
+        } catch (e) {
+          if (!(e instanceof ImageTooLargeError)) throw e;
+          throw new ImageDecodeError(
+            `${name}: image too large (${sniffFormat(head)}: ${e.message})`,
+          );
+        }
+        if (format === undefined && size > head.length) {
+          throw new ImageDecodeError(`${name}: not ${FORMATS}`);
+        }
+      },
+    });
   } catch (e) {
+    if (e instanceof ImageDecodeError || e instanceof RangeError) throw e;
     throw new ImageDecodeError(`${name}: cannot read (${readFailure(e)})`);
   }
   return decodeImage(bytes, name);

@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
 import { encode } from "fast-png";
 import { needsTestData, testData } from "../_internal/test_data.ts";
+import { greyPng } from "../_internal/test_png.ts";
 import { encodeGif, nativeEncoded, rgbaPattern } from "./_test_images.ts";
 import {
   decodeImage,
   im2tensor,
   ImageDecodeError,
   imageDecoder,
+  MAX_PIXELS,
+  maxImagePixels,
   readImage,
   toTensorNormalize,
 } from "./image.ts";
@@ -214,4 +217,58 @@ Deno.test("script and dataset conversions round as the reference does", () => {
   const f = Math.fround;
   assert.equal(b.data[3], f(f(f(128 / 255) - 0.5) / 0.5));
   assert.equal(b.data[4], 1);
+});
+
+/** `readImage(path)` is refused with `message` in under a second, allocating under 500 MB. */
+async function refusedCheaply(path: string, message: string): Promise<void> {
+  const rss = Deno.memoryUsage().rss, t0 = performance.now();
+  await assert.rejects(readImage(path), { name: "ImageDecodeError", message });
+  const ms = performance.now() - t0, grown = Deno.memoryUsage().rss - rss;
+  assert.ok(ms < 1000, `${path}: ${ms} ms`);
+  assert.ok(grown < 500 * 1024 ** 2, `${path}: resident memory grew by ${grown} bytes`);
+}
+
+Deno.test("bounded reads: a 16000x16000 PNG, /dev/zero, a FIFO and 3 GB files, each refused cheaply", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const bomb = `${dir}/bomb.png`;
+    const png = greyPng(16000, 16000); // a valid 1.6 MB file of 256 M black pixels
+    assert.ok(png.length < 2e6);
+    await Deno.writeFile(bomb, png);
+    await refusedCheaply(
+      bomb,
+      `${bomb}: image too large (PNG: 16000x16000 is 256000000 pixels, over the limit of ` +
+        `${MAX_PIXELS}, Pillow's default; LPIPS_MAX_IMAGE_PIXELS=N changes it)`,
+    );
+    assert.equal(MAX_PIXELS, 178956970);
+    assert.equal(maxImagePixels(), MAX_PIXELS); // LPIPS_MAX_IMAGE_PIXELS is not set here
+    await refusedCheaply(
+      "/dev/zero",
+      "/dev/zero: cannot read (it is a character device, not a regular file)",
+    );
+    const fifo = `${dir}/a.png`;
+    assert.ok((await new Deno.Command("mkfifo", { args: [fifo] }).output()).success);
+    await refusedCheaply(
+      fifo,
+      `${fifo}: cannot read (it is a FIFO (named pipe), not a regular file)`,
+    );
+    await refusedCheaply(dir, `${dir}: cannot read (it is a folder, not a file)`);
+    // 3 GB of zeros named x.png: refused by its first bytes, not read whole.
+    const sparse = `${dir}/x.png`;
+    await Deno.writeFile(sparse, new Uint8Array(0));
+    await Deno.truncate(sparse, 3 * 1024 ** 3);
+    await refusedCheaply(sparse, `${sparse}: not a PNG, JPEG, BMP, TIFF, WebP or GIF file`);
+    // A small PNG followed by 3 GB: more bytes than any image within the limit needs.
+    const padded = `${dir}/padded.png`;
+    await Deno.writeFile(padded, greyPng(8, 8));
+    await Deno.truncate(padded, 3 * 1024 ** 3);
+    await refusedCheaply(
+      padded,
+      `${padded}: cannot read (it has 3221225472 bytes, over the limit of ` +
+        `${MAX_PIXELS * 8 + 2 ** 26} for an image within the pixel limit)`,
+    );
+    assert.deepEqual(decodeImage(greyPng(300, 200)).data.length, 300 * 200 * 3);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

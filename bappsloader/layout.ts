@@ -31,7 +31,7 @@ export type BappsMode = typeof BAPPS_MODES[number];
 
 /** One 2AFC triplet: which of `p0`/`p1` humans found closer to `ref`. */
 export interface TwoAFCItem {
-  /** The subset it belongs to, as given (e.g. `val/traditional`). */
+  /** The subset it belongs to, in its canonical form (e.g. `val/traditional`). */
   subset: string;
   /** Position in the whole list. */
   index: number;
@@ -47,7 +47,7 @@ export interface TwoAFCItem {
 
 /** One JND pair: whether humans could tell `p0` from `p1`. */
 export interface JNDItem {
-  /** The subset it belongs to, as given (e.g. `val/cnn`). */
+  /** The subset it belongs to, in its canonical form (e.g. `val/cnn`). */
   subset: string;
   /** Position in the whole list. */
   index: number;
@@ -61,7 +61,7 @@ export interface JNDItem {
 
 /** Where one subset's items sit in a {@link BappsList}. */
 export interface SubsetRange {
-  /** The subset, as given. */
+  /** The subset, in its canonical form ({@link normalizeSubset}). */
   subset: string;
   /** The subset's folder (`<root>/<mode>/<subset>`). */
   dir: string;
@@ -210,9 +210,9 @@ async function listItems(
   mode: BappsMode,
   subsetsArg: string | readonly string[],
 ): Promise<{ items: [string, string[]][]; ranges: SubsetRange[] }> {
-  const subsets = typeof subsetsArg === "string" ? [subsetsArg] : [...subsetsArg];
-  if (subsets.length === 0) throw new BappsLayoutError(`${root}: no ${mode} subsets given`);
-  checkDistinct(subsets);
+  const given = typeof subsetsArg === "string" ? [subsetsArg] : [...subsetsArg];
+  if (given.length === 0) throw new BappsLayoutError(`${root}: no ${mode} subsets given`);
+  const subsets = distinctSubsets(given);
   const modeDir = join(root, mode);
   if (!(await isDir(modeDir))) {
     throw new BappsLayoutError(
@@ -288,20 +288,50 @@ function rangeStart(files: { subset: number }[], i: number): number {
   return j;
 }
 
-function checkDistinct(subsets: string[]): void {
-  const norm = subsets.map((s) => s.replace(/\\/g, "/").replace(/\/+$/, ""));
+/**
+ * A subset name in its one canonical form, so that one folder has one name: `\\` read as `/`,
+ * empty and `.` segments dropped (`./val//traditional/` is `val/traditional`). A name that is
+ * empty or climbs out with `..` is refused.
+ *
+ * @example
+ * ```ts
+ * import { normalizeSubset } from "@perceptual/lpips/bappsloader";
+ * console.log(normalizeSubset("./val//traditional/")); // val/traditional
+ * ```
+ */
+export function normalizeSubset(name: string): string {
+  const parts = name.replace(/\\/g, "/").split("/").filter((p) => p !== "" && p !== ".");
+  if (parts.length === 0 || parts.includes("..")) {
+    throw new BappsLayoutError(`bad subset name '${name}'`);
+  }
+  return parts.join("/");
+}
+
+/**
+ * The subsets' canonical names ({@link normalizeSubset}); refuses a subset given twice under any
+ * spelling, and two subsets of which one holds the other, so that no item is scored twice.
+ *
+ * @example
+ * ```ts
+ * import { distinctSubsets } from "@perceptual/lpips/bappsloader";
+ * console.log(distinctSubsets(["val/cnn/", "./val/traditional"])); // ["val/cnn", "val/traditional"]
+ * ```
+ */
+export function distinctSubsets(subsets: readonly string[]): string[] {
+  const norm = subsets.map(normalizeSubset);
   for (let i = 0; i < norm.length; i++) {
-    if (norm[i] === "" || norm[i].split("/").some((p) => p === ".." || p === ".")) {
-      throw new BappsLayoutError(`bad subset name '${subsets[i]}'`);
-    }
     for (let j = 0; j < i; j++) {
-      if (norm[i] === norm[j]) throw new BappsLayoutError(`subset '${subsets[i]}' given twice`);
+      if (norm[i] === norm[j]) {
+        const as = subsets[i] === subsets[j] ? "" : ` (as '${subsets[j]}' and '${subsets[i]}')`;
+        throw new BappsLayoutError(`subset '${norm[i]}' given twice${as}`);
+      }
       const [a, b] = norm[i].length < norm[j].length ? [norm[i], norm[j]] : [norm[j], norm[i]];
       if (b.startsWith(a + "/")) {
         throw new BappsLayoutError(`subsets '${a}' and '${b}' overlap (one holds the other)`);
       }
     }
   }
+  return norm;
 }
 
 function isImage(name: string): boolean {

@@ -2,7 +2,14 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { encode } from "fast-png";
 import { needsTestData, testData } from "../_internal/test_data.ts";
-import { BappsLayoutError, compareCodePoints, listJND, listTwoAFC } from "./layout.ts";
+import {
+  BappsLayoutError,
+  compareCodePoints,
+  distinctSubsets,
+  listJND,
+  listTwoAFC,
+  normalizeSubset,
+} from "./layout.ts";
 import { writeNpy } from "./npy.ts";
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -150,6 +157,31 @@ Deno.test("code-point order as Python sorts str (astral characters after U+FFFF)
   assert.notDeepEqual([...names].sort(), sorted); // JS's UTF-16 order differs here
   assert.equal(compareCodePoints("ab", "ab"), 0);
   assert.ok(compareCodePoints("ab", "abc") < 0);
+});
+
+Deno.test("one folder, one name: subset names are normalised; one subset twice is refused", async () => {
+  for (const name of ["val/x", "val//x", "./val/x", "val/x/", "val/./x", "val\\x", "/val/x"]) {
+    assert.equal(normalizeSubset(name), "val/x", name);
+  }
+  for (const bad of ["", ".", "./", "val/../x", ".."]) {
+    assert.throws(() => normalizeSubset(bad), {
+      name: "BappsLayoutError",
+      message: `bad subset name '${bad}'`,
+    });
+  }
+  assert.deepEqual(distinctSubsets(["./val/x/", "val/y"]), ["val/x", "val/y"]);
+  assert.throws(() => distinctSubsets(["val/x", "val//x"]), {
+    message: "subset 'val/x' given twice (as 'val/x' and 'val//x')",
+  });
+  assert.throws(() => distinctSubsets(["val/x", "val/x"]), {
+    message: "subset 'val/x' given twice",
+  });
+  await withTempDir(async (root) => {
+    await populate(root, twoAFCFiles("val/x", ["000000"]));
+    const list = await listTwoAFC(root, ["./val//x/"]);
+    assert.deepEqual(list.subsets.map((s) => s.subset), ["val/x"]);
+    assert.equal(list.items[0].subset, "val/x");
+  });
 });
 
 Deno.test("broken layouts are errors naming the folder", async () => {

@@ -47,9 +47,11 @@ export {
   BappsLayoutError,
   type BappsList,
   type BappsMode,
+  distinctSubsets,
   type JNDItem,
   listJND,
   listTwoAFC,
+  normalizeSubset,
   type SubsetRange,
   type TwoAFCItem,
 } from "./layout.ts";

@@ -8,9 +8,9 @@
  *
  * @module
  */
-import { readFile } from "node:fs/promises";
 import { writeFileAtomic } from "../_internal/atomic_write.ts";
 import { readFailure, writeFailure } from "../_internal/fs_errors.ts";
+import { readRegularFile } from "../_internal/read_file.ts";
 
 /** Element types this reader understands (NumPy names). */
 export type NpyDtype =
@@ -91,6 +91,26 @@ const KINDS: Record<string, Record<number, NpyDtype>> = {
  * ```
  */
 export function parseNpy(bytes: Uint8Array, name = "<bytes>"): NpyArray {
+  const { dtype, shape, fortran, major, minor, size, little, dataStart, n } = npyHeader(
+    bytes,
+    name,
+    bytes.length,
+  );
+  // A fresh, aligned copy (Node's Buffer.slice would share memory, so copy explicitly).
+  const raw = new Uint8Array(n * size);
+  raw.set(bytes.subarray(dataStart, dataStart + n * size));
+  if (size > 1 && little !== HOST_LITTLE) swapBytes(raw, size);
+  let data = makeTyped(dtype, raw.buffer, n);
+  if (fortran && shape.length > 1) data = fortranToC(data, shape);
+  return { dtype, shape, data, fortranOrder: fortran, version: [major, minor] };
+}
+
+/**
+ * The header of a `.npy` file from its first bytes (`bytes`, at least the header) and the size of
+ * the whole file: the layout, where the data starts and how many elements it holds, every size
+ * checked against `fileSize` before anything is allocated.
+ */
+function npyHeader(bytes: Uint8Array, name: string, fileSize: number) {
   const fail = (msg: string): never => {
     throw new NpyError(`${name}: ${msg}`);
   };
@@ -154,7 +174,7 @@ export function parseNpy(bytes: Uint8Array, name = "<bytes>"): NpyArray {
   let count = 1n;
   for (const d of shapeValue as bigint[]) count *= d;
   const needed = count * BigInt(size);
-  const available = BigInt(bytes.length - dataStart);
+  const available = BigInt(fileSize - dataStart);
   if (needed > available) {
     fail(
       `data truncated: shape (${shape.join(", ")}) of ${dtype} needs ${needed} bytes, ` +
@@ -162,13 +182,7 @@ export function parseNpy(bytes: Uint8Array, name = "<bytes>"): NpyArray {
     );
   }
   const n = Number(count);
-  // A fresh, aligned copy (Node's Buffer.slice would share memory, so copy explicitly).
-  const raw = new Uint8Array(n * size);
-  raw.set(bytes.subarray(dataStart, dataStart + n * size));
-  if (size > 1 && little !== HOST_LITTLE) swapBytes(raw, size);
-  let data = makeTyped(dtype, raw.buffer, n);
-  if (fortran && shape.length > 1) data = fortranToC(data, shape);
-  return { dtype, shape, data, fortranOrder: fortran as boolean, version: [major, minor] };
+  return { dtype, shape, fortran: fortran as boolean, major, minor, size, little, dataStart, n };
 }
 
 /**
@@ -184,8 +198,17 @@ export function parseNpy(bytes: Uint8Array, name = "<bytes>"): NpyArray {
 export async function readNpy(path: string): Promise<NpyArray> {
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    // The header is checked against the file's size first, and only the bytes it declares are
+    // read (NumPy ignores any that follow): a huge file costs no more than its array.
+    bytes = await readRegularFile(path, {
+      headBytes: MAX_HEADER + 12,
+      checkHead: (head, size) => {
+        const { dataStart, n, size: itemSize } = npyHeader(head, path, size);
+        return dataStart + n * itemSize;
+      },
+    });
   } catch (e) {
+    if (e instanceof NpyError) throw e;
     throw new NpyError(`${path}: cannot read (${readFailure(e)})`);
   }
   return parseNpy(bytes, path);

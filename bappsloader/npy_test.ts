@@ -418,6 +418,37 @@ Deno.test("readNpy names the file when it is missing or corrupt", async () => {
   }
 });
 
+Deno.test("readNpy: a device or FIFO is refused at once; a huge file costs only its array", async () => {
+  await assert.rejects(readNpy("/dev/zero"), {
+    name: "NpyError",
+    message: "/dev/zero: cannot read (it is a character device, not a regular file)",
+  });
+  const dir = await Deno.makeTempDir();
+  try {
+    const fifo = `${dir}/same.npy`;
+    assert.ok((await new Deno.Command("mkfifo", { args: [fifo] }).output()).success);
+    await assert.rejects(readNpy(fifo), {
+      message: `${fifo}: cannot read (it is a FIFO (named pipe), not a regular file)`,
+    });
+    // One float64 and then 3 GB (sparse) that NumPy would ignore: only the array is read.
+    const big = `${dir}/judge.npy`;
+    await Deno.writeFile(big, writeNpy(new Float64Array([0.75]), [1]));
+    await Deno.truncate(big, 3 * 1024 ** 3);
+    const rss = Deno.memoryUsage().rss, t0 = performance.now();
+    assert.deepEqual((await readNpy(big)).data, Float64Array.of(0.75));
+    assert.ok(performance.now() - t0 < 1000, `took ${performance.now() - t0} ms`);
+    assert.ok(Deno.memoryUsage().rss - rss < 100 * 1024 ** 2, "nothing large was allocated");
+    // A header declaring more than the file holds is still refused before allocation.
+    await Deno.writeFile(big, writeNpy(new Float64Array([0.75]), [1]).slice(0, 128));
+    await assert.rejects(
+      readNpy(big),
+      /judge\.npy: data truncated: shape \(1\) of float64 needs 8 bytes, file has 0/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("writeNpy round-trips every array type and pads like numpy", async () => {
   const arrays: [NpyData, number[], string][] = [
     [new Float32Array([0.5, -1, 3.25, 1e-8]), [1, 1, 2, 2], "float32"],

@@ -18,7 +18,12 @@ import { InputError } from "../lpips/validate.ts";
 import { UsageError } from "./args.ts";
 import type { OptionHelp } from "./help.ts";
 import { parseShard, type ShardSpec } from "../eval/shard.ts";
-import { type ShardHeader, type ShardRow, writeShardFile } from "../eval/shard_file.ts";
+import {
+  SHARD_FILE_VERSION,
+  type ShardHeader,
+  type ShardRow,
+  writeShardFile,
+} from "../eval/shard_file.ts";
 
 /** A distance as the commands print it. */
 export const fmt = (d: number) => d.toFixed(6);
@@ -254,7 +259,7 @@ export function pairsShardHeader(
 ): ShardHeader {
   return {
     format: "lpips-shard",
-    version: 1,
+    version: SHARD_FILE_VERSION,
     command,
     config: {
       net: m.net,

@@ -5,6 +5,7 @@
  * @module
  */
 import { extname } from "node:path";
+import { checkOutputFiles } from "../_internal/output_path.ts";
 import { LPIPS } from "../lpips/lpips.ts";
 import { heatmapPng } from "../lpips/heatmap.ts";
 import {
@@ -83,6 +84,7 @@ export const compare: Command = {
     if (spatialOut && ![".png", ".npy"].includes(extname(spatialOut).toLowerCase())) {
       throw new UsageError(`--spatial needs a .png or .npy file name (got ${spatialOut})`);
     }
+    if (spatialOut) await checkOutputFiles([spatialOut]);
     const maskPath = values.mask as string | undefined;
     if (maskPath !== undefined && metric !== "lpips") {
       throw new UsageError("--mask needs --metric lpips");

@@ -6,7 +6,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { dirname, extname } from "node:path";
+import { extname } from "node:path";
 import { type Bar, progressBar } from "../_internal/progress_bar.ts";
 import {
   type Command,
@@ -19,14 +19,23 @@ import {
   UsageError,
 } from "./args.ts";
 import { type Colorspace, COLORSPACES } from "../baselines/l2.ts";
-import { BAPPS_MODES, type BappsMode } from "../bappsloader/layout.ts";
+import { BAPPS_MODES, type BappsMode, distinctSubsets } from "../bappsloader/layout.ts";
 import { jndCsv, twoAFCCsv } from "../eval/csv.ts";
 import { trapInterrupts } from "./interrupt.ts";
 import { helpText } from "./help.ts";
 import { checkDefaultSubsets } from "./_subsets.ts";
 import { parseShard, type ShardSpec } from "../eval/shard.ts";
-import { type ShardHeader, type ShardRow, writeShardFile } from "../eval/shard_file.ts";
+import {
+  SHARD_FILE_VERSION,
+  type ShardHeader,
+  type ShardRow,
+  writeShardFile,
+} from "../eval/shard_file.ts";
 import { partPath, writeFilesAtomic } from "../_internal/atomic_write.ts";
+import { readFailure, writeFailure } from "../_internal/fs_errors.ts";
+import { checkOutputFiles } from "../_internal/output_path.ts";
+import { readRegularFile } from "../_internal/read_file.ts";
+import { MAX_PTH_BYTES } from "../lpips/pth/pth.ts";
 import {
   EVAL_MODELS,
   type EvalModel,
@@ -196,7 +205,12 @@ export const evalCommand: Command = {
       throw new UsageError(`--model-path applies to --model lpips only (got --model ${model})`);
     }
     const perItem = values["per-item"] as string | undefined;
-    if (perItem !== undefined) await checkWritableDir("per-item", perItem);
+    // One name per subset (`val//traditional` is `val/traditional`), so none is scored twice.
+    const defaults = mode === "2afc" ? TWOAFC_VAL_DATASETS : JND_VAL_DATASETS;
+    const names = distinctSubsets(datasets ?? defaults);
+    if (perItem !== undefined) {
+      await checkOutputFiles(names.map((d) => perItemPath(perItem, d, names.length)));
+    }
     const out = values.out as string | undefined;
     let shard: ShardSpec | undefined;
     if (values.shard !== undefined) {
@@ -216,9 +230,8 @@ export const evalCommand: Command = {
             "`lpips merge` of all shards",
         );
       }
-      await checkWritableDir("out", out);
+      await checkOutputFiles([out]);
     }
-    const defaults = mode === "2afc" ? TWOAFC_VAL_DATASETS : JND_VAL_DATASETS;
     if (!datasets) await checkDefaultSubsets(root, mode, defaults);
     const modelSha256 = modelPath === undefined ? null : await sha256File(modelPath);
     const m = modelOptions(values);
@@ -239,7 +252,7 @@ export const evalCommand: Command = {
         r = await evaluate({
           root,
           mode,
-          datasets: datasets ?? defaults,
+          datasets: names,
           model,
           net: m.net,
           version: m.version,
@@ -316,8 +329,7 @@ export async function reportEval(
     );
     await writeFilesAtomic(files, {
       parts,
-      onError: (path, e) =>
-        new UsageError(`cannot write ${path} (${e instanceof Error ? e.message : e})`),
+      onError: (path, e) => new UsageError(`${path}: cannot write (${writeFailure(e, path)})`),
     });
     if (!options.quiet) {
       for (const [path] of files) console.error(`${prefix}: wrote ${path}`);
@@ -345,7 +357,7 @@ function shardHeader(
 ): ShardHeader {
   return {
     format: "lpips-shard",
-    version: 1,
+    version: SHARD_FILE_VERSION,
     command: "eval",
     config: {
       dataset_mode: r.mode,
@@ -392,11 +404,13 @@ function shardRows(r: EvaluateResult): ShardRow[] {
 }
 
 async function sha256File(path: string): Promise<string> {
+  let bytes: Uint8Array;
   try {
-    return createHash("sha256").update(await Deno.readFile(path)).digest("hex");
+    bytes = await readRegularFile(path, { maxBytes: MAX_PTH_BYTES, what: "a weight file" });
   } catch (e) {
-    throw new UsageError(`cannot read ${path} (${e instanceof Error ? e.message : e})`);
+    throw new UsageError(`${path}: cannot read (${readFailure(e)})`);
   }
+  return createHash("sha256").update(bytes).digest("hex");
 }
 
 /**
@@ -424,18 +438,6 @@ function takeDatasets(args: string[]): { datasets?: string[]; rest: string[] } {
     } else rest.push(a);
   }
   return { datasets, rest };
-}
-
-/** The folder of an output file must exist (checked before the evaluation, not after it). */
-async function checkWritableDir(option: string, file: string): Promise<void> {
-  const dir = dirname(file);
-  let ok = false;
-  try {
-    ok = (await Deno.stat(dir)).isDirectory;
-  } catch {
-    // reported below
-  }
-  if (!ok) throw new UsageError(`--${option} ${file}: no such folder ${dir}`);
 }
 
 /**

@@ -23,7 +23,8 @@ import {
   finishAllpairs,
   finishDirs,
 } from "./_images.ts";
-import { reportEval } from "./eval.ts";
+import { perItemPath, reportEval } from "./eval.ts";
+import { checkOutputFiles } from "../_internal/output_path.ts";
 import { mergedEvaluation, mergeShards } from "../eval/merge.ts";
 import { readShardFile, rowNumber, type ShardRow } from "../eval/shard_file.ts";
 import { trapInterrupts } from "./interrupt.ts";
@@ -75,6 +76,12 @@ export const mergeCommand: Command = {
     if (values.out !== undefined && run.command === "eval") {
       throw new UsageError("--out applies to dirs and allpairs shards (these are eval)");
     }
+    const perItem = values["per-item"] as string | undefined;
+    if (perItem !== undefined) {
+      const n = run.lists.length;
+      await checkOutputFiles(run.lists.map((l) => perItemPath(perItem, l.name, n)));
+    }
+    if (values.out !== undefined) await checkOutputFiles([values.out as string]);
     if (run.command === "eval") {
       const boot = {
         resamples: integer("bootstrap", values.bootstrap, run.config.bootstrap as number, 0),
@@ -87,7 +94,7 @@ export const mergeCommand: Command = {
           r,
           {
             json,
-            perItem: values["per-item"] as string | undefined,
+            perItem,
             quiet: !!values.quiet,
             prefix: "lpips merge",
           },

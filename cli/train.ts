@@ -5,6 +5,7 @@
  * @module
  */
 import { join } from "node:path";
+import { checkOutputFolder } from "../_internal/output_path.ts";
 import { type Command, integer, oneOf, parse, positionals, UsageError } from "./args.ts";
 import { helpText } from "./help.ts";
 import { checkDefaultSubsets } from "./_subsets.ts";
@@ -125,6 +126,7 @@ export const trainCommand: Command = {
     if (!datasets) await checkDefaultSubsets(values.root as string, "2afc", TRAIN_DATASETS);
     const name = (values.name as string | undefined) ?? "tmp";
     const checkpointsDir = (values["checkpoints-dir"] as string | undefined) ?? "checkpoints";
+    await checkOutputFolder(join(checkpointsDir, name));
     const isTty = Deno.stderr.isTerminal();
     const enc = new TextEncoder();
     let lastPrint = 0;

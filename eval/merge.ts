@@ -169,7 +169,7 @@ export function mergedEvaluation(
         paths: paths<TwoAFCItems["paths"][number]>(),
       }
       : { d: col("d"), same: col("same"), paths: paths<JNDItems["paths"][number]>() };
-    return { ...common, ...scoreDataset(items, boot), items };
+    return { ...common, ...scoreDataset(items, boot, { name }), items };
   });
   return {
     mode,

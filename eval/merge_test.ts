@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { runCli } from "../_internal/test_cli.ts";
 import { mergeShards } from "./merge.ts";
@@ -22,7 +23,7 @@ function shard(
   const range = shardRange(total, 1, { index, count });
   const header: ShardHeader = {
     format: "lpips-shard",
-    version: 1,
+    version: 2,
     command: change.command ?? "eval",
     config: { dataset_mode: "jnd", net: change.net ?? "alex", datasets: names, batch_size: 1 },
     shard: { index, count },
@@ -31,7 +32,13 @@ function shard(
   };
   const rows: ShardRow[] = [];
   for (const list of names) {
-    for (let i = range.start; i < range.end; i++) rows.push({ list, index: i, d: i / 10, same: 1 });
+    for (let i = range.start; i < range.end; i++) {
+      rows.push(
+        change.command === "dirs"
+          ? { list, index: i, file: `${i}.png`, distance: i / 10 }
+          : { list, index: i, d: i / 10, same: 1 },
+      );
+    }
   }
   const path = change.path ?? `s${index}.jsonl`;
   return parseShardFile(path, shardFileText(header, rows)); // through the text: a real round trip
@@ -84,11 +91,20 @@ Deno.test("mergeShards: shards of different runs are refused, saying what differ
   assert.throws(() => mergeShards([]), { message: "no shard files given" });
 });
 
+/** Lines (header and items, no end line) as a shard file with a correct end line and digest. */
+function sealed(lines: string[]): string {
+  const body = lines.join("\n") + "\n";
+  const sha256 = createHash("sha256").update(body).digest("hex");
+  return body + JSON.stringify({ end: true, items: lines.length - 1, sha256 }) + "\n";
+}
+
 Deno.test("parseShardFile: foreign, truncated and inconsistent files are refused", () => {
   const text = shardFileText(shard(1, 4).header, shard(1, 4).rows);
   const lines = text.trimEnd().split("\n");
+  const items = lines.slice(0, -1);
   const bad = (t: string, pattern: RegExp) =>
     assert.throws(() => parseShardFile("f", t), { message: pattern });
+  assert.equal(sealed(items), text); // the helper seals as lpips writes
   bad("index,d,same\n0,0.1,1\n", /^f: not an lpips shard file/);
   bad("", /^f: empty file/);
   bad(
@@ -96,17 +112,59 @@ Deno.test("parseShardFile: foreign, truncated and inconsistent files are refused
     /^f: truncated \(no end line\): was the run interrupted/,
   );
   bad(lines.slice(0, 3).join("\n") + "\n", /^f: truncated/);
+  // Structure, in files whose digest matches (written by something other than lpips).
   bad(
-    [lines[0], lines[2], ...lines.slice(1)].join("\n"),
+    sealed([items[0], items[2], ...items.slice(1)]),
     /^f: line 2: item 3 of val\/cnn out of place/,
   );
   bad(
-    [...lines.slice(0, 2), ...lines.slice(3)].join("\n"),
+    sealed([...items.slice(0, 2), ...items.slice(3)]),
     /^f: line 3: item 4 of val\/cnn out of place \(expected item 3 of shard 1\/4, items 2 to 4\)/,
   );
-  bad([lines[0], lines.at(-1)].join("\n"), /^f: end line says \d+ items, the file holds 0/);
-  const version2 = lines[0].replace('"version":1', '"version":2');
-  bad([version2, ...lines.slice(1)].join("\n"), /^f: shard file version 2 is not supported/);
+  const end = JSON.parse(lines.at(-1)!);
+  bad(
+    [...items, JSON.stringify({ ...end, items: 2 })].join("\n"),
+    /^f: end line says 2 items, the file holds 6$/,
+  );
+  const version3 = items[0].replace('"version":2', '"version":3');
+  bad(sealed([version3, ...items.slice(1)]), /^f: shard file version 3 is not supported/);
+  const version1 = items[0].replace('"version":2', '"version":1');
+  bad(
+    [version1, ...items.slice(1), JSON.stringify({ end: true, items: 6 })].join("\n"),
+    /^f: shard file version 1 has no digest of its items and is no longer read: re-run the shard$/,
+  );
+});
+
+Deno.test("parseShardFile: any changed, dropped, added or spliced item is refused", () => {
+  const text = shardFileText(shard(1, 4).header, shard(1, 4).rows);
+  const lines = text.trimEnd().split("\n");
+  const changed =
+    /^f: its items or header were changed after it was written \(the SHA-256 in its end line does not match its content\): re-run the shard$/;
+  const refused = (t: string, pattern = changed) =>
+    assert.throws(() => parseShardFile("f", t), { message: pattern });
+  const edit = (i: number, from: string, to: string) =>
+    lines.map((l, k) => k === i ? l.replace(from, to) : l).join("\n") + "\n";
+  assert.ok(lines[1].includes('"d":0.2'), lines[1]);
+  for (const value of ['"0.5"', "null", "1e999", "-5", "0.25"]) {
+    refused(edit(1, '"d":0.2', `"d":${value}`));
+  }
+  refused(edit(1, '"same":1', '"same":7'));
+  refused(edit(0, '"net":"alex"', '"net":"vgg"')); // the configuration is covered too
+  refused([...lines.slice(0, 2), ...lines.slice(3)].join("\n")); // a dropped line
+  refused([...lines.slice(0, 2), lines[1], ...lines.slice(2)].join("\n")); // a line twice
+  const other = shardFileText(shard(2, 4).header, shard(2, 4).rows).trimEnd().split("\n");
+  refused([lines[0], ...other.slice(1)].join("\n")); // another shard's items and end line
+  refused(edit(lines.length - 1, '"sha256":"', '"sha256":"0')); // a damaged digest
+  refused([...lines.slice(0, -1), lines.at(-1)!.replace(/,"sha256":"[0-9a-f]+"/, "")].join("\n"));
+  // Values are checked against their domain even where the digest matches.
+  const items = lines.slice(0, -1);
+  const value = (from: string, to: string, message: RegExp) =>
+    refused(sealed([items[0], items[1].replace(from, to), ...items.slice(2)]), message);
+  value('"d":0.2', '"d":"0.5"', /^f: line 2: d is "0.5"; a distance is a finite number >= 0$/);
+  value('"d":0.2', '"d":null', /^f: line 2: d is null; a distance is a finite number >= 0$/);
+  value('"d":0.2', '"d":1e999', /^f: line 2: d is Infinity; a distance is a finite number >= 0$/);
+  value('"d":0.2', '"d":-5', /^f: line 2: d is -5; a distance is a finite number >= 0$/);
+  value('"same":1', '"same":7', /^f: line 2: same is 7; it must be in \[0, 1\]$/);
 });
 
 Deno.test("merge CLI: mistakes are one line on stderr, exit status 1", async () => {

@@ -29,6 +29,7 @@ import {
   BAPPS_MODES,
   type BappsList,
   type BappsMode,
+  distinctSubsets,
   type JNDItem,
   listJND,
   listTwoAFC,
@@ -141,7 +142,7 @@ export type { JNDItems, TwoAFCItems } from "./score.ts";
 
 /** The result of one dataset. */
 export interface DatasetResult {
-  /** The dataset, as given in `datasets`. */
+  /** The dataset, its name in canonical form (`val//traditional/` gives `val/traditional`). */
   dataset: string;
   /** 2AFC score or JND mAP, a fraction in [0, 1]. */
   score: number;
@@ -211,10 +212,10 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
   if (!EVAL_MODELS.includes(model)) {
     throw new RangeError(`unknown model "${model}" (expected lpips, baseline, l2 or ssim)`);
   }
-  const datasets = [
-    ...(options.datasets ?? (mode === "2afc" ? TWOAFC_VAL_DATASETS : JND_VAL_DATASETS)),
-  ];
-  if (datasets.length === 0) throw new RangeError("no datasets given");
+  const given = options.datasets ?? (mode === "2afc" ? TWOAFC_VAL_DATASETS : JND_VAL_DATASETS);
+  if (given.length === 0) throw new RangeError("no datasets given");
+  // One folder, one name: `val//traditional` is `val/traditional`, and is not scored twice.
+  const datasets = distinctSubsets(given);
   const batchSize = options.batchSize ?? 50;
   const resamples = options.bootstrap ?? 1000;
   const seed = options.seed ?? 0;
@@ -339,7 +340,10 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
           paths: items.map(({ p0, p1, same }) => ({ p0, p1, same })),
         };
       }
-      const { score, ci95 } = scoreDataset(scored, boot);
+      const { score, ci95 } = scoreDataset(scored, boot, {
+        name: lists[k].subsets[0]?.dir ?? dataset,
+        partial: shard !== null && shard.count > 1,
+      });
       const seconds = (performance.now() - t0) / 1000;
       results.push({ dataset, score, n: total, ...where, ci95, seconds, items: scored });
       allBefore += total;

@@ -2,7 +2,7 @@
  * The mergeable result file of a sharded run (`--shard K/N --out FILE`), read by `lpips merge`.
  *
  * JSON Lines, UTF-8:
- * 1. a header object: `format: "lpips-shard"`, `version: 1`, `command` (`eval`, `dirs` or
+ * 1. a header object: `format: "lpips-shard"`, `version: 2`, `command` (`eval`, `dirs` or
  *    `allpairs`), `config` (everything that decides the numbers: mode, model, net, version,
  *    colorspace, datasets, batch size, engine, ...; shards of one run have equal configs),
  *    `shard` `{index, count}`, `lists` (per dataset or file list: `name`, `total` items in the whole
@@ -11,15 +11,26 @@
  * 2. one object per item, in list order: `list`, `index` (the item's index in the whole sorted
  *    list) and its values (eval 2AFC: `d0 d1 judge paths{ref,p0,p1,judge}`; JND:
  *    `d same paths{p0,p1,same}`; dirs: `file distance`; allpairs: `a b distance`);
- * 3. an end line `{"end": true, "items": N}`.
+ * 3. an end line `{"end": true, "items": N, "sha256": HEX}`: the SHA-256 of every byte before it
+ *    (the header, so the configuration, and every item line).
+ *
+ * **Integrity.** {@link parseShardFile} recomputes the digest and refuses a file whose bytes
+ * changed after it was written: an edited number, a dropped, added or reordered line, lines
+ * spliced in from another file. It guards against accidents (a bad copy, a truncated transfer, a
+ * hand edit) and against results changed unnoticed; it is not a signature (whoever edits a file
+ * can recompute the digest). Every value is also checked against its domain (distances finite
+ * and >= 0, judgements in [0, 1]). Files of version 1 (no digest) are refused: re-run the shard.
  *
  * Numbers are written as JSON numbers, the shortest decimal that reads back to the same float64,
- * so float32 distances and judgements round-trip exactly (NaN is written as `null`). The file is
+ * so float32 distances and judgements round-trip exactly. The file is
  * written to `FILE.part` and renamed to `FILE` once complete: a file under the final name is
  * always whole.
  *
  * @module
  */
+import { createHash } from "node:crypto";
+import { readFailure } from "../_internal/fs_errors.ts";
+import { readRegularFile } from "../_internal/read_file.ts";
 import { writeFileAtomic } from "../_internal/atomic_write.ts";
 import type { ShardSpec } from "./shard.ts";
 
@@ -44,7 +55,8 @@ export interface ShardList {
 /** The first line of a shard file. */
 export interface ShardHeader {
   format: "lpips-shard";
-  version: 1;
+  /** The format's version: 2 (with the end line's digest). */
+  version: 2;
   command: ShardCommand;
   config: Record<string, ConfigValue>;
   shard: ShardSpec;
@@ -78,7 +90,7 @@ export class ShardFileError extends Error {
  * ```ts
  * import { shardFileText } from "./shard_file.ts";
  * const text = shardFileText({
- *   format: "lpips-shard", version: 1, command: "dirs", config: { net: "alex" },
+ *   format: "lpips-shard", version: 2, command: "dirs", config: { net: "alex" },
  *   shard: { index: 0, count: 1 }, inputs: {},
  *   lists: [{ name: "files", total: 1, start: 0, end: 1, files: "..." }],
  * }, [{ list: "files", index: 0, file: "a.png", distance: 0.25 }]);
@@ -88,9 +100,24 @@ export class ShardFileError extends Error {
 export function shardFileText(header: ShardHeader, rows: readonly ShardRow[]): string {
   const lines = [JSON.stringify(header)];
   for (const r of rows) lines.push(JSON.stringify(r));
-  lines.push(JSON.stringify({ end: true, items: rows.length }));
-  return lines.join("\n") + "\n";
+  const body = lines.join("\n") + "\n";
+  return body + JSON.stringify({ end: true, items: rows.length, sha256: sha256Hex(body) }) + "\n";
 }
+
+/** The current version of the format (see the module doc). */
+export const SHARD_FILE_VERSION = 2;
+
+function sha256Hex(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+/** The value fields of each command's rows and their domain (see the module doc). */
+const ROW_VALUES: Record<string, Record<string, "distance" | "fraction">> = {
+  "eval:2afc": { d0: "distance", d1: "distance", judge: "fraction" },
+  "eval:jnd": { d: "distance", same: "fraction" },
+  dirs: { distance: "distance" },
+  allpairs: { distance: "distance" },
+};
 
 /**
  * Writes a shard file: to `path.part` first, renamed to `path` once written.
@@ -99,7 +126,7 @@ export function shardFileText(header: ShardHeader, rows: readonly ShardRow[]): s
  * ```ts
  * import { writeShardFile } from "./shard_file.ts";
  * await writeShardFile("shard-0.jsonl", {
- *   format: "lpips-shard", version: 1, command: "dirs", config: {},
+ *   format: "lpips-shard", version: 2, command: "dirs", config: {},
  *   shard: { index: 0, count: 1 }, inputs: {},
  *   lists: [{ name: "files", total: 0, start: 0, end: 0, files: "" }],
  * }, []);
@@ -121,7 +148,7 @@ export async function writeShardFile(
  * ```ts
  * import { parseShardFile, shardFileText } from "./shard_file.ts";
  * const f = parseShardFile("s.jsonl", shardFileText({
- *   format: "lpips-shard", version: 1, command: "dirs", config: {},
+ *   format: "lpips-shard", version: 2, command: "dirs", config: {},
  *   shard: { index: 0, count: 1 }, inputs: {},
  *   lists: [{ name: "files", total: 1, start: 0, end: 1, files: "" }],
  * }, [{ list: "files", index: 0, file: "a.png", distance: 0.5 }]));
@@ -153,7 +180,12 @@ export function parseShardFile(path: string, text: string): ShardFile {
   if (header?.format !== "lpips-shard") {
     fail("not an lpips shard file (written by --shard K/N --out FILE)");
   }
-  if (header.version !== 1) fail(`shard file version ${header.version} is not supported`);
+  if (header.version === 1) {
+    fail("shard file version 1 has no digest of its items and is no longer read: re-run the shard");
+  }
+  if (header.version !== SHARD_FILE_VERSION) {
+    fail(`shard file version ${header.version} is not supported`);
+  }
   if (!["eval", "dirs", "allpairs"].includes(header.command as string)) {
     fail(`unknown command ${JSON.stringify(header.command)}`);
   }
@@ -173,6 +205,18 @@ export function parseShardFile(path: string, text: string): ShardFile {
   if (typeof header.config !== "object" || header.config === null) fail("no config in the header");
   const last = lines.length > 1 ? json(lines.at(-1)!, lines.length) : undefined;
   if (last?.end !== true) fail("truncated (no end line): was the run interrupted?");
+  const body = lines.slice(0, -1).join("\n") + "\n";
+  if (typeof last!.sha256 !== "string" || sha256Hex(body) !== last!.sha256) {
+    fail(
+      "its items or header were changed after it was written (the SHA-256 in its end line " +
+        "does not match its content): re-run the shard",
+    );
+  }
+  const mode = header.command === "eval"
+    ? (header.config as Record<string, unknown>).dataset_mode
+    : "";
+  const domains = ROW_VALUES[header.command === "eval" ? `eval:${mode}` : header.command as string];
+  if (!domains) fail(`unknown dataset_mode ${JSON.stringify(mode)} in the config`);
   const rows: ShardRow[] = [];
   const byName = new Map(lists!.map((l) => [l.name, l]));
   const next = new Map(lists!.map((l) => [l.name, l.start]));
@@ -186,6 +230,17 @@ export function parseShardFile(path: string, text: string): ShardFile {
           next.get(r.list)
         } of shard ${shard!.index}/${shard!.count}, items ${l!.start} to ${l!.end - 1})`,
       );
+    }
+    for (const [key, domain] of Object.entries(domains!)) {
+      const v = r[key];
+      const ok = typeof v === "number" &&
+        (domain === "distance" ? v >= 0 && v < Infinity : v >= 0 && v <= 1);
+      if (!ok) {
+        fail(
+          `line ${i + 1}: ${key} is ${typeof v === "number" ? v : JSON.stringify(v)}; ` +
+            (domain === "distance" ? "a distance is a finite number >= 0" : "it must be in [0, 1]"),
+        );
+      }
     }
     next.set(r.list, r.index + 1);
     rows.push(r);
@@ -214,9 +269,9 @@ export function parseShardFile(path: string, text: string): ShardFile {
 export async function readShardFile(path: string): Promise<ShardFile> {
   let text: string;
   try {
-    text = await Deno.readTextFile(path);
+    text = new TextDecoder().decode(await readRegularFile(path));
   } catch (e) {
-    throw new ShardFileError(`cannot read ${path} (${e instanceof Error ? e.message : e})`);
+    throw new ShardFileError(`${path}: cannot read (${readFailure(e)})`);
   }
   return parseShardFile(path, text);
 }

@@ -5,8 +5,14 @@
  * @module
  */
 import { type Arch, linTensorSpec, trunkTensorSpec } from "./arch.ts";
-import { type PthTensor, readPth, toFloat32 } from "./pth/pth.ts";
-import { checkTensors, linFileName, pinnedTensorHashes, resolveFile } from "./weights.ts";
+import { type PthTensor, readPthFile, toFloat32 } from "./pth/pth.ts";
+import {
+  checkTensors,
+  linFileName,
+  pinnedTensorHashes,
+  resolveFile,
+  WeightsError,
+} from "./weights.ts";
 import type { WeightMap } from "./tfjs_engine.ts";
 
 /** Where to look for a weight file. */
@@ -25,7 +31,7 @@ export interface WeightSource {
  */
 export async function loadTrunkWeights(a: Arch, src: WeightSource): Promise<WeightMap> {
   const file = await resolveFile(a.trunkFile, src);
-  const raw = readPth(await Deno.readFile(file), file);
+  const raw = await readPthFile(file);
   const unprefixed = ![...raw.keys()].some((k) => k.startsWith("features."));
   const tensors = new Map(
     [...raw].flatMap(([k, t]) =>
@@ -47,7 +53,7 @@ export function checkpointTrunkKey(key: string): string | undefined {
  * The reference's `model_path` loads such a trunk too (`load_state_dict(strict=False)`).
  */
 export async function loadCheckpointTrunk(a: Arch, path: string): Promise<WeightMap | undefined> {
-  const raw = readPth(await Deno.readFile(path), path);
+  const raw = await readPthFile(path);
   const tensors = new Map(
     [...raw].flatMap(([k, t]) => {
       const key = checkpointTrunkKey(k);
@@ -66,11 +72,45 @@ export async function loadLinWeights(
 ): Promise<WeightMap> {
   const name = linFileName(a.net, version);
   const file = await resolveFile(name, src);
-  const raw = readPth(await Deno.readFile(file), file);
+  const raw = await readPthFile(file);
   const spec = linTensorSpec(a);
   const tensors = new Map([...raw].filter(([k]) => /^lin\d+\.model\./.test(k)));
-  return await checked(file, tensors, spec, pins(name, src));
+  const heads = await checked(file, tensors, spec, pins(name, src));
+  checkHeadsBounded(file, heads);
+  return heads;
 }
+
+/**
+ * LPIPS distances are finite and >= 0 only if every head weight is >= 0 (the reference's training
+ * clamps them so) and the distance cannot overflow float32: each layer adds at most
+ * `4 * max(w)` (unit-normalised features differ by at most 2 per pixel, docs/algorithm.md §1 step 4), so
+ * `4 * sum(max w of each layer)` must stay below float32's largest value. Heads that break
+ * either would give negative or infinite distances, which rank and score silently.
+ */
+function checkHeadsBounded(file: string, heads: WeightMap): void {
+  let bound = 0;
+  for (const [key, w] of heads) {
+    let max = 0;
+    for (let i = 0; i < w.length; i++) {
+      if (w[i] < 0) {
+        throw new WeightsError(
+          `${file}: tensor ${key} has a negative weight (${w[i]}) at flat index ${i}; LPIPS ` +
+            "heads are >= 0, so that distances are >= 0",
+        );
+      }
+      if (w[i] > max) max = w[i];
+    }
+    bound += 4 * max;
+  }
+  if (!(bound < FLOAT32_MAX)) {
+    throw new WeightsError(
+      `${file}: head weights too large (a distance could reach ${bound.toPrecision(3)}, over ` +
+        "float32's largest value 3.40e+38)",
+    );
+  }
+}
+
+const FLOAT32_MAX = 3.4028234663852886e38;
 
 /** Files found by their official name must hold the official tensors; explicit paths need not. */
 function pins(name: string, src: WeightSource): Readonly<Record<string, string>> | undefined {

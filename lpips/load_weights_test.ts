@@ -66,6 +66,46 @@ Deno.test({
 });
 
 Deno.test({
+  ...needsTestData("heads that could make a distance negative or infinite are refused at load"),
+  fn: async () => {
+    const heads = readPth(await Deno.readFile(headFile()));
+    const changed = (f: (w: number, i: number) => number) =>
+      writePth(
+        new Map([...heads].map(([k, t]) => [k, { shape: t.shape, data: toFloat32(t).map(f) }])),
+      );
+    const dir = await Deno.makeTempDir();
+    try {
+      const neg = join(dir, "neg.pth"), huge = join(dir, "huge.pth"), ok = join(dir, "ok.pth");
+      await Deno.writeFile(neg, changed((w, i) => i === 3 ? -0.5 : w));
+      await Deno.writeFile(huge, changed(() => 3e38));
+      await assert.rejects(loadLinWeights(alex, "0.1", { path: neg }), {
+        name: "WeightsError",
+        message:
+          `${neg}: tensor lin0.model.1.weight has a negative weight (-0.5) at flat index 3; ` +
+          "LPIPS heads are >= 0, so that distances are >= 0",
+      });
+      await assert.rejects(loadLinWeights(alex, "0.1", { path: huge }), {
+        name: "WeightsError",
+        message: `${huge}: head weights too large (a distance could reach 6.00e+39, over ` +
+          "float32's largest value 3.40e+38)",
+      });
+      // 0 and large-but-bounded weights are fine (4 * 5 layers * 1e37 < 3.4e38).
+      await Deno.writeFile(ok, changed((w, i) => i === 0 ? 0 : i === 1 ? 1e37 : w));
+      assert.equal((await loadLinWeights(alex, "0.1", { path: ok })).size, 5);
+      // A folder as the head file: one line naming it.
+      await assert.rejects(loadLinWeights(alex, "0.1", { path: dir }), {
+        message: `lpips/v0.1/alex.pth: the given path ${dir} is not a file`,
+      });
+      await assert.rejects(LPIPS.create({ linPath: dir, weightsDir: testData("weights") }), {
+        message: `${dir}: cannot read (it is a folder, not a file)`,
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
   ...needsTestData(
     "trunk files with or without the features. prefix load; a wrong trunk is refused",
   ),

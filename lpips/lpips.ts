@@ -167,6 +167,8 @@ export class LPIPS {
   /** What runs inference: a {@link TfjsEngine} on `#net`, or the ONNX engine. */
   readonly #engine: Engine;
   #disposed = false;
+  /** Async calls running now (see `#call`). */
+  #calls = 0;
 
   /**
    * Use {@link LPIPS.create}.
@@ -291,7 +293,7 @@ export class LPIPS {
     b: LPIPSInput,
     opts?: DistanceOptions,
   ): Promise<Float32Array | DistanceResult> {
-    this.#checkOpen();
+    using _call = this.#call();
     const normalize = opts?.normalize ?? false;
     const { inputs: [v0, v1], resized } = await preparePair(a, b, {
       normalize,
@@ -342,11 +344,13 @@ export class LPIPS {
    * ```
    */
   async features(x: LPIPSInput, opts: { normalize?: boolean } = {}): Promise<Features> {
-    this.#checkOpen();
+    using _call = this.#call();
     const normalize = opts.normalize ?? false;
     const v = await prepareOne(x, { normalize, minSize: this.minSize, net: this.net });
     const shape = [...v.shape] as [number, number, number, number];
-    return new Features(this.net, this.version, shape, await this.#engine.features(v, normalize));
+    const handle = await this.#engine.features(v, normalize);
+    if (this.#disposed) handle.dispose(); // disposed meanwhile: the call fails (#call), frees it
+    return new Features(this.net, this.version, shape, handle);
   }
 
   /** N distances between two feature sets from {@link features}. */
@@ -358,7 +362,7 @@ export class LPIPS {
     f1: Features,
     opts?: DistanceOptions,
   ): Promise<Float32Array | DistanceResult> {
-    this.#checkOpen();
+    using _call = this.#call();
     for (const f of [f0, f1]) {
       if (f.net !== this.net || f.version !== this.version) {
         throw new InputError(
@@ -450,15 +454,38 @@ export class LPIPS {
 
   /**
    * Frees the model's tensors and sessions. The model cannot be used afterwards: its methods
-   * throw. A second call does nothing.
+   * throw, and a call still running when it is disposed ends with the same error (its tensors
+   * are freed when it ends). A second call does nothing.
    */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
     openModels.delete(this);
+    // A call still running keeps the tensors until it ends, then fails with the disposed error.
+    if (this.#calls === 0) this.#free();
+  }
+
+  #free(): void {
     this.#engine.dispose();
     // On the tfjs engine this is the engine's own network, already freed (a no-op then).
     this.#net.dispose();
+  }
+
+  /**
+   * Enters an async call (`using _call = this.#call()`): refused on a disposed model; a model
+   * disposed while the call runs is freed when it ends, and the call fails with the same error.
+   */
+  #call(): Disposable {
+    this.#checkOpen();
+    this.#calls++;
+    return {
+      [Symbol.dispose]: () => {
+        this.#calls--;
+        if (!this.#disposed) return;
+        if (this.#calls === 0) this.#free();
+        this.#checkOpen();
+      },
+    };
   }
 
   /** {@link dispose}, for `using m = await LPIPS.create()`. */

@@ -280,6 +280,32 @@ for (const engine of ["onnx", "tfjs"] as const) {
   });
 }
 
+for (const engine of ["onnx", "tfjs"] as const) {
+  Deno.test({
+    ...needsTestData(`${engine}: dispose() while calls run ends them with the disposed error`),
+    sanitizeResources: false,
+    fn: async () => {
+      const before = tf.memory().numTensors;
+      const m = await LPIPS.create({ engine, weightsDir: weightsDir(), quiet: true });
+      const [ref, p0] = await Promise.all(["ex_ref", "ex_p0"].map(image));
+      const f = await m.features(ref);
+      // Started, not finished: each call is inside the engine when dispose() runs.
+      const running = [
+        m.distance(ref, p0),
+        m.distance(ref, p0, { spatial: true, perLayer: true }),
+        m.distance(ref, p0, { tile: 32 }),
+        m.features(p0),
+        m.compare(f, f),
+      ];
+      m.dispose();
+      await Promise.all(running.map((call) => assert.rejects(call, DISPOSED)));
+      f.dispose();
+      // Freed once the last call ended: nothing is left behind.
+      assert.equal(tf.memory().numTensors, before);
+    },
+  });
+}
+
 Deno.test({
   ...needsTestData("using: models and features are disposed at the end of their scope"),
   sanitizeResources: false,

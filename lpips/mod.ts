@@ -60,11 +60,13 @@ export { heatmapPng } from "./heatmap.ts";
 export { defaultTileSide, needsTiling, TILE_BUDGET_BYTES, TILE_THRESHOLD_BYTES } from "./tiled.ts";
 export { linFileName, trunkFileName, WeightsError } from "./weights.ts";
 export {
+  MAX_PTH_BYTES,
   type PthData,
   type PthDType,
   PthError,
   type PthTensor,
   readPth,
+  readPthFile,
   toFloat32,
   writePth,
 } from "./pth/pth.ts";

@@ -20,6 +20,8 @@
  *
  * @module
  */
+import { readFailure } from "../../_internal/fs_errors.ts";
+import { readRegularFile } from "../../_internal/read_file.ts";
 import {
   type GlobalHandler,
   kindOf,
@@ -175,6 +177,44 @@ export function readPth(bytes: Uint8Array, name = "<pth>"): Map<string, PthTenso
     }
     throw e;
   }
+}
+
+/** The largest `.pth` file read: 4 GiB, far above any official (vgg16: 528 MB) or training file. */
+export const MAX_PTH_BYTES = 4 * 1024 ** 3;
+
+/**
+ * Reads a `.pth` file from disk with {@linkcode readPth}, its cost bounded first: only a regular
+ * file is opened (a folder, FIFO or device such as `/dev/zero` is refused at once), a file that
+ * does not start as a zip archive or a pickle stream is refused after its first bytes, and one
+ * over {@linkcode MAX_PTH_BYTES} before it is read. Every error is a {@linkcode PthError} naming
+ * the file.
+ *
+ * @example
+ * ```ts
+ * import { readPthFile } from "@perceptual/lpips/lpips";
+ * await readPthFile("/dev/zero").catch((e) => console.log(e.message));
+ * // /dev/zero: cannot read (it is a character device, not a regular file)
+ * ```
+ */
+export async function readPthFile(path: string): Promise<Map<string, PthTensor>> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readRegularFile(path, {
+      maxBytes: MAX_PTH_BYTES,
+      what: "a weight file",
+      headBytes: 512,
+      checkHead: (head, size) => {
+        if (size > head.length && !looksLikeZip(head) && head[0] !== 0x80) {
+          // readPth's own words for the same bytes (a tar archive, or not a PyTorch file).
+          readPth(head, path);
+        }
+      },
+    });
+  } catch (e) {
+    if (e instanceof PthError) throw e;
+    throw new PthError(`${path}: cannot read (${readFailure(e)})`, { cause: e });
+  }
+  return readPth(bytes, path);
 }
 
 /**

@@ -51,7 +51,16 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { zipSync } from "fflate";
-import { type PthDType, PthError, type PthTensor, readPth, toFloat32, writePth } from "./pth.ts";
+import {
+  MAX_PTH_BYTES,
+  type PthDType,
+  PthError,
+  type PthTensor,
+  readPth,
+  readPthFile,
+  toFloat32,
+  writePth,
+} from "./pth.ts";
 import { readZipDirectory, writeZip } from "./zip.ts";
 import { needsTestData, testData } from "../../_internal/test_data.ts";
 
@@ -1245,4 +1254,52 @@ Deno.test("fuzz: mutated/truncated writePth archive and legacy fixture read or t
   );
   fuzz(zip, zip.length - 1, 7);
   fuzz(decodeB64(LEGACY_FIXTURE), 2000, 11);
+});
+
+Deno.test("readPthFile: devices, FIFOs, folders and huge files are refused before reading", async () => {
+  const refused = async (path: string, message: string) => {
+    const rss = Deno.memoryUsage().rss, t0 = performance.now();
+    await assert.rejects(readPthFile(path), { name: "PthError", message });
+    assert.ok(performance.now() - t0 < 1000, `${path}: ${performance.now() - t0} ms`);
+    assert.ok(Deno.memoryUsage().rss - rss < 100 * 1024 ** 2, `${path}: memory grew`);
+  };
+  await refused(
+    "/dev/zero",
+    "/dev/zero: cannot read (it is a character device, not a regular file)",
+  );
+  const dir = await Deno.makeTempDir();
+  try {
+    await refused(dir, `${dir}: cannot read (it is a folder, not a file)`);
+    const fifo = `${dir}/model.pth`;
+    assert.ok((await new Deno.Command("mkfifo", { args: [fifo] }).output()).success);
+    await refused(fifo, `${fifo}: cannot read (it is a FIFO (named pipe), not a regular file)`);
+    // 3 GB of zeros: not a zip archive nor a pickle stream, told from its first bytes.
+    const zeros = `${dir}/zeros.pth`;
+    await Deno.writeFile(zeros, new Uint8Array(0));
+    await Deno.truncate(zeros, 3 * 1024 ** 3);
+    await refused(
+      zeros,
+      `${zeros}: not a PyTorch file (neither a zip archive nor a legacy pickle stream)`,
+    );
+    // A zip archive's start and then more than MAX_PTH_BYTES: refused by its size.
+    const big = `${dir}/big.pth`;
+    await Deno.writeFile(big, Uint8Array.of(0x50, 0x4b, 3, 4));
+    await Deno.truncate(big, MAX_PTH_BYTES + 1);
+    await refused(
+      big,
+      `${big}: cannot read (it has ${
+        MAX_PTH_BYTES + 1
+      } bytes, over the limit of ${MAX_PTH_BYTES} ` +
+        "for a weight file)",
+    );
+    // A real file still reads.
+    const ok = `${dir}/ok.pth`;
+    await Deno.writeFile(
+      ok,
+      writePth(new Map([["w", { shape: [2], data: Float32Array.of(1, 2) }]])),
+    );
+    assert.deepEqual(toFloat32((await readPthFile(ok)).get("w")!), Float32Array.of(1, 2));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -17,10 +17,11 @@
  */
 import { join } from "node:path";
 import { writeFilesAtomic } from "../../_internal/atomic_write.ts";
-import { writeFailure } from "../../_internal/fs_errors.ts";
+import { readFailure, writeFailure } from "../../_internal/fs_errors.ts";
+import { readRegularFile } from "../../_internal/read_file.ts";
 import { arch, linTensorSpec, type NetName } from "../arch.ts";
 import type { WeightMap } from "../tfjs_engine.ts";
-import { readPth, toFloat32, writePth } from "../pth/pth.ts";
+import { readPthFile, toFloat32, writePth } from "../pth/pth.ts";
 
 import {
   type StateDict,
@@ -94,7 +95,7 @@ export async function saveCheckpoint(
 }
 
 async function readFloats(path: string): Promise<Map<string, Float32Array>> {
-  const raw = readPth(await Deno.readFile(path), path);
+  const raw = await readPthFile(path);
   return new Map([...raw].map(([k, t]) => [k, toFloat32(t)]));
 }
 
@@ -110,10 +111,14 @@ export async function loadCheckpoint(
   const statePath = join(dir, `${label}_state.json`);
   let text: string;
   try {
-    text = await Deno.readTextFile(statePath);
+    text = new TextDecoder().decode(
+      await readRegularFile(statePath, { maxBytes: 1 << 24, what: "a checkpoint state" }),
+    );
   } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-    throw new Error(`${statePath}: no checkpoint to resume from (start without --resume)`);
+    if (e instanceof Deno.errors.NotFound) {
+      throw new Error(`${statePath}: no checkpoint to resume from (start without --resume)`);
+    }
+    throw new Error(`${statePath}: cannot read (${readFailure(e)})`);
   }
   let state: TrainState;
   try {

@@ -232,3 +232,31 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  ...needsTestData("Trainer.step refuses a judgement outside [0, 1] before any update"),
+  sanitizeResources: false,
+  fn: async () => {
+    const t = await Trainer.create({
+      net: "alex",
+      seed: 1,
+      weightsDir: testData("weights"),
+      quiet: true,
+    });
+    try {
+      const x = {
+        data: new Float32Array(3 * 64 * 64),
+        shape: [1, 3, 64, 64] as [number, number, number, number],
+      };
+      for (const j of [7.5, -0.5, NaN]) {
+        await assert.rejects(t.step({ ref: x, p0: x, p1: x, judge: Float32Array.of(j) }), {
+          name: "RangeError",
+          message: `judge[0] is ${j}; judgements are fractions of the judges, in [0, 1]`,
+        });
+      }
+      assert.equal(t.steps, 0); // nothing was trained
+    } finally {
+      t.dispose();
+    }
+  },
+});

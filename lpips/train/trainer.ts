@@ -310,6 +310,12 @@ export class Trainer {
   /** One training step on a batch: forward, BCE loss, gradients, Adam, clamp. */
   async step(batch: TrainBatch, opts: StepOptions = {}): Promise<StepResult> {
     if (opts.masks && !this.dropout) throw new Error("dropout masks given, but dropout is off");
+    const bad = batch.judge.findIndex((j) => !(j >= 0 && j <= 1));
+    if (bad >= 0) {
+      throw new RangeError(
+        `judge[${bad}] is ${batch.judge[bad]}; judgements are fractions of the judges, in [0, 1]`,
+      );
+    }
     const [n, , h, w] = batch.ref.shape;
     const inputs = [batch.ref, batch.p0, batch.p1].map((x) => tf.tensor4d(x.data, x.shape));
     const [ref, p0, p1] = inputs;
