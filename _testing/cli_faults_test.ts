@@ -1030,3 +1030,30 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  ...needsTestData("dirs and allpairs: an --out that is a folder is refused before any pair"),
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      const d0 = join(dir, "d0"), d1 = join(dir, "d1"), folder = join(dir, "folder");
+      for (const d of [d0, d1, folder]) await Deno.mkdir(d);
+      const png = rgbPng(64, 64);
+      await Deno.writeFile(join(d0, "a.png"), png);
+      await Deno.writeFile(join(d1, "a.png"), png);
+      await Deno.writeFile(join(d1, "b.png"), png);
+      const cause = /: cannot write \(it is a folder\)$/;
+      await assertFault(
+        "dirs --out folder",
+        await lpips(["dirs", d0, d1, "--out", folder]),
+        folder,
+        cause,
+      );
+      await assertFault(
+        "allpairs --out folder",
+        await lpips(["allpairs", d1, "--out", folder]),
+        folder,
+        cause,
+      );
+    });
+  },
+});

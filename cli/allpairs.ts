@@ -5,6 +5,7 @@
  * @module
  */
 import { join } from "node:path";
+import { checkOutputFiles } from "../_internal/output_path.ts";
 import { LPIPS } from "../lpips/lpips.ts";
 import { type Command, MODEL_HELP, modelOptions, parse, positionals, UsageError } from "./args.ts";
 import { fileListHash, shardRange } from "../eval/shard.ts";
@@ -51,6 +52,9 @@ export const allpairs: Command = {
     if (values.help) return console.log(this.usage);
     const [dir] = positionals(p, 1, "one folder: allpairs DIR");
     const shard = shardOption(values);
+    // The output is checked before any image is scored (a folder, a missing parent, ...).
+    const out = values.out as string | undefined;
+    if (out !== undefined) await checkOutputFiles([out]);
     const names = await listImages(dir);
     if (names.length < 2) throw new UsageError(`${dir} holds fewer than two images`);
     const pairs: [string, string][] = [];
@@ -75,7 +79,6 @@ export const allpairs: Command = {
     } finally {
       m.dispose();
     }
-    const out = values.out as string | undefined;
     if (shard) {
       if (failed) throw pairsFailed(failed, rows.length, `${out} not written`);
       const header = pairsShardHeader("allpairs", m, shard, {

@@ -5,6 +5,7 @@
  * @module
  */
 import { join } from "node:path";
+import { checkOutputFiles } from "../_internal/output_path.ts";
 import { LPIPS } from "../lpips/lpips.ts";
 import { type Command, MODEL_HELP, modelOptions, parse, positionals, UsageError } from "./args.ts";
 import { fileListHash, shardRange } from "../eval/shard.ts";
@@ -46,6 +47,9 @@ export const dirs: Command = {
     if (values.help) return console.log(this.usage);
     const [d0, d1] = positionals(p, 2, "two folders: dirs DIR0 DIR1");
     const shard = shardOption(values);
+    // The output is checked before any image is scored (a folder, a missing parent, ...).
+    const out = values.out as string | undefined;
+    if (out !== undefined) await checkOutputFiles([out]);
     const in1 = new Set(await listImages(d1));
     const names = (await listImages(d0)).filter((n) => in1.has(n));
     if (names.length === 0) {
@@ -66,7 +70,6 @@ export const dirs: Command = {
     } finally {
       m.dispose();
     }
-    const out = values.out as string | undefined;
     if (shard) {
       if (failed) throw pairsFailed(failed, rows.length, `${out} not written`);
       const header = pairsShardHeader("dirs", m, shard, {
