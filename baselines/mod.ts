@@ -31,3 +31,7 @@ export type {
 } from "./ssim.ts";
 export { psnr } from "./psnr.ts";
 export type { PsnrOptions } from "./psnr.ts";
+export { RGB2GRAY_WEIGHTS, rgb2gray } from "./gray.ts";
+export type { GrayImage } from "./gray.ts";
+export { GMSD_C, gmsd, gmsdBatch, gmsdMap } from "./gmsd.ts";
+export type { GmsdResult } from "./gmsd.ts";
