@@ -120,4 +120,3 @@ export function rgbBatch(imgs: RGBImage[]): ImageTensor {
   });
   return { data, shape: [imgs.length, 3, h, w] };
 }
-

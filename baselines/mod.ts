@@ -31,7 +31,9 @@ export type {
 } from "./ssim.ts";
 export { psnr } from "./psnr.ts";
 export type { PsnrOptions } from "./psnr.ts";
-export { RGB2GRAY_WEIGHTS, rgb2gray } from "./gray.ts";
+export { rgb2gray, RGB2GRAY_WEIGHTS } from "./gray.ts";
 export type { GrayImage } from "./gray.ts";
-export { GMSD_C, gmsd, gmsdBatch, gmsdMap } from "./gmsd.ts";
+export { gmsd, GMSD_C, gmsdBatch, gmsdMap } from "./gmsd.ts";
 export type { GmsdResult } from "./gmsd.ts";
+export { msssim, MSSSIM_MIN_SIZE, MSSSIM_WEIGHTS, msssimBatch, msssimScales } from "./msssim.ts";
+export type { MsssimResult } from "./msssim.ts";

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { needsTestData } from "../../_internal/test_data.ts";
 import type { RGBImage } from "../../bappsloader/image.ts";
 import { gmsdMap } from "../../baselines/gmsd.ts";
+import { msssimScales } from "../../baselines/msssim.ts";
 import { buildSource, GOLDEN_CASES } from "./cases.ts";
 
 interface Golden {
@@ -22,7 +23,7 @@ const goldens: Golden[] = JSON.parse(
 ).cases;
 
 /** Relative tolerance per metric, and the absolute floor for values of (nearly) zero. */
-const TOL = { gmsd: { rel: 1e-11, abs: 1e-15 } };
+const TOL = { gmsd: { rel: 1e-11, abs: 1e-15 }, msssim: { rel: 1e-11, abs: 1e-15 } };
 
 async function inputs(): Promise<[string, RGBImage, RGBImage][]> {
   const cache = new Map();
@@ -55,3 +56,24 @@ Deno.test(needsTestData("gmsd and its map match GMSD.m on every golden case"), a
     close(`${name} map[end]`, r.map[r.map.length - 1], g.gmsd_map.last, TOL.gmsd);
   }
 });
+
+Deno.test(
+  needsTestData("msssim matches msssim.m on every golden case of 176 px or more"),
+  async () => {
+    let checked = 0;
+    for (const [i, [name, ref, dist]] of (await inputs()).entries()) {
+      const want = goldens[i].msssim;
+      if (want === null) {
+        assert.ok(Math.min(ref.width, ref.height) < 176, `${name}: msssim.m declined it`);
+        assert.throws(() => msssimScales(ref, dist), /^RangeError: msssim: the images are /);
+        continue;
+      }
+      const r = msssimScales(ref, dist);
+      const [re, im] = typeof want === "number" ? [want, 0] : [want.re, want.im];
+      close(`${name} msssim`, r.score, re, TOL.msssim);
+      close(`${name} msssim (imaginary part)`, r.imaginary, im, TOL.msssim);
+      checked++;
+    }
+    assert.equal(checked, 18);
+  },
+);
