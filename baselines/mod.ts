@@ -37,3 +37,5 @@ export { gmsd, GMSD_C, gmsdBatch, gmsdMap } from "./gmsd.ts";
 export type { GmsdResult } from "./gmsd.ts";
 export { msssim, MSSSIM_MIN_SIZE, MSSSIM_WEIGHTS, msssimBatch, msssimScales } from "./msssim.ts";
 export type { MsssimResult } from "./msssim.ts";
+export { featureSimilarity, fsim, fsimBatch, fsimc, fsimcBatch } from "./fsim.ts";
+export type { FsimResult } from "./fsim.ts";

@@ -74,6 +74,11 @@ export const GOLDEN_CASES: readonly GoldenCase[] = [
   pair("crop_3x5", "I03", 250, 190, 3, 5),
   pair("crop_1x7", "I03", 250, 190, 1, 7),
   pair("crop_11x11", "I06", 250, 190, 11, 11),
+  pair("crop_3x3", "I03", 10, 10, 3, 3),
+  pair("crop_5x3", "I03", 10, 10, 5, 3),
+  pair("crop_2x3", "I03", 10, 10, 2, 3),
+  pair("crop_300x2", "I03", 10, 10, 300, 2),
+  pair("crop_2x300", "I03", 10, 10, 2, 300),
   // Grey inputs, identical images, a negative (MS-SSIM's negative contrast-structure term).
   {
     name: "grey_I03",

@@ -7,6 +7,7 @@ import { needsTestData } from "../../_internal/test_data.ts";
 import type { RGBImage } from "../../bappsloader/image.ts";
 import { gmsdMap } from "../../baselines/gmsd.ts";
 import { msssimScales } from "../../baselines/msssim.ts";
+import { featureSimilarity } from "../../baselines/fsim.ts";
 import { buildSource, GOLDEN_CASES } from "./cases.ts";
 
 interface Golden {
@@ -23,7 +24,11 @@ const goldens: Golden[] = JSON.parse(
 ).cases;
 
 /** Relative tolerance per metric, and the absolute floor for values of (nearly) zero. */
-const TOL = { gmsd: { rel: 1e-11, abs: 1e-15 }, msssim: { rel: 1e-11, abs: 1e-15 } };
+const TOL = {
+  gmsd: { rel: 1e-11, abs: 1e-15 },
+  msssim: { rel: 1e-11, abs: 1e-15 },
+  fsim: { rel: 1e-11, abs: 1e-15 },
+};
 
 async function inputs(): Promise<[string, RGBImage, RGBImage][]> {
   const cache = new Map();
@@ -77,3 +82,19 @@ Deno.test(
     assert.equal(checked, 18);
   },
 );
+
+Deno.test(needsTestData("fsim and fsimc match FeatureSIM.m on every golden case"), async () => {
+  let nan = 0;
+  for (const [i, [name, ref, dist]] of (await inputs()).entries()) {
+    const g = goldens[i], r = featureSimilarity(ref, dist);
+    for (
+      const [what, got, want] of [["fsim", r.fsim, g.fsim], ["fsimc", r.fsimc, g.fsimc]] as const
+    ) {
+      if (want === "NaN") {
+        assert.ok(Number.isNaN(got), `${name} ${what}: got ${got}, the authors' code NaN`);
+        nan++;
+      } else close(`${name} ${what}`, got, want, TOL.fsim);
+    }
+  }
+  assert.equal(nan, 2 * 8, "NaN cases: 1x1, 2x2, 1x7, 5x3, 2x3 and the three constant ones");
+});
