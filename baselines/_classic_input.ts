@@ -58,7 +58,7 @@ export function scoreBatch(
   score: (ref: RGBImage, dist: RGBImage) => number,
 ): Float64Array {
   checkPair(fn, a, b);
-  const [n, , h, w] = a.shape;
+  const n = a.shape[0];
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = score(tensorImage(a, i), tensorImage(b, i));
   return out;

@@ -1,30 +1,37 @@
 /**
  * Discrete Fourier transforms of any length in float64, for FSIM's log-Gabor filtering
- * (docs/algorithm.md §11.4): radix-2 for powers of two, Bluestein's chirp-z for every other
- * length (through a power-of-two transform of at least `2n - 1` points), and the 2-D transform
+ * (docs/algorithm.md §11.4): mixed-radix Cooley-Tukey (radices 4, 2 and the primes up to 31) for
+ * lengths made of those, Bluestein's chirp-z for the others (through a transform of at
+ * least `2n - 1` points whose factors are 2, 3 and 5), and the 2-D transform
  * by rows then columns. Unnormalised forward transform `X_k = sum_j x_j exp(-2 pi i jk / n)`;
  * the inverse divides by the number of points, as MATLAB's `fft2`/`ifft2`.
  *
  * @module
  */
 
-interface Radix2 {
-  kind: "radix2";
+/** Mixed-radix plan (Cooley-Tukey, decimation in time, kissfft's recursion). */
+interface Mixed {
+  kind: "mixed";
   n: number;
-  /** `cos`, `sin` of `-2 pi k / n`, k < n / 2. */
-  cos: Float64Array;
-  sin: Float64Array;
-  rev: Uint32Array;
+  /** Radices, outermost first (4s, then 2s, 3s, 5s and other primes up to 31). */
+  factors: number[];
+  /** `exp(-2 pi i k / n)`, k < n. */
+  twRe: Float64Array;
+  twIm: Float64Array;
+  outRe: Float64Array;
+  outIm: Float64Array;
+  scrRe: Float64Array;
+  scrIm: Float64Array;
 }
 
 interface Bluestein {
   kind: "bluestein";
   n: number;
-  inner: Radix2;
+  inner: Mixed;
   /** The chirp `exp(-i pi k^2 / n)`, k < n. */
   wRe: Float64Array;
   wIm: Float64Array;
-  /** The transform of the conjugate chirp, wrapped to the inner length. */
+  /** The transform of the conjugate chirp, wrapped to the inner length `m >= 2n - 1`. */
   bRe: Float64Array;
   bIm: Float64Array;
   /** Work buffers of the inner length. */
@@ -32,35 +39,62 @@ interface Bluestein {
   aIm: Float64Array;
 }
 
-type Plan = Radix2 | Bluestein;
+type Plan = Mixed | Bluestein;
+
+/** Prime factors above this go through Bluestein's algorithm (a radix-p step costs O(p) per point). */
+const MAX_RADIX = 31;
 
 const plans = new Map<number, Plan>();
 
 function planFor(n: number): Plan {
   let p = plans.get(n);
-  if (!p) plans.set(n, p = (n & (n - 1)) === 0 ? radix2Plan(n) : bluesteinPlan(n));
+  if (!p) {
+    const factors = factorize(n);
+    plans.set(n, p = factors ? mixedPlan(n, factors) : bluesteinPlan(n));
+  }
   return p;
 }
 
-function radix2Plan(n: number): Radix2 {
-  const half = n >> 1, cos = new Float64Array(half), sin = new Float64Array(half);
-  for (let k = 0; k < half; k++) {
-    cos[k] = Math.cos((2 * Math.PI * k) / n);
-    sin[k] = -Math.sin((2 * Math.PI * k) / n);
+function factorize(n: number): number[] | undefined {
+  const out: number[] = [];
+  while (n % 4 === 0) {
+    out.push(4);
+    n /= 4;
   }
-  const bits = Math.round(Math.log2(n)), rev = new Uint32Array(n);
-  for (let i = 0; i < n; i++) {
-    let r = 0;
-    for (let b = 0; b < bits; b++) r |= ((i >> b) & 1) << (bits - 1 - b);
-    rev[i] = r;
+  for (let p = 2; n > 1 && p <= MAX_RADIX; p++) {
+    while (n % p === 0) {
+      out.push(p);
+      n /= p;
+    }
   }
-  return { kind: "radix2", n, cos, sin, rev };
+  return n === 1 ? out : undefined;
+}
+
+function mixedPlan(n: number, factors: number[]): Mixed {
+  const twRe = new Float64Array(n), twIm = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    twRe[k] = Math.cos((2 * Math.PI * k) / n);
+    twIm[k] = -Math.sin((2 * Math.PI * k) / n);
+  }
+  const maxP = Math.max(1, ...factors);
+  return {
+    kind: "mixed",
+    n,
+    factors,
+    twRe,
+    twIm,
+    outRe: new Float64Array(n),
+    outIm: new Float64Array(n),
+    scrRe: new Float64Array(maxP),
+    scrIm: new Float64Array(maxP),
+  };
 }
 
 function bluesteinPlan(n: number): Bluestein {
-  let m = 1;
-  while (m < 2 * n - 1) m <<= 1;
-  const inner = radix2Plan(m);
+  // The smallest length >= 2n - 1 made of 2s, 3s and 5s (a power of two may be up to 2x longer).
+  let m = 2 * n - 1;
+  while (!factorize(m)?.every((p) => p <= 5)) m++;
+  const inner = mixedPlan(m, factorize(m)!);
   const wRe = new Float64Array(n), wIm = new Float64Array(n);
   for (let k = 0; k < n; k++) {
     // k^2 mod 2n keeps the angle small and exact (k^2 < 2^53 for any image side).
@@ -75,7 +109,7 @@ function bluesteinPlan(n: number): Bluestein {
     bRe[k] = bRe[m - k] = wRe[k];
     bIm[k] = bIm[m - k] = -wIm[k];
   }
-  radix2(inner, bRe, bIm);
+  mixed(inner, bRe, bIm);
   return {
     kind: "bluestein",
     n,
@@ -89,30 +123,86 @@ function bluesteinPlan(n: number): Bluestein {
   };
 }
 
-function radix2(p: Radix2, re: Float64Array, im: Float64Array): void {
-  const { n, cos, sin, rev } = p;
-  for (let i = 0; i < n; i++) {
-    const j = rev[i];
-    if (j > i) {
-      let t = re[i];
-      re[i] = re[j];
-      re[j] = t;
-      t = im[i];
-      im[i] = im[j];
-      im[j] = t;
+function mixed(p: Mixed, re: Float64Array, im: Float64Array): void {
+  if (p.n === 1) return;
+  work(p, re, im, 0, 0, 1, 0);
+  re.set(p.outRe);
+  im.set(p.outIm);
+}
+
+/**
+ * The DFT of the `L = n / fstride` inputs `in[iOff + j * fstride]` into `out[oOff ... + L)`: the
+ * `p` sub-transforms of every p-th input, then one radix-p butterfly pass.
+ */
+function work(
+  pl: Mixed,
+  re: Float64Array,
+  im: Float64Array,
+  oOff: number,
+  iOff: number,
+  fstride: number,
+  level: number,
+): void {
+  const p = pl.factors[level], m = pl.n / fstride / p, oRe = pl.outRe, oIm = pl.outIm;
+  if (m === 1) {
+    for (let k = 0; k < p; k++) {
+      oRe[oOff + k] = re[iOff + k * fstride];
+      oIm[oOff + k] = im[iOff + k * fstride];
+    }
+  } else {
+    for (let k = 0; k < p; k++) {
+      work(pl, re, im, oOff + k * m, iOff + k * fstride, fstride * p, level + 1);
     }
   }
-  for (let size = 2; size <= n; size <<= 1) {
-    const half = size >> 1, step = n / size;
-    for (let start = 0; start < n; start += size) {
-      for (let k = 0, t = 0; k < half; k++, t += step) {
-        const a = start + k, b = a + half;
-        const c = cos[t], s = sin[t];
-        const xr = re[b] * c - im[b] * s, xi = re[b] * s + im[b] * c;
-        re[b] = re[a] - xr;
-        im[b] = im[a] - xi;
-        re[a] += xr;
-        im[a] += xi;
+  const twRe = pl.twRe, twIm = pl.twIm;
+  if (p === 2) {
+    for (let u = 0; u < m; u++) {
+      const a = oOff + u, b = a + m, t = u * fstride;
+      const xr = oRe[b] * twRe[t] - oIm[b] * twIm[t], xi = oRe[b] * twIm[t] + oIm[b] * twRe[t];
+      oRe[b] = oRe[a] - xr;
+      oIm[b] = oIm[a] - xi;
+      oRe[a] += xr;
+      oIm[a] += xi;
+    }
+  } else if (p === 4) {
+    for (let u = 0; u < m; u++) {
+      const i0 = oOff + u, i1 = i0 + m, i2 = i1 + m, i3 = i2 + m;
+      const t1 = u * fstride, t2 = 2 * t1, t3 = 3 * t1;
+      const ar = oRe[i0], ai = oIm[i0];
+      const br = oRe[i1] * twRe[t1] - oIm[i1] * twIm[t1],
+        bi = oRe[i1] * twIm[t1] + oIm[i1] * twRe[t1];
+      const cr = oRe[i2] * twRe[t2] - oIm[i2] * twIm[t2],
+        ci = oRe[i2] * twIm[t2] + oIm[i2] * twRe[t2];
+      const dr = oRe[i3] * twRe[t3] - oIm[i3] * twIm[t3],
+        di = oRe[i3] * twIm[t3] + oIm[i3] * twRe[t3];
+      const s0r = ar + cr, s0i = ai + ci, s1r = ar - cr, s1i = ai - ci;
+      const s2r = br + dr, s2i = bi + di, s3r = br - dr, s3i = bi - di;
+      oRe[i0] = s0r + s2r;
+      oIm[i0] = s0i + s2i;
+      oRe[i2] = s0r - s2r;
+      oIm[i2] = s0i - s2i;
+      // Forward transform: multiply (b - d) by -i.
+      oRe[i1] = s1r + s3i;
+      oIm[i1] = s1i - s3r;
+      oRe[i3] = s1r - s3i;
+      oIm[i3] = s1i + s3r;
+    }
+  } else {
+    const n = pl.n, sRe = pl.scrRe, sIm = pl.scrIm;
+    for (let u = 0; u < m; u++) {
+      for (let q = 0; q < p; q++) {
+        sRe[q] = oRe[oOff + u + q * m];
+        sIm[q] = oIm[oOff + u + q * m];
+      }
+      for (let k = 0; k < p; k++) {
+        const step = (fstride * (u + k * m)) % n;
+        let r = sRe[0], i = sIm[0];
+        for (let q = 1, t = step; q < p; q++, t = (t + step) % n) {
+          r += sRe[q] * twRe[t] - sIm[q] * twIm[t];
+          i += sRe[q] * twIm[t] + sIm[q] * twRe[t];
+        }
+        oRe[oOff + u + k * m] = r;
+        oIm[oOff + u + k * m] = i;
       }
     }
   }
@@ -126,14 +216,14 @@ function bluestein(p: Bluestein, re: Float64Array, im: Float64Array): void {
   }
   aRe.fill(0, n);
   aIm.fill(0, n);
-  radix2(inner, aRe, aIm);
+  mixed(inner, aRe, aIm);
   // Multiply by the chirp's transform and transform back (conjugate trick, scaled by 1 / m).
   for (let k = 0; k < m; k++) {
     const r = aRe[k] * bRe[k] - aIm[k] * bIm[k], i = aRe[k] * bIm[k] + aIm[k] * bRe[k];
     aRe[k] = r;
     aIm[k] = -i;
   }
-  radix2(inner, aRe, aIm);
+  mixed(inner, aRe, aIm);
   for (let k = 0; k < n; k++) {
     const r = aRe[k] / m, i = -aIm[k] / m;
     re[k] = r * wRe[k] - i * wIm[k];
@@ -144,7 +234,7 @@ function bluestein(p: Bluestein, re: Float64Array, im: Float64Array): void {
 /** In-place forward DFT of one complex sequence of any length. */
 export function fft1(re: Float64Array, im: Float64Array): void {
   const p = planFor(re.length);
-  if (p.kind === "radix2") radix2(p, re, im);
+  if (p.kind === "mixed") mixed(p, re, im);
   else bluestein(p, re, im);
 }
 

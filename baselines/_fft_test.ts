@@ -22,7 +22,9 @@ function seq(n: number, seed: number): Float64Array {
 }
 
 Deno.test("fft1 equals the DFT for powers of two and any other length", () => {
-  for (const n of [1, 2, 3, 5, 7, 8, 12, 17, 64, 96, 100, 127, 192, 255]) {
+  for (
+    const n of [1, 2, 3, 4, 5, 7, 8, 12, 16, 17, 31, 32, 37, 64, 96, 100, 127, 177, 192, 255, 1024]
+  ) {
     const re = seq(n, n), im = seq(n, n + 1);
     const [wr, wi] = naiveDft(re, im);
     fft1(re, im);

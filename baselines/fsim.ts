@@ -351,8 +351,34 @@ function phaseCongruency(img: Plane, bank: FilterBank): Float64Array {
   return energyAll;
 }
 
-/** MATLAB's median: the middle value, or the mean of the two middle values. */
+/** MATLAB's median: the middle value, or the mean of the two middle values (v is reordered). */
 function median(v: Float64Array): number {
-  const s = v.slice().sort(), m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  const m = v.length >> 1, hi = select(v, m);
+  if (v.length % 2) return hi;
+  // After selection every value left of m is <= v[m]: the lower middle is their maximum.
+  let lo = -Infinity;
+  for (let i = 0; i < m; i++) if (v[i] > lo) lo = v[i];
+  return (lo + hi) / 2;
+}
+
+/** Hoare's selection: reorders `v` so that `v[k]` is its k-th smallest value, and returns it. */
+function select(v: Float64Array, k: number): number {
+  let lo = 0, hi = v.length - 1;
+  while (hi > lo) {
+    const pivot = v[(lo + hi) >> 1];
+    let i = lo, j = hi;
+    while (i <= j) {
+      while (v[i] < pivot) i++;
+      while (v[j] > pivot) j--;
+      if (i <= j) {
+        const t = v[i];
+        v[i++] = v[j];
+        v[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return v[k];
 }
