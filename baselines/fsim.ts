@@ -43,12 +43,12 @@ const SCHARR_Y = [3, 10, 3, 0, 0, 0, -3, -10, -3].map((v) => v / 16);
 /**
  * FSIM of two 8-bit RGB images of one size, luma only.
  *
- * @example TID2013 image I03 against its distorted version
+ * @example The paper's example patches (the authors' code gives 0.6475)
  * ```ts
  * import { readImage } from "@perceptual/lpips/bappsloader";
  * import { fsim } from "@perceptual/lpips/baselines";
- * const ref = await readImage("tid_I03_ref.png"), dist = await readImage("tid_I03_dist.png");
- * console.log(fsim(ref, dist).toFixed(4)); // 0.6973
+ * const ref = await readImage("ex_ref.png"), dist = await readImage("ex_p0.png");
+ * console.log(fsim(ref, dist).toFixed(4)); // 0.6475
  * ```
  */
 export function fsim(ref: RGBImage, dist: RGBImage): number {
@@ -59,12 +59,12 @@ export function fsim(ref: RGBImage, dist: RGBImage): number {
  * FSIMc of two 8-bit RGB images of one size: FSIM with chroma, the variant in the
  * LPIPS paper's Fig. 4.
  *
- * @example TID2013 image I03 against its distorted version (the authors' code gives 0.6890)
+ * @example The paper's example patches (the authors' code gives 0.6452; 0.6890 on TID2013's I03)
  * ```ts
  * import { readImage } from "@perceptual/lpips/bappsloader";
  * import { fsimc } from "@perceptual/lpips/baselines";
- * const ref = await readImage("tid_I03_ref.png"), dist = await readImage("tid_I03_dist.png");
- * console.log(fsimc(ref, dist).toFixed(4)); // 0.6890
+ * const ref = await readImage("ex_ref.png"), dist = await readImage("ex_p0.png");
+ * console.log(fsimc(ref, dist).toFixed(4)); // 0.6452
  * ```
  */
 export function fsimc(ref: RGBImage, dist: RGBImage): number {

@@ -35,12 +35,12 @@ const PREWITT_Y = [THIRD, THIRD, THIRD, 0, 0, 0, -THIRD, -THIRD, -THIRD];
 /**
  * GMSD of two 8-bit RGB images of one size (any size from 1x1), as `GMSD.m` on `rgb2gray`.
  *
- * @example TID2013 image I03 against its distorted version (the authors' code gives 0.220348)
+ * @example The paper's example patches (the authors' code gives 0.198284)
  * ```ts
  * import { readImage } from "@perceptual/lpips/bappsloader";
  * import { gmsd } from "@perceptual/lpips/baselines";
- * const ref = await readImage("tid_I03_ref.png"), dist = await readImage("tid_I03_dist.png");
- * console.log(gmsd(ref, dist).toFixed(6)); // 0.220348
+ * const ref = await readImage("ex_ref.png"), dist = await readImage("ex_p0.png");
+ * console.log(gmsd(ref, dist).toFixed(6)); // 0.198284
  * ```
  */
 export function gmsd(ref: RGBImage, dist: RGBImage): number {

@@ -43,12 +43,20 @@ const GAUSS = gaussianWindow();
  * MS-SSIM of two 8-bit RGB images of one size, short side at least 176 px, as `msssim.m` on
  * `rgb2gray`.
  *
- * @example TID2013 image I03 against its distorted version
+ * @example A 4x4 tiling of the paper's 64x64 example patches (MS-SSIM needs 176 px)
  * ```ts
  * import { readImage } from "@perceptual/lpips/bappsloader";
  * import { msssim } from "@perceptual/lpips/baselines";
- * const ref = await readImage("tid_I03_ref.png"), dist = await readImage("tid_I03_dist.png");
- * console.log(msssim(ref, dist).toFixed(6)); // 0.669979
+ * const tile = (img: { data: Uint8Array }) => ({
+ *   width: 256,
+ *   height: 256,
+ *   data: Uint8Array.from({ length: 256 * 256 * 3 }, (_, i) => {
+ *     const p = Math.floor(i / 3), x = (p % 256) % 64, y = Math.floor(p / 256) % 64;
+ *     return img.data[3 * (64 * y + x) + (i % 3)];
+ *   }),
+ * });
+ * const ref = tile(await readImage("ex_ref.png")), dist = tile(await readImage("ex_p0.png"));
+ * console.log(msssim(ref, dist).toFixed(6)); // 0.849600, as msssim.m
  * ```
  */
 export function msssim(ref: RGBImage, dist: RGBImage): number {

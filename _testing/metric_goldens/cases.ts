@@ -56,6 +56,12 @@ export const GOLDEN_CASES: readonly GoldenCase[] = [
   })),
   { name: "ex_p0", ref: { file: "ex_ref.png" }, dist: { file: "ex_p0.png" } },
   { name: "ex_p1", ref: { file: "ex_ref.png" }, dist: { file: "ex_p1.png" } },
+  // The example patches tiled 4x4 (baselines/msssim.ts's example).
+  {
+    name: "ex_p0_tiled_256x256",
+    ref: { file: "ex_ref.png", x: 0, y: 0, w: 256, h: 256 },
+    dist: { file: "ex_p0.png", x: 0, y: 0, w: 256, h: 256 },
+  },
   // Odd sizes, crops and tilings past the edge (FSIM's downsampling factor F = 1, 2, 3).
   pair("crop_177x181", "I03", 7, 11, 177, 181),
   pair("crop_255x301", "I04", 100, 30, 255, 301),
