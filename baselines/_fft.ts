@@ -123,16 +123,21 @@ function bluesteinPlan(n: number): Bluestein {
   };
 }
 
-function mixed(p: Mixed, re: Float64Array, im: Float64Array): void {
-  if (p.n === 1) return;
-  work(p, re, im, 0, 0, 1, 0);
-  re.set(p.outRe);
-  im.set(p.outIm);
+/** In-place transform of `re/im[off + j * stride]`, `j < n`. */
+function mixed(p: Mixed, re: Float64Array, im: Float64Array, off = 0, stride = 1): void {
+  const n = p.n, oRe = p.outRe, oIm = p.outIm;
+  if (n === 1) return;
+  work(p, re, im, 0, off, 1, 0, stride);
+  for (let j = 0, o = off; j < n; j++, o += stride) {
+    re[o] = oRe[j];
+    im[o] = oIm[j];
+  }
 }
 
 /**
- * The DFT of the `L = n / fstride` inputs `in[iOff + j * fstride]` into `out[oOff ... + L)`: the
- * `p` sub-transforms of every p-th input, then one radix-p butterfly pass.
+ * The DFT of the `L = n / fstride` inputs `in[iOff + j * fstride * istride]` into
+ * `out[oOff ... + L)`: the `p` sub-transforms of every p-th input, then one radix-p butterfly pass
+ * (the last level reads its inputs straight into the radix-2 and radix-4 butterflies).
  */
 function work(
   pl: Mixed,
@@ -142,16 +147,42 @@ function work(
   iOff: number,
   fstride: number,
   level: number,
+  istride: number,
 ): void {
   const p = pl.factors[level], m = pl.n / fstride / p, oRe = pl.outRe, oIm = pl.outIm;
+  const step = fstride * istride;
   if (m === 1) {
+    if (p === 4) {
+      const i1 = iOff + step, i2 = i1 + step, i3 = i2 + step;
+      const s0r = re[iOff] + re[i2], s0i = im[iOff] + im[i2];
+      const s1r = re[iOff] - re[i2], s1i = im[iOff] - im[i2];
+      const s2r = re[i1] + re[i3], s2i = im[i1] + im[i3];
+      const s3r = re[i1] - re[i3], s3i = im[i1] - im[i3];
+      oRe[oOff] = s0r + s2r;
+      oIm[oOff] = s0i + s2i;
+      oRe[oOff + 2] = s0r - s2r;
+      oIm[oOff + 2] = s0i - s2i;
+      oRe[oOff + 1] = s1r + s3i;
+      oIm[oOff + 1] = s1i - s3r;
+      oRe[oOff + 3] = s1r - s3i;
+      oIm[oOff + 3] = s1i + s3r;
+      return;
+    }
+    if (p === 2) {
+      const i1 = iOff + step;
+      oRe[oOff] = re[iOff] + re[i1];
+      oIm[oOff] = im[iOff] + im[i1];
+      oRe[oOff + 1] = re[iOff] - re[i1];
+      oIm[oOff + 1] = im[iOff] - im[i1];
+      return;
+    }
     for (let k = 0; k < p; k++) {
-      oRe[oOff + k] = re[iOff + k * fstride];
-      oIm[oOff + k] = im[iOff + k * fstride];
+      oRe[oOff + k] = re[iOff + k * step];
+      oIm[oOff + k] = im[iOff + k * step];
     }
   } else {
     for (let k = 0; k < p; k++) {
-      work(pl, re, im, oOff + k * m, iOff + k * fstride, fstride * p, level + 1);
+      work(pl, re, im, oOff + k * m, iOff + k * step, fstride * p, level + 1, istride);
     }
   }
   const twRe = pl.twRe, twIm = pl.twIm;
@@ -208,11 +239,12 @@ function work(
   }
 }
 
-function bluestein(p: Bluestein, re: Float64Array, im: Float64Array): void {
+/** In-place transform of `re/im[off + j * stride]`, `j < n`. */
+function bluestein(p: Bluestein, re: Float64Array, im: Float64Array, off = 0, stride = 1): void {
   const { n, inner, wRe, wIm, bRe, bIm, aRe, aIm } = p, m = inner.n;
-  for (let k = 0; k < n; k++) {
-    aRe[k] = re[k] * wRe[k] - im[k] * wIm[k];
-    aIm[k] = re[k] * wIm[k] + im[k] * wRe[k];
+  for (let k = 0, o = off; k < n; k++, o += stride) {
+    aRe[k] = re[o] * wRe[k] - im[o] * wIm[k];
+    aIm[k] = re[o] * wIm[k] + im[o] * wRe[k];
   }
   aRe.fill(0, n);
   aIm.fill(0, n);
@@ -224,18 +256,21 @@ function bluestein(p: Bluestein, re: Float64Array, im: Float64Array): void {
     aIm[k] = -i;
   }
   mixed(inner, aRe, aIm);
-  for (let k = 0; k < n; k++) {
+  for (let k = 0, o = off; k < n; k++, o += stride) {
     const r = aRe[k] / m, i = -aIm[k] / m;
-    re[k] = r * wRe[k] - i * wIm[k];
-    im[k] = r * wIm[k] + i * wRe[k];
+    re[o] = r * wRe[k] - i * wIm[k];
+    im[o] = r * wIm[k] + i * wRe[k];
   }
 }
 
 /** In-place forward DFT of one complex sequence of any length. */
 export function fft1(re: Float64Array, im: Float64Array): void {
-  const p = planFor(re.length);
-  if (p.kind === "mixed") mixed(p, re, im);
-  else bluestein(p, re, im);
+  strided(planFor(re.length), re, im, 0, 1);
+}
+
+function strided(p: Plan, re: Float64Array, im: Float64Array, off: number, stride: number): void {
+  if (p.kind === "mixed") mixed(p, re, im, off, stride);
+  else bluestein(p, re, im, off, stride);
 }
 
 /**
@@ -250,27 +285,9 @@ export function fft2(
   inverse = false,
 ): void {
   if (inverse) negate(im);
-  const rowRe = new Float64Array(cols), rowIm = new Float64Array(cols);
-  for (let r = 0; r < rows; r++) {
-    const o = r * cols;
-    rowRe.set(re.subarray(o, o + cols));
-    rowIm.set(im.subarray(o, o + cols));
-    fft1(rowRe, rowIm);
-    re.set(rowRe, o);
-    im.set(rowIm, o);
-  }
-  const colRe = new Float64Array(rows), colIm = new Float64Array(rows);
-  for (let c = 0; c < cols; c++) {
-    for (let r = 0, o = c; r < rows; r++, o += cols) {
-      colRe[r] = re[o];
-      colIm[r] = im[o];
-    }
-    fft1(colRe, colIm);
-    for (let r = 0, o = c; r < rows; r++, o += cols) {
-      re[o] = colRe[r];
-      im[o] = colIm[r];
-    }
-  }
+  const rowPlan = planFor(cols), colPlan = planFor(rows);
+  for (let r = 0; r < rows; r++) strided(rowPlan, re, im, r * cols, 1);
+  for (let c = 0; c < cols; c++) strided(colPlan, re, im, c, cols);
   if (inverse) {
     const s = 1 / (rows * cols);
     for (let i = 0; i < re.length; i++) {

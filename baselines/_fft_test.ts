@@ -50,3 +50,27 @@ Deno.test("fft2 then its inverse gives the input back; a constant has only a DC 
   assert.ok(Math.abs(c[0] - 120) < 1e-12);
   assert.ok(c.subarray(1).every((v) => Math.abs(v) < 1e-12) && z.every((v) => Math.abs(v) < 1e-12));
 });
+
+Deno.test("fft2 equals the 2-D DFT for mixed-radix and Bluestein sides", () => {
+  for (const [rows, cols] of [[12, 37], [59, 8], [9, 10]]) {
+    const n = rows * cols, re = seq(n, rows), im = seq(n, cols);
+    const wr = new Float64Array(n), wi = new Float64Array(n);
+    for (let k = 0; k < rows; k++) {
+      for (let l = 0; l < cols; l++) {
+        for (let r = 0; r < rows; r++) {
+          for (let c = 0; c < cols; c++) {
+            const a = -2 * Math.PI * (((k * r) % rows) / rows + ((l * c) % cols) / cols);
+            const x = re[r * cols + c], y = im[r * cols + c];
+            wr[k * cols + l] += x * Math.cos(a) - y * Math.sin(a);
+            wi[k * cols + l] += x * Math.sin(a) + y * Math.cos(a);
+          }
+        }
+      }
+    }
+    fft2(re, im, rows, cols);
+    for (let i = 0; i < n; i++) {
+      const err = Math.hypot(re[i] - wr[i], im[i] - wi[i]);
+      assert.ok(err < 1e-12, `${rows}x${cols} at ${i}: error ${err}`);
+    }
+  }
+});
