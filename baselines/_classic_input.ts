@@ -27,10 +27,13 @@ export function checkRgbImage(fn: string, what: string, img: RGBImage): void {
     throw new TypeError(`${fn}: ${what}.data must be a Uint8Array of R, G, B bytes, got ${got}`);
   }
   if (data.length !== width * height * 3) {
+    const grey = data.length === width * height
+      ? "; it looks like a grey image: repeat each value as R, G, B"
+      : "";
     throw new RangeError(
       `${fn}: ${what} has ${data.length} bytes but ${width}x${height} RGB needs ${
         width * height * 3
-      }`,
+      }${grey}`,
     );
   }
 }

@@ -52,7 +52,7 @@ const SCHARR_Y = [3, 10, 3, 0, 0, 0, -3, -10, -3].map((v) => v / 16);
  * ```
  */
 export function fsim(ref: RGBImage, dist: RGBImage): number {
-  return featureSimilarity(ref, dist).fsim;
+  return compute("fsim", ref, dist).fsim;
 }
 
 /**
@@ -68,7 +68,7 @@ export function fsim(ref: RGBImage, dist: RGBImage): number {
  * ```
  */
 export function fsimc(ref: RGBImage, dist: RGBImage): number {
-  return featureSimilarity(ref, dist).fsimc;
+  return compute("fsimc", ref, dist).fsimc;
 }
 
 /**
@@ -86,7 +86,11 @@ export function fsimc(ref: RGBImage, dist: RGBImage): number {
  * ```
  */
 export function featureSimilarity(ref: RGBImage, dist: RGBImage): FsimResult {
-  checkRgbPair("fsim", ref, dist);
+  return compute("featureSimilarity", ref, dist);
+}
+
+function compute(fn: string, ref: RGBImage, dist: RGBImage): FsimResult {
+  checkRgbPair(fn, ref, dist);
   const { width: cols, height: rows } = ref;
   const factor = Math.max(1, Math.round(Math.min(rows, cols) / 256));
   const a = yiq(ref, factor), b = yiq(dist, factor);

@@ -65,6 +65,15 @@ Deno.test("fsim rejects sizes that differ and malformed images in one line", () 
   );
   assert.throws(
     () => fsimc(pattern(4, 4), { width: 4, height: 4, data: new Uint8Array(47) }),
-    /^RangeError: fsim: dist has 47 bytes but 4x4 RGB needs 48$/,
+    /^RangeError: fsimc: dist has 47 bytes but 4x4 RGB needs 48$/,
+  );
+  assert.throws(
+    () => featureSimilarity(pattern(4, 4), { width: 4, height: 4, data: new Uint8Array(16) }),
+    /^RangeError: featureSimilarity: dist has 16 bytes but 4x4 RGB needs 48; it looks like a grey image: repeat each value as R, G, B$/,
+  );
+  const t = rgbBatch([pattern(4, 4)]);
+  assert.throws(
+    () => fsimBatch({ data: t.data.subarray(0, 16), shape: [1, 1, 4, 4] }, t),
+    /^RangeError: fsim: a has 1 channels \(shape \[1,1,4,4\]\); RGB tensors need 3$/,
   );
 });
