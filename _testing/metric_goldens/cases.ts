@@ -23,6 +23,8 @@ export type Source =
   | { grey: Source }
   /** The negative: 255 - v in every channel. */
   | { invert: Source }
+  /** The channels in reverse order (B, G, R). */
+  | { bgr: Source }
   /** A `w x h` image of one colour. */
   | { constant: [number, number, number]; w: number; h: number };
 
@@ -97,6 +99,12 @@ export const GOLDEN_CASES: readonly GoldenCase[] = [
     ref: win("I06", "ref", 0, 0, 256, 256),
     dist: { invert: win("I06", "ref", 0, 0, 256, 256) },
   },
+  // Red and blue swapped: S_I * S_Q < 0 at many pixels (FSIMc's complex power).
+  {
+    name: "bgr_I03",
+    ref: win("I03", "ref", 100, 50, 200, 200),
+    dist: { bgr: win("I03", "ref", 100, 50, 200, 200) },
+  },
   // Constant images.
   {
     name: "constant_equal",
@@ -130,6 +138,10 @@ export async function buildSource(
     const data = new Uint8Array(img.data.length);
     for (let i = 0; i < data.length; i += 3) data.fill(img.data[i + 1], i, i + 3);
     return { ...img, data };
+  }
+  if ("bgr" in src) {
+    const img = await buildSource(src.bgr, cache);
+    return { ...img, data: img.data.map((_, i) => img.data[i - (i % 3) + 2 - (i % 3)]) };
   }
   if ("invert" in src) {
     const img = await buildSource(src.invert, cache);
