@@ -56,6 +56,6 @@ const json = {
     `${version} with octave-image; made by: deno run --allow-all _testing/metric_goldens/make_goldens.ts`,
   cases: results,
 };
-await Deno.writeTextFile(join(here, "goldens.json"), JSON.stringify(json, null, 1) + "\n");
+await Deno.writeTextFile(join(here, "goldens.json"), JSON.stringify(json, null, 2) + "\n");
 await Deno.remove(tmp, { recursive: true });
 console.log(`goldens.json: ${results.length} cases`);
