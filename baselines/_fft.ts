@@ -218,6 +218,24 @@ function work(
       oRe[i3] = s1r - s3i;
       oIm[i3] = s1i + s3r;
     }
+  } else if (p === 3) {
+    const h = Math.sqrt(3) / 2;
+    for (let u = 0; u < m; u++) {
+      const i0 = oOff + u, i1 = i0 + m, i2 = i1 + m, t1 = u * fstride, t2 = 2 * t1;
+      const br = oRe[i1] * twRe[t1] - oIm[i1] * twIm[t1],
+        bi = oRe[i1] * twIm[t1] + oIm[i1] * twRe[t1];
+      const cr = oRe[i2] * twRe[t2] - oIm[i2] * twIm[t2],
+        ci = oRe[i2] * twIm[t2] + oIm[i2] * twRe[t2];
+      const sr = br + cr, si = bi + ci, dr = (br - cr) * h, di = (bi - ci) * h;
+      const mr = oRe[i0] - sr / 2, mi = oIm[i0] - si / 2;
+      oRe[i0] += sr;
+      oIm[i0] += si;
+      // Forward transform: exp(-2 pi i / 3) = -1/2 - i sqrt(3)/2.
+      oRe[i1] = mr + di;
+      oIm[i1] = mi - dr;
+      oRe[i2] = mr - di;
+      oIm[i2] = mi + dr;
+    }
   } else {
     const n = pl.n, sRe = pl.scrRe, sIm = pl.scrIm;
     for (let u = 0; u < m; u++) {
