@@ -68,26 +68,35 @@ export function symmetricHalve(src: Plane): Plane {
 }
 
 /**
- * `conv2(x, k, 'same')` for a 3x3 kernel `k` (row-major), zero borders: true convolution, so
- * the kernel is flipped (`out(i, j) = sum k(a, b) x(i + 1 - a, j + 1 - b)`, 0-based).
+ * `conv2(x, k, 'same')` for a separable 3x3 kernel `k(a, b) = v[a] * h[b]`, zero borders: true
+ * convolution, so the kernel is flipped (`out(i, j) = sum k(a, b) x(i + 1 - a, j + 1 - b)`,
+ * 0-based). Done as a vertical then a horizontal 3-tap pass (MATLAB sums the 9 products; the
+ * results agree to rounding).
  */
-export function conv2Same3x3(src: Plane, k: ArrayLike<number>): Float64Array {
-  const { data, h, w } = src;
-  const out = new Float64Array(h * w);
-  for (let i = 0; i < h; i++) {
+export function conv2Same3x3Separable(
+  src: Plane,
+  v: readonly [number, number, number],
+  h: readonly [number, number, number],
+): Float64Array {
+  const { data, h: rows, w } = src;
+  const t = new Float64Array(rows * w), out = new Float64Array(rows * w);
+  const [v0, v1, v2] = v, [h0, h1, h2] = h;
+  for (let i = 0; i < rows; i++) {
+    const o = i * w, below = i + 1 < rows, above = i > 0;
     for (let j = 0; j < w; j++) {
-      let s = 0;
-      for (let a = 0; a < 3; a++) {
-        const r = i + 1 - a;
-        if (r < 0 || r >= h) continue;
-        for (let b = 0; b < 3; b++) {
-          const kv = k[3 * a + b];
-          const c = j + 1 - b;
-          if (kv === 0 || c < 0 || c >= w) continue;
-          s += kv * data[r * w + c];
-        }
-      }
-      out[i * w + j] = s;
+      let s = v1 * data[o + j];
+      if (below) s += v0 * data[o + w + j];
+      if (above) s += v2 * data[o - w + j];
+      t[o + j] = s;
+    }
+  }
+  for (let i = 0; i < rows; i++) {
+    const o = i * w;
+    for (let j = 0; j < w; j++) {
+      let s = h1 * t[o + j];
+      if (j + 1 < w) s += h0 * t[o + j + 1];
+      if (j > 0) s += h2 * t[o + j - 1];
+      out[o + j] = s;
     }
   }
   return out;

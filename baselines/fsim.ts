@@ -11,7 +11,7 @@
 import type { ImageTensor, RGBImage } from "../bappsloader/image.ts";
 import { checkRgbPair, scoreBatch } from "./_classic_input.ts";
 import { fft2 } from "./_fft.ts";
-import { boxAverageDecimate, conv2Same3x3, type Plane } from "./_matlab_filters.ts";
+import { boxAverageDecimate, conv2Same3x3Separable, type Plane } from "./_matlab_filters.ts";
 
 /** FSIM, FSIMc and the maps they pool. */
 export interface FsimResult {
@@ -37,8 +37,8 @@ export interface FsimResult {
 }
 
 const T1 = 0.85, T2 = 160, T3 = 200, T4 = 200, LAMBDA = 0.03;
-const SCHARR_X = [3, 0, -3, 10, 0, -10, 3, 0, -3].map((v) => v / 16);
-const SCHARR_Y = [3, 10, 3, 0, 0, 0, -3, -10, -3].map((v) => v / 16);
+/** Scharr / 16: `[3 0 -3; 10 0 -10; 3 0 -3] / 16` (x) and its transpose (y), as smoothing x difference. */
+const SMOOTH = [3 / 16, 10 / 16, 3 / 16] as const, DIFF = [1, 0, -1] as const;
 
 /**
  * FSIM of two 8-bit RGB images of one size, luma only.
@@ -180,7 +180,7 @@ function yiq(img: RGBImage, f: number): { y: Plane; i: Plane; q: Plane } {
 }
 
 function gradientMagnitude(y: Plane): Float64Array {
-  const ix = conv2Same3x3(y, SCHARR_X), iy = conv2Same3x3(y, SCHARR_Y);
+  const ix = conv2Same3x3Separable(y, SMOOTH, DIFF), iy = conv2Same3x3Separable(y, DIFF, SMOOTH);
   for (let k = 0; k < ix.length; k++) ix[k] = Math.sqrt(ix[k] * ix[k] + iy[k] * iy[k]);
   return ix;
 }

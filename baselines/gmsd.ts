@@ -10,7 +10,7 @@
  */
 import type { ImageTensor, RGBImage } from "../bappsloader/image.ts";
 import { checkRgbPair, scoreBatch } from "./_classic_input.ts";
-import { boxAverageDecimate, conv2Same3x3, type Plane } from "./_matlab_filters.ts";
+import { boxAverageDecimate, conv2Same3x3Separable, type Plane } from "./_matlab_filters.ts";
 import { grayPlane } from "./gray.ts";
 
 /** The GMSD score and its quality map. */
@@ -28,9 +28,8 @@ export interface GmsdResult {
 /** The constant of the similarity (for 8-bit luma). */
 export const GMSD_C = 170;
 
-const THIRD = 1 / 3;
-const PREWITT_X = [THIRD, 0, -THIRD, THIRD, 0, -THIRD, THIRD, 0, -THIRD];
-const PREWITT_Y = [THIRD, THIRD, THIRD, 0, 0, 0, -THIRD, -THIRD, -THIRD];
+/** Prewitt / 3 as `[1 0 -1; 1 0 -1; 1 0 -1] / 3` (x) and its transpose (y): ones times a difference. */
+const ONES = [1, 1, 1] as const, DIFF = [1 / 3, 0, -1 / 3] as const;
 
 /**
  * GMSD of two 8-bit RGB images of one size (any size from 1x1), as `GMSD.m` on `rgb2gray`.
@@ -94,7 +93,7 @@ export function gmsdBatch(ref: ImageTensor, dist: ImageTensor): Float64Array {
 
 function gradientMagnitude(img: RGBImage): Float64Array {
   const y: Plane = boxAverageDecimate({ data: grayPlane(img), h: img.height, w: img.width }, 2);
-  const ix = conv2Same3x3(y, PREWITT_X), iy = conv2Same3x3(y, PREWITT_Y);
+  const ix = conv2Same3x3Separable(y, ONES, DIFF), iy = conv2Same3x3Separable(y, DIFF, ONES);
   for (let i = 0; i < ix.length; i++) ix[i] = Math.sqrt(ix[i] * ix[i] + iy[i] * iy[i]);
   return ix;
 }
