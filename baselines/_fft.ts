@@ -41,7 +41,7 @@ interface Bluestein {
 
 type Plan = Mixed | Bluestein;
 
-/** Prime factors above this go through Bluestein's algorithm (a radix-p step costs O(p) per point). */
+/** Prime factors above this go through Bluestein (a direct radix-p step costs O(p) per point). */
 const MAX_RADIX = 31;
 
 const plans = new Map<number, Plan>();

@@ -1,8 +1,8 @@
 /**
  * The few MATLAB filtering steps the classical metrics rest on, in float64 with MATLAB's
- * alignment (docs/algorithm.md §11): `conv2(x, k, 'same')` (zero borders; for an even kernel the
- * output at `i` covers `i - 1 + ...` as MATLAB's centre `floor(size / 2) + 1` makes it), box
- * averaging followed by keeping every `f`-th sample, and `imfilter(..., 'symmetric')` with the
+ * alignment (docs/algorithm.md §11): `conv2(x, k, 'same')` with zero borders (an even kernel's
+ * window reaches further forward than back: for side 2, output `i` covers inputs `i` and `i + 1`),
+ * box averaging followed by keeping every `f`-th sample, and `imfilter(..., 'symmetric')` with the
  * 2x2 mean.
  *
  * Planes are row-major Float64Arrays of `h * w` values.

@@ -28,7 +28,7 @@ export interface GmsdResult {
 /** The constant of the similarity (for 8-bit luma). */
 export const GMSD_C = 170;
 
-/** Prewitt / 3 as `[1 0 -1; 1 0 -1; 1 0 -1] / 3` (x) and its transpose (y): ones times a difference. */
+/** Prewitt / 3, `[1 0 -1; 1 0 -1; 1 0 -1] / 3` (x) and its transpose (y): ones x difference. */
 const ONES = [1, 1, 1] as const, DIFF = [1 / 3, 0, -1 / 3] as const;
 
 /**
