@@ -37,7 +37,7 @@ export interface FsimResult {
 }
 
 const T1 = 0.85, T2 = 160, T3 = 200, T4 = 200, LAMBDA = 0.03;
-/** Scharr / 16, `[3 0 -3; 10 0 -10; 3 0 -3] / 16` (x) and its transpose (y): smooth x difference. */
+/** Scharr / 16, `[3 0 -3; 10 0 -10; 3 0 -3] / 16` (x) and its transpose (y): smooth x diff. */
 const SMOOTH = [3 / 16, 10 / 16, 3 / 16] as const, DIFF = [1, 0, -1] as const;
 
 /**
