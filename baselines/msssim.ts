@@ -129,14 +129,18 @@ function gaussianWindow(): Float64Array {
   return g;
 }
 
-/** Mean SSIM and mean contrast-structure over the 'valid' windows (`ssim_index_new.m`). */
+/**
+ * Mean SSIM and mean contrast-structure over the 'valid' windows (`ssim_index_new.m`). The five
+ * windowed sums are filtered along rows into a ring of 11 rows, then down the columns, so memory
+ * is O(11 x width).
+ */
 function ssimMeans(x: Plane, y: Plane): [number, number] {
   const { h, w } = x, oh = h - WIN + 1, ow = w - WIN + 1;
-  // Five products filtered along rows first (h x ow), then along columns (oh x ow).
-  const rows = [x.data, y.data, null, null, null].map(() => new Float64Array(h * ow));
+  const ring = Array.from({ length: 5 }, () => new Float64Array(WIN * ow));
+  const [r1, r2, r11, r22, r12] = ring;
   const a = x.data, b = y.data;
-  for (let r = 0; r < h; r++) {
-    const base = r * w;
+  const filterRow = (r: number) => {
+    const base = r * w, slot = (r % WIN) * ow;
     for (let c = 0; c < ow; c++) {
       let s1 = 0, s2 = 0, s11 = 0, s22 = 0, s12 = 0;
       for (let k = 0; k < WIN; k++) {
@@ -147,25 +151,28 @@ function ssimMeans(x: Plane, y: Plane): [number, number] {
         s22 += g * v * v;
         s12 += g * u * v;
       }
-      const o = r * ow + c;
-      rows[0][o] = s1;
-      rows[1][o] = s2;
-      rows[2][o] = s11;
-      rows[3][o] = s22;
-      rows[4][o] = s12;
+      r1[slot + c] = s1;
+      r2[slot + c] = s2;
+      r11[slot + c] = s11;
+      r22[slot + c] = s22;
+      r12[slot + c] = s12;
     }
-  }
+  };
+  for (let r = 0; r < WIN - 1; r++) filterRow(r);
   let ssimSum = 0, csSum = 0;
+  const slots = new Int32Array(WIN);
   for (let r = 0; r < oh; r++) {
+    filterRow(r + WIN - 1);
+    for (let k = 0; k < WIN; k++) slots[k] = ((r + k) % WIN) * ow;
     for (let c = 0; c < ow; c++) {
       let m1 = 0, m2 = 0, e11 = 0, e22 = 0, e12 = 0;
       for (let k = 0; k < WIN; k++) {
-        const g = GAUSS[k], o = (r + k) * ow + c;
-        m1 += g * rows[0][o];
-        m2 += g * rows[1][o];
-        e11 += g * rows[2][o];
-        e22 += g * rows[3][o];
-        e12 += g * rows[4][o];
+        const g = GAUSS[k], o = slots[k] + c;
+        m1 += g * r1[o];
+        m2 += g * r2[o];
+        e11 += g * r11[o];
+        e22 += g * r22[o];
+        e12 += g * r12[o];
       }
       const m11 = m1 * m1, m22 = m2 * m2, m12 = m1 * m2;
       const v1 = e11 - m11, v2 = e22 - m22, v12 = e12 - m12;
