@@ -52,5 +52,5 @@ export function rgb2gray(img: RGBImage): GrayImage {
 
 /** The float64 planes of `rgb2gray(img)` (MATLAB's `double(rgb2gray(img))`). */
 export function grayPlane(img: RGBImage): Float64Array {
-  return Float64Array.from(rgb2gray(img).data);
+  return new Float64Array(rgb2gray(img).data);
 }
