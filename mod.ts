@@ -3,7 +3,8 @@
  * Effectiveness of Deep Features as a Perceptual Metric" (CVPR 2018), with the numbers of the
  * paper's reference implementation. This entry point holds what most users need: the metric
  * ({@link LPIPS}), image loading ({@link loadImage}), the paper's baselines ({@link l2},
- * {@link ssim}, {@link dssim}, {@link psnr}, and {@link flip}), the BAPPS data set ({@link listTwoAFC},
+ * {@link ssim}, {@link dssim}, {@link psnr}, {@link flip}, {@link msssim}, {@link gmsd},
+ * {@link fsim} and {@link fsimc}), the BAPPS data set ({@link listTwoAFC},
  * {@link twoAFCBatches}, {@link downloadBapps}) and its evaluation ({@link evaluate}). The rest
  * lives on sub-entries:
  *
@@ -86,6 +87,9 @@ export {
 } from "./baselines/ssim.ts";
 export { psnr, type PsnrOptions } from "./baselines/psnr.ts";
 export { flip, flipMap, type FlipOptions, type FlipResult } from "./baselines/flip.ts";
+export { gmsd, gmsdMap } from "./baselines/gmsd.ts";
+export { msssim } from "./baselines/msssim.ts";
+export { fsim, fsimc } from "./baselines/fsim.ts";
 export type { Quantize } from "./baselines/tensor2im.ts";
 // BAPPS on disk.
 export {

@@ -255,3 +255,28 @@ export async function flipSourceImage(src: FlipSource): Promise<RGBImage> {
   }
   return img;
 }
+
+/** A seeded pseudo-random 8-bit RGB image (xorshift32). */
+export function randomImage(width: number, height: number, seed: number): RGBImage {
+  const data = new Uint8Array(width * height * 3);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < data.length; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    data[i] = (s >>> 0) & 255;
+  }
+  return { width, height, data };
+}
+
+/** 8-bit RGB images of one size as an NCHW [-1, 1] batch (v / 127.5 - 1). */
+export function rgbBatch(imgs: RGBImage[]): ImageTensor {
+  const { width: w, height: h } = imgs[0], plane = w * h;
+  const data = new Float32Array(imgs.length * 3 * plane);
+  imgs.forEach((img, n) => {
+    for (let p = 0; p < plane; p++) {
+      for (let c = 0; c < 3; c++) data[(n * 3 + c) * plane + p] = img.data[3 * p + c] / 127.5 - 1;
+    }
+  });
+  return { data, shape: [imgs.length, 3, h, w] };
+}
