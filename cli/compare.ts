@@ -4,9 +4,8 @@
  *
  * @module
  */
-import { extname } from "node:path";
+import { basename, extname } from "node:path";
 import { LPIPS } from "../lpips/lpips.ts";
-import { heatmapPng } from "../lpips/heatmap.ts";
 import {
   type Command,
   MODEL_USAGE,
@@ -32,10 +31,15 @@ export const compare: Command = {
                              as the reference does; ssim prints DSSIM = (1 - SSIM) / 2, as the
                              reference's evaluation does
   --colorspace Lab|RGB       colour space of l2 and ssim (default Lab, the reference's default)
-  --spatial OUT.png|OUT.npy  lpips: also write the distance map (PNG: viridis heatmap, 0 to the
-                             map's maximum; .npy: float32 1x1xHxW)
+  --spatial OUT.png|OUT.npy  lpips: also write the distance map (.png: viridis, 0 to the map's
+                             maximum, with a title and a numbered colour bar; .npy: float32
+                             1x1xHxW, raw); prints the map's mean and maximum
+  --map-max V                top of the .png's colour scale (default: the map's maximum); the
+                             same V for several maps makes their colours comparable
   --json                     print one JSON object: metric, net, version, lpips, distance,
-                             layers (per-layer contributions, lpips only), colorspace
+                             layers (per-layer contributions, lpips only), colorspace; with
+                             --spatial also map_mean, map_max, spatial (and map_scale: the
+                             .png's top colour)
 
 ${MODEL_USAGE}
 
@@ -43,6 +47,7 @@ ${READING}`,
   async run(args) {
     const { values, positionals: p } = parse(args, {
       spatial: { type: "string" },
+      "map-max": { type: "string" },
       metric: { type: "string" },
       colorspace: { type: "string" },
     });
@@ -55,6 +60,7 @@ ${READING}`,
     if (spatialOut && ![".png", ".npy"].includes(extname(spatialOut).toLowerCase())) {
       throw new UsageError(`--spatial needs a .png or .npy file name (got ${spatialOut})`);
     }
+    const mapScale = mapMaxOption(values["map-max"] as string | undefined, spatialOut);
     const [a, b] = await Promise.all([loadImage(f0), loadImage(f1)]);
     const size = (t: ImageTensor) => `${t.shape[3]}x${t.shape[2]}`;
     if (size(a) !== size(b)) {
@@ -96,19 +102,41 @@ ${READING}`,
       if (spatialOut) {
         const s = await m.distance(a, b, { spatial: true });
         const [, , h, w] = s.map!.shape;
+        const mapMax = s.map!.data.reduce((x, v) => Math.max(x, v), 0);
+        result.map_mean = s.distance[0];
+        result.map_max = mapMax;
         if (spatialOut.toLowerCase().endsWith(".npy")) {
           await saveNpy(spatialOut, s.map!.data, s.map!.shape);
         } else {
-          await writeOutput(spatialOut, heatmapPng(s.map!.data, w, h));
+          result.map_scale = mapScale ?? mapMax;
+          const { mapFigurePng } = await import("../lpips/figure.ts");
+          const label = `LPIPS (${m.net}, v${m.version}${m.lpips ? "" : ", uncalibrated"})`;
+          await writeOutput(
+            spatialOut,
+            mapFigurePng(s.map!.data, w, h, result.map_scale as number, {
+              title: `${label} = ${fmt(scalar.distance[0])}`,
+              subtitle: [`${basename(f0)} vs ${basename(f1)}, ${w}x${h} px`],
+              caption: [
+                `distance map, mean ${fmt(s.distance[0])}`,
+                `max ${fmt(mapMax)}` +
+                (mapScale === undefined ? "" : `, colours 0 to ${fmt(mapScale)}`),
+              ],
+            }),
+          );
         }
-        result.map_mean = s.distance[0];
         result.spatial = spatialOut;
       }
       if (values.json) console.log(JSON.stringify(result));
       else {
         console.log(`Distance: ${fmt(scalar.distance[0])}`);
         if (spatialOut) {
-          console.log(`Map mean: ${fmt(result.map_mean as number)} (map: ${spatialOut})`);
+          const colours = result.map_scale === undefined
+            ? ""
+            : `, colours 0 to ${fmt(result.map_scale as number)}`;
+          console.log(
+            `Map mean: ${fmt(result.map_mean as number)}, max: ${fmt(result.map_max as number)} ` +
+              `(map: ${spatialOut}${colours})`,
+          );
         }
       }
     } finally {
@@ -116,3 +144,16 @@ ${READING}`,
     }
   },
 };
+
+/** `--map-max V`: a positive number, for a `--spatial` PNG only. */
+function mapMaxOption(v: string | undefined, spatialOut: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!spatialOut || !spatialOut.toLowerCase().endsWith(".png")) {
+    throw new UsageError("--map-max sets the colour scale of a --spatial .png map");
+  }
+  const n = Number(v);
+  if (v.trim() === "" || !(n > 0) || !Number.isFinite(n)) {
+    throw new UsageError(`--map-max needs a positive number (got ${v})`);
+  }
+  return n;
+}

@@ -12,17 +12,17 @@ import type { NetName } from "../lpips/arch.ts";
 import { JUPYTER_DISPLAY, type MimeBundle } from "./display.ts";
 import { esc, pngImg } from "./_html.ts";
 import { fmtDistance, modelLabel, namedImage, sizeOf, tapModules } from "./_model.ts";
-import {
-  grid,
-  heatOver,
-  maxOf,
-  pngBase64,
-  resizeRgb,
-  resizeValues,
-  rgbOf,
-  screenSize,
-} from "./_raster.ts";
+import { heatOver, maxOf, resizeRgb, resizeValues, rgbOf, screenSize } from "./_raster.ts";
 import { displayOptions } from "./_options.ts";
+import {
+  CAPTION_PX,
+  type Figure,
+  fitText,
+  formatScale,
+  layoutFigure,
+  MIN_COLUMN,
+  svgToPng,
+} from "../lpips/figure.ts";
 
 /** One tapped layer's share of a distance. */
 export interface LayerTerm {
@@ -40,8 +40,12 @@ export interface LayerTerm {
 export interface ComparisonDisplayOptions {
   /** Longer side of each picture on screen, in pixels (default 256; see {@link compareImages}). */
   size?: number;
-  /** Top of the heatmap's colour scale (default: the largest value drawn). */
-  mapMax?: number;
+  /**
+   * The value of the colour bar's top colour (default: the largest value of the map, or of all the
+   * maps of one display). Give the same number to displays in different cells to compare their
+   * maps by colour; larger values are drawn in the top colour.
+   */
+  scale?: number;
   /** Opacity of the heatmap over the image, 0 to 1 (default 0.6). */
   alpha?: number;
 }
@@ -123,28 +127,90 @@ export class Comparison {
     ].join("\n");
   }
 
-  /** The MIME bundle: `image/png` (the three pictures), `text/html` (all of it), `text/plain`. */
-  [JUPYTER_DISPLAY](): MimeBundle {
+  /** The largest value of the distance map. */
+  get mapMax(): number {
+    return maxOf(this.map.data);
+  }
+
+  /** The value of the colour bar's top colour: the `scale` option, or {@link mapMax}. */
+  get scale(): number {
+    return this.#display.scale > 0 ? this.#display.scale : this.mapMax;
+  }
+
+  /**
+   * The picture as SVG: a title with the model and the distance, the two images, the map over the
+   * second, a caption under each and the colour bar, numbered from 0 to {@link scale}. The images
+   * are embedded as PNG; the text is set in DejaVu Sans.
+   */
+  svg(): string {
+    return this.#figure().svg;
+  }
+
+  /** The picture as PNG file bytes (what the notebook shows), e.g. to save with `Deno.writeFile`. */
+  png(): Uint8Array {
+    return svgToPng(this.#figure().svg);
+  }
+
+  #figure(): Figure {
     const { size, alpha } = this.#display;
     const [a, b] = this.images.map((t) => rgbOf(t));
     const [w2, h2] = screenSize(a.width, a.height, size);
     const map = resizeValues(this.map.data, a.width, a.height, 1, w2, h2);
-    const max = this.#display.mapMax > 0 ? this.#display.mapMax : maxOf(map);
-    const sa = resizeRgb(a, w2, h2), sb = resizeRgb(b, w2, h2);
-    const png = pngBase64(grid([[sa, sb, heatOver(sb, map, max, alpha)]]));
+    const sb = resizeRgb(b, w2, h2);
+    const [na, nb] = this.names;
+    return layoutFigure({
+      title: `${this.label} = ${fmtDistance(this.distance)}`,
+      subtitle: [`${na} vs ${nb}, ${a.width}x${a.height} px`],
+      rows: [{
+        cells: [
+          { image: resizeRgb(a, w2, h2), caption: [na] },
+          { image: sb, caption: [nb] },
+          {
+            image: heatOver(sb, map, this.scale, alpha),
+            caption: [
+              fitText(`distance map over ${nb}`, Math.max(w2, MIN_COLUMN), CAPTION_PX) ===
+                  `distance map over ${nb}`
+                ? `distance map over ${nb}`
+                : `map over ${nb}`,
+              `max ${formatScale(this.mapMax)}${this.mapMax > this.scale ? " (above scale)" : ""}`,
+            ],
+          },
+        ],
+      }],
+      colourBar: { scale: this.scale, label: "per-pixel distance" },
+    });
+  }
+
+  /**
+   * The MIME bundle: `image/png` (the labelled picture), `text/html` (the picture and the layer
+   * table), `text/plain`.
+   */
+  [JUPYTER_DISPLAY](): MimeBundle {
+    const png = this.png().toBase64();
     const [na, nb] = this.names.map(esc);
-    const caption = `Left to right: ${na}, ${nb}, and the distance map over ${nb} ` +
-      `(viridis, 0 to ${max.toPrecision(3)} per pixel).`;
     const rows = this.layers.map((l) =>
       `<tr><td>${l.layer}</td><td>${esc(l.module)}</td><td>${l.channels}</td>` +
       `<td>${fmtDistance(l.value)}</td><td>${share(l.value, this.distance)}</td></tr>`
     ).join("");
-    const html = `<div><p><b>${esc(this.label)}</b> between <code>${na}</code> and ` +
-      `<code>${nb}</code>: <b>${fmtDistance(this.distance)}</b></p>` +
-      `${pngImg(png, `${this.names[0]}, ${this.names[1]} and their distance map`)}` +
-      `<p>${caption}</p><table><thead><tr><th>layer</th><th>module</th><th>channels</th>` +
-      `<th>contribution</th><th>share</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+    const html = `<div>${
+      pngImg(
+        png,
+        `${this.label} between ${this.names[0]} and ${this.names[1]}: ` +
+          `${fmtDistance(this.distance)}, with the distance map`,
+      )
+    }<p>Per layer, ${na} vs ${nb}:</p><table><thead><tr><th>layer</th><th>module</th>` +
+      `<th>channels</th><th>contribution</th><th>share</th></tr></thead><tbody>${rows}</tbody>` +
+      `</table></div>`;
     return { "image/png": png, "text/html": html, "text/plain": this.toString() };
+  }
+
+  /** A one-line summary for `console.log` and `Deno.inspect` (not the images' pixels). */
+  [Symbol.for("Deno.customInspect")](): string {
+    const [a, b] = this.names;
+    const [, , h, w] = this.map.shape;
+    return `Comparison { ${this.label} ${a} vs ${b}: ${fmtDistance(this.distance)}, ` +
+      `${this.layers.length} layers, map ${w}x${h} (max ${formatScale(this.mapMax)}), ` +
+      `scale 0 to ${formatScale(this.scale)} }`;
   }
 }
 
@@ -196,7 +262,7 @@ export async function compareImages(
     layers: scalar.layers!.map((l, k) => ({ layer: k + 1, ...modules[k], value: l[0] })),
     map: spatial.map!,
     images: [ia.image, ib.image],
-  }, { size: options.size, alpha: options.alpha, mapMax: options.mapMax });
+  }, { size: options.size, alpha: options.alpha, scale: options.scale });
 }
 
 function isNamePair(v: unknown): v is [string, string] {
