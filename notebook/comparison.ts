@@ -17,6 +17,7 @@ import { displayOptions } from "./_options.ts";
 import {
   CAPTION_PX,
   type Figure,
+  type FigureRow,
   fitText,
   formatScale,
   layoutFigure,
@@ -152,31 +153,11 @@ export class Comparison {
   }
 
   #figure(): Figure {
-    const { size, alpha } = this.#display;
-    const [a, b] = this.images.map((t) => rgbOf(t));
-    const [w2, h2] = screenSize(a.width, a.height, size);
-    const map = resizeValues(this.map.data, a.width, a.height, 1, w2, h2);
-    const sb = resizeRgb(b, w2, h2);
-    const [na, nb] = this.names;
+    const [, , h, w] = this.map.shape;
     return layoutFigure({
       title: `${this.label} = ${fmtDistance(this.distance)}`,
-      subtitle: [`${na} vs ${nb}, ${a.width}x${a.height} px`],
-      rows: [{
-        cells: [
-          { image: resizeRgb(a, w2, h2), caption: [na] },
-          { image: sb, caption: [nb] },
-          {
-            image: heatOver(sb, map, this.scale, alpha),
-            caption: [
-              fitText(`distance map over ${nb}`, Math.max(w2, MIN_COLUMN), CAPTION_PX) ===
-                  `distance map over ${nb}`
-                ? `distance map over ${nb}`
-                : `map over ${nb}`,
-              `max ${formatScale(this.mapMax)}${this.mapMax > this.scale ? " (above scale)" : ""}`,
-            ],
-          },
-        ],
-      }],
+      subtitle: [`${this.names[0]} vs ${this.names[1]}, ${w}x${h} px`],
+      rows: [comparisonRow(this, this.#display.size, this.#display.alpha, this.scale)],
       colourBar: { scale: this.scale, label: "per-pixel distance" },
     });
   }
@@ -187,20 +168,13 @@ export class Comparison {
    */
   [JUPYTER_DISPLAY](): MimeBundle {
     const png = this.png().toBase64();
-    const [na, nb] = this.names.map(esc);
-    const rows = this.layers.map((l) =>
-      `<tr><td>${l.layer}</td><td>${esc(l.module)}</td><td>${l.channels}</td>` +
-      `<td>${fmtDistance(l.value)}</td><td>${share(l.value, this.distance)}</td></tr>`
-    ).join("");
     const html = `<div>${
       pngImg(
         png,
         `${this.label} between ${this.names[0]} and ${this.names[1]}: ` +
           `${fmtDistance(this.distance)}, with the distance map`,
       )
-    }<p>Per layer, ${na} vs ${nb}:</p><table><thead><tr><th>layer</th><th>module</th>` +
-      `<th>channels</th><th>contribution</th><th>share</th></tr></thead><tbody>${rows}</tbody>` +
-      `</table></div>`;
+    }${layerTable(this)}</div>`;
     return { "image/png": png, "text/html": html, "text/plain": this.toString() };
   }
 
@@ -212,6 +186,151 @@ export class Comparison {
       `${this.layers.length} layers, map ${w}x${h} (max ${formatScale(this.mapMax)}), ` +
       `scale 0 to ${formatScale(this.scale)} }`;
   }
+}
+
+/** One comparison as a row of a figure: the two images and the map over the second. */
+function comparisonRow(
+  c: Comparison,
+  size: number,
+  alpha: number,
+  scale: number,
+  heading?: string,
+): FigureRow {
+  const [a, b] = c.images.map((t) => rgbOf(t));
+  const [w2, h2] = screenSize(a.width, a.height, size);
+  const map = resizeValues(c.map.data, a.width, a.height, 1, w2, h2);
+  const sb = resizeRgb(b, w2, h2);
+  const [na, nb] = c.names;
+  const long = `distance map over ${nb}`;
+  return {
+    heading,
+    cells: [
+      { image: resizeRgb(a, w2, h2), caption: [na] },
+      { image: sb, caption: [nb] },
+      {
+        image: heatOver(sb, map, scale, alpha),
+        caption: [
+          fitText(long, Math.max(w2, MIN_COLUMN), CAPTION_PX) === long ? long : `map over ${nb}`,
+          `max ${formatScale(c.mapMax)}${c.mapMax > scale ? " (above scale)" : ""}`,
+        ],
+      },
+    ],
+  };
+}
+
+/** A comparison's per-layer terms as an HTML table. */
+function layerTable(c: Comparison): string {
+  const rows = c.layers.map((l) =>
+    `<tr><td>${l.layer}</td><td>${esc(l.module)}</td><td>${l.channels}</td>` +
+    `<td>${fmtDistance(l.value)}</td><td>${share(l.value, c.distance)}</td></tr>`
+  ).join("");
+  return `<p>Per layer, <code>${esc(c.names[0])}</code> vs <code>${esc(c.names[1])}</code>:` +
+    `</p><table><thead><tr><th>layer</th><th>module</th><th>channels</th>` +
+    `<th>contribution</th><th>share</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+/** Several comparisons in one picture on one colour scale; {@link comparisonSet} makes it. */
+export class ComparisonSet {
+  /** The comparisons, one row each, in the order given. */
+  readonly comparisons: readonly Comparison[];
+  readonly #display: Required<ComparisonDisplayOptions>;
+
+  /** Wraps comparisons; {@link comparisonSet} checks them. */
+  constructor(comparisons: Comparison[], display: ComparisonDisplayOptions = {}) {
+    this.comparisons = comparisons;
+    this.#display = displayOptions("comparisonSet", display, 256);
+  }
+
+  /** The colour bar's top value: the `scale` option, or the largest value of all the maps. */
+  get scale(): number {
+    return this.#display.scale > 0
+      ? this.#display.scale
+      : Math.max(0, ...this.comparisons.map((c) => c.mapMax));
+  }
+
+  /** The picture as SVG: one row per comparison, each under its distance, and one colour bar. */
+  svg(): string {
+    return this.#figure().svg;
+  }
+
+  /** The picture as PNG file bytes (what the notebook shows). */
+  png(): Uint8Array {
+    return svgToPng(this.#figure().svg);
+  }
+
+  #figure(): Figure {
+    const { size, alpha } = this.#display;
+    const scale = this.scale;
+    const labels = new Set(this.comparisons.map((c) => c.label));
+    const one = labels.size === 1 ? [...labels][0] : undefined;
+    return layoutFigure({
+      title: `${one ?? "LPIPS"}: ${this.comparisons.length} comparisons on one colour scale`,
+      subtitle: [`every map coloured from 0 to ${formatScale(scale)}`],
+      rows: this.comparisons.map((c) =>
+        comparisonRow(
+          c,
+          size,
+          alpha,
+          scale,
+          `${one ? "" : `${c.label} `}${c.names[0]} vs ${c.names[1]}: ${fmtDistance(c.distance)}`,
+        )
+      ),
+      colourBar: { scale, label: "per-pixel distance" },
+    });
+  }
+
+  /** The comparisons as text, one after the other. */
+  toString(): string {
+    return this.comparisons.map(String).join("\n");
+  }
+
+  /** The MIME bundle: `image/png`, `text/html` (the picture and each layer table), `text/plain`. */
+  [JUPYTER_DISPLAY](): MimeBundle {
+    const png = this.png().toBase64();
+    const alt = this.comparisons.map((c) =>
+      `${c.names[0]} vs ${c.names[1]}: ${fmtDistance(c.distance)}`
+    ).join("; ");
+    const html = `<div>${pngImg(png, alt)}${this.comparisons.map(layerTable).join("")}</div>`;
+    return { "image/png": png, "text/html": html, "text/plain": this.toString() };
+  }
+
+  /** A short summary for `console.log` and `Deno.inspect`. */
+  [Symbol.for("Deno.customInspect")](): string {
+    const items = this.comparisons.map((c) =>
+      `${c.names[0]} vs ${c.names[1]}: ${fmtDistance(c.distance)}`
+    );
+    return `ComparisonSet { ${items.join("; ")}; scale 0 to ${formatScale(this.scale)} }`;
+  }
+}
+
+/**
+ * Several comparisons as one picture, one row each, with every map on one colour scale (by default
+ * the largest value of all the maps; `scale` fixes it), so that their colours compare.
+ *
+ * @example
+ * ```ts
+ * import { LPIPS } from "@perceptual/lpips";
+ * import { compareImages, comparisonSet } from "@perceptual/lpips/notebook";
+ * const m = await LPIPS.create();
+ * const set = comparisonSet([
+ *   await compareImages(m, "ex_ref.png", "ex_p0.png"),
+ *   await compareImages(m, "ex_ref.png", "ex_p1.png"),
+ * ]);
+ * console.log(set.scale > 1); // true: ex_p0's map reaches 1.05
+ * set; // in a notebook cell: both comparisons, one colour bar
+ * ```
+ */
+export function comparisonSet(
+  comparisons: Comparison[],
+  options: ComparisonDisplayOptions = {},
+): ComparisonSet {
+  if (
+    !Array.isArray(comparisons) || comparisons.length === 0 ||
+    !comparisons.every((c) => c instanceof Comparison)
+  ) {
+    throw new TypeError("comparisonSet: pass an array of one or more compareImages results");
+  }
+  return new ComparisonSet(comparisons, options);
 }
 
 /**

@@ -27,6 +27,8 @@ export {
   compareImages,
   type CompareImagesOptions,
   Comparison,
+  ComparisonSet,
+  comparisonSet,
   type ComparisonData,
   type ComparisonDisplayOptions,
   type LayerTerm,
