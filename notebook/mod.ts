@@ -20,17 +20,25 @@
  * @module
  */
 export { display, type Displayable, JUPYTER_DISPLAY, type MimeBundle, show } from "./display.ts";
-export { type Figure, imageTrace, logAxis, plot, PLOTLY_MIME, type PlotlyJson } from "./plot.ts";
+export {
+  type Figure,
+  imageTrace,
+  logAxis,
+  plot,
+  PLOTLY_MIME,
+  PLOTLY_VERSION,
+  type PlotlyJson,
+} from "./plot.ts";
 export { formatNumber, table, type TableCell, type TableOptions } from "./table.ts";
 export { picture, type PictureOptions } from "./picture.ts";
 export {
   compareImages,
   type CompareImagesOptions,
   Comparison,
-  ComparisonSet,
-  comparisonSet,
   type ComparisonData,
   type ComparisonDisplayOptions,
+  ComparisonSet,
+  comparisonSet,
   type LayerTerm,
 } from "./comparison.ts";
 export {
