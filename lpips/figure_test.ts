@@ -70,7 +70,9 @@ Deno.test("layoutFigure: the SVG says every word; the PNG has the pictures pixel
   const fig = layoutFigure({
     title: "LPIPS (alex, v0.1) = 0.721881",
     subtitle: ["ex_ref.png vs ex_p0.png"],
-    rows: [{ cells: [{ image: a, caption: ["ex_ref.png"] }, { image: b, caption: ["ex_p0.png"] }] }],
+    rows: [{
+      cells: [{ image: a, caption: ["ex_ref.png"] }, { image: b, caption: ["ex_p0.png"] }],
+    }],
     colourBar: { scale: 1.05, label: "per-pixel distance" },
     notes: ["not ranked: x.png: 8x8"],
   });
