@@ -170,6 +170,20 @@ export function fitText(text: string, width: number, px: number, bold = false): 
 }
 
 /**
+ * A file name or path fitted to `width` pixels at `px`: whole leading folders give way first
+ * ("…/formats/ex_ref.png", then "…/ex_ref.png"), then the middle of the name ({@link fitText}).
+ */
+export function fitPath(path: string, width: number, px: number): string {
+  if (textWidth(path, px) <= width) return inFont(path);
+  const parts = path.split("/");
+  for (let k = 1; k < parts.length; k++) {
+    const t = `…/${parts.slice(k).join("/")}`;
+    if (textWidth(t, px) <= width) return inFont(t);
+  }
+  return fitText(parts.at(-1)!, width, px);
+}
+
+/**
  * A number for a colour bar or caption: three significant digits, without an exponent for
  * values from 0.0001 up.
  */
@@ -323,7 +337,7 @@ export function layoutFigure(spec: FigureSpec): Figure {
     const ticks = niceTicks(bar.scale, barH);
     const top = formatScale(bar.scale);
     // The top of the bar is labelled with the scale itself; round ticks too close to it give way.
-    tickLabels = ticks.filter((v) => barH * (1 - v / bar.scale) >= SMALL.px + 2)
+    tickLabels = ticks.filter((v) => barH * (1 - v / bar.scale) >= SMALL.px + 6)
       .map((v) => ({ value: v, label: formatScale(v) }));
     tickLabels.push({ value: bar.scale, label: top });
     const labelW = Math.max(...tickLabels.map((t) => textWidth(t.label, SMALL.px)));

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { decode } from "fast-png";
 import {
+  fitPath,
   fitText,
   formatScale,
   layoutFigure,
@@ -63,6 +64,14 @@ Deno.test("fitText: a long name is shortened in the middle, keeping its extensio
   assert.equal(fitText("ex_ref.png", 120, 12), "ex_ref.png");
   // Characters the font lacks are written as "?" (never an empty box).
   assert.equal(fitText("图.png", 120, 12), "?.png");
+});
+
+Deno.test("fitPath: leading folders give way first, then the middle of the name", () => {
+  assert.equal(fitPath("images/ex_ref.png", 200, 12), "images/ex_ref.png");
+  assert.equal(fitPath("test/images/formats/ex_ref_q75.jpg", 160, 12), "…/formats/ex_ref_q75.jpg");
+  assert.equal(fitPath("test/images/formats/ex_ref_q75.jpg", 110, 12), "…/ex_ref_q75.jpg");
+  const tight = fitPath("test/images/formats/ex_ref_q75_444.jpg", 60, 12);
+  assert.ok(!tight.includes("/") && tight.endsWith("jpg") && textWidth(tight, 12) <= 60, tight);
 });
 
 Deno.test("layoutFigure: the SVG says every word; the PNG has the pictures pixel for pixel", () => {

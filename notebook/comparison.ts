@@ -18,11 +18,12 @@ import {
   CAPTION_PX,
   type Figure,
   type FigureRow,
-  fitText,
+  fitPath,
   formatScale,
   layoutFigure,
   MIN_COLUMN,
   svgToPng,
+  textWidth,
 } from "../lpips/figure.ts";
 
 /** One tapped layer's share of a distance. */
@@ -201,16 +202,19 @@ function comparisonRow(
   const map = resizeValues(c.map.data, a.width, a.height, 1, w2, h2);
   const sb = resizeRgb(b, w2, h2);
   const [na, nb] = c.names;
-  const long = `distance map over ${nb}`;
+  const room = Math.max(w2, MIN_COLUMN);
+  const fit = (prefix: string) =>
+    prefix + fitPath(nb, room - textWidth(prefix, CAPTION_PX), CAPTION_PX);
+  const long = fit("distance map over ");
   return {
     heading,
     cells: [
-      { image: resizeRgb(a, w2, h2), caption: [na] },
-      { image: sb, caption: [nb] },
+      { image: resizeRgb(a, w2, h2), caption: [fitPath(na, room, CAPTION_PX)] },
+      { image: sb, caption: [fitPath(nb, room, CAPTION_PX)] },
       {
         image: heatOver(sb, map, scale, alpha),
         caption: [
-          fitText(long, Math.max(w2, MIN_COLUMN), CAPTION_PX) === long ? long : `map over ${nb}`,
+          long.endsWith(nb) ? long : fit("map over "),
           `max ${formatScale(c.mapMax)}${c.mapMax > scale ? " (above scale)" : ""}`,
         ],
       },

@@ -21,11 +21,15 @@ import { fmtDistance, modelLabel, namedImage, sizeOf } from "./_model.ts";
 import { displayOptions } from "./_options.ts";
 import { heatOver, maxOf, resizeRgb, resizeValues, rgbOf, screenSize } from "./_raster.ts";
 import {
+  CAPTION_PX,
   type Figure,
   type FigureRow,
+  fitPath,
   formatScale,
   layoutFigure,
+  MIN_COLUMN,
   svgToPng,
+  textWidth,
 } from "../lpips/figure.ts";
 
 /** An image to rank: a file path (named by its file name) or a named (1, 3, H, W) tensor. */
@@ -141,8 +145,20 @@ export class Ranking {
       const first = i === 0;
       rows.push({
         cells: [
-          first ? { image: this.reference, caption: ["reference", this.referenceName] } : null,
-          ...block.map((r) => ({ image: r.thumbnail, caption: [`${r.rank}. ${r.name}`] })),
+          first
+            ? {
+              image: this.reference,
+              caption: [
+                "reference",
+                fitPath(
+                  this.referenceName,
+                  Math.max(this.reference.width, MIN_COLUMN),
+                  CAPTION_PX,
+                ),
+              ],
+            }
+            : null,
+          ...block.map((r) => ({ image: r.thumbnail, caption: [rankCaption(r)] })),
         ],
       });
       rows.push({
@@ -198,6 +214,13 @@ export class Ranking {
     return `Ranking { ${this.label} against ${this.referenceName}: ${top.join(", ")}${more}; ` +
       `${this.skipped.length} not ranked; scale 0 to ${formatScale(this.scale)} }`;
   }
+}
+
+/** "3. …/ex_ref.png": the rank and as much of the name as its column holds. */
+function rankCaption(r: RankedImage): string {
+  const rank = `${r.rank}. `;
+  const room = Math.max(r.thumbnail.width, MIN_COLUMN) - textWidth(rank, CAPTION_PX);
+  return rank + fitPath(r.name, room, CAPTION_PX);
 }
 
 /** How many ranked images a row of the ranking's picture holds (the reference is left of them). */
