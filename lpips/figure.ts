@@ -480,7 +480,18 @@ export function svgToPng(svg: string): Uint8Array {
     textRendering: 1,
     imageRendering: 1,
   });
-  return new Uint8Array(r.render().asPng());
+  const img = r.render();
+  // The figure is opaque (a white background): keep RGB, as the toolkit's other pictures.
+  const { width, height, pixels: rgba } = img;
+  const rgb = new Uint8Array(width * height * 3);
+  for (let i = 0, j = 0; j < rgb.length; i += 4, j += 3) {
+    rgb[j] = rgba[i];
+    rgb[j + 1] = rgba[i + 1];
+    rgb[j + 2] = rgba[i + 2];
+  }
+  img.free();
+  r.free();
+  return encode({ width, height, data: rgb, channels: 3, depth: 8 });
 }
 
 /**
