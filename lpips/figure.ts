@@ -568,11 +568,41 @@ export interface MapFigureText {
   caption: string[];
 }
 
+/** The longest side {@link mapFigurePng} draws a map at; larger maps are shrunk to it. */
+export const MAP_FIGURE_MAX_SIDE = 2048;
+
 /**
- * A distance map of `width` x `height` values as a labelled PNG: the title, the map in viridis
+ * A distance map of `width` x `height` values as a labelled figure: the title, the map in viridis
  * from 0 to `scale` at its own size (maps under 256 pixels a side grow by a whole factor, pixels
- * kept square), its caption and the colour bar numbered from 0 to `scale`.
+ * kept square; maps over {@link MAP_FIGURE_MAX_SIDE} shrink to it, each pixel the mean of those
+ * it covers, and the caption says so), its caption and the colour bar numbered from 0 to `scale`.
  */
+export function mapFigure(
+  map: ArrayLike<number>,
+  width: number,
+  height: number,
+  scale: number,
+  text: MapFigureText,
+): Figure {
+  const long = Math.max(width, height);
+  const [w2, h2] = long < 256
+    ? screenSize(width, height, 256)
+    : long > MAP_FIGURE_MAX_SIDE
+    ? screenSize(width, height, MAP_FIGURE_MAX_SIDE)
+    : [width, height];
+  const values = w2 === width && h2 === height ? map : resizeValues(map, width, height, 1, w2, h2);
+  const caption = long > MAP_FIGURE_MAX_SIDE
+    ? [...text.caption, `drawn at ${w2}x${h2} (means of the pixels each covers)`]
+    : text.caption;
+  return layoutFigure({
+    title: text.title,
+    subtitle: text.subtitle,
+    rows: [{ cells: [{ image: viridisRaster(values, w2, h2, scale), caption }] }],
+    colourBar: { scale, label: "per-pixel distance" },
+  });
+}
+
+/** {@link mapFigure} drawn: PNG file bytes. */
 export function mapFigurePng(
   map: ArrayLike<number>,
   width: number,
@@ -580,15 +610,5 @@ export function mapFigurePng(
   scale: number,
   text: MapFigureText,
 ): Uint8Array {
-  const long = Math.max(width, height);
-  const [w2, h2] = long >= 256 ? [width, height] : screenSize(width, height, 256);
-  const values = w2 === width ? map : resizeValues(map, width, height, 1, w2, h2);
-  return svgToPng(
-    layoutFigure({
-      title: text.title,
-      subtitle: text.subtitle,
-      rows: [{ cells: [{ image: viridisRaster(values, w2, h2, scale), caption: text.caption }] }],
-      colourBar: { scale, label: "per-pixel distance" },
-    }).svg,
-  );
+  return svgToPng(mapFigure(map, width, height, scale, text).svg);
 }

@@ -5,6 +5,7 @@ import {
   fitText,
   formatScale,
   layoutFigure,
+  mapFigure,
   mapFigurePng,
   niceTicks,
   type Raster,
@@ -148,6 +149,16 @@ Deno.test("mapFigurePng: small maps grow by a whole factor, large ones keep thei
   const got = pixel(b, 12 + 256, b.height / 2);
   const want = viridis(0.5);
   assert.ok(got.every((v, c) => Math.abs(v - want[c]) <= 1), `${got} vs ${want}`);
+});
+
+Deno.test("mapFigurePng: a map over 2048 px a side is drawn at 2048, and the caption says so", () => {
+  const map = new Float32Array(4096 * 64).fill(0.5);
+  const text = { title: "t", subtitle: [], caption: ["map"] };
+  const png = decode(mapFigurePng(map, 4096, 64, 1, text));
+  assert.ok(png.width > 2048 && png.width < 2048 + 200, `${png.width}`);
+  const fig = mapFigure(map, 4096, 64, 1, text);
+  assert.deepEqual([fig.cells[0][0]!.width, fig.cells[0][0]!.height], [2048, 32]);
+  assert.ok(fig.svg.includes('aria-label="drawn at 2048x32 (means of the pixels each covers)"'));
 });
 
 Deno.test("viridisRaster: 0 to the scale, larger values saturate, a wrong length is an error", () => {
