@@ -160,6 +160,9 @@ Deno.test("comparisonSet: one colour scale for all maps, a value has one colour 
   const png = decode(set.png());
   const [a, b] = heatPixels(svg, png, 0, 0);
   assert.deepEqual(a, b);
+  let ink = 0; // dark pixels in the title line
+  for (let i = 14 * png.width; i < 30 * png.width; i++) if (png.data[i * png.channels] < 128) ink++;
+  assert.ok(ink > 100, `${ink}`);
   assert.deepEqual(a, viridis(v / 1.5));
   // Each row says its distance; the set prints as one line.
   for (const words of ["ref vs low: 0.140625", "ref vs high: 0.125000", "1.5"]) {

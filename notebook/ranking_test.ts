@@ -122,6 +122,12 @@ Deno.test({
       }
       // Reference, two thumbnails, two maps and the colour bar.
       assert.equal(svg.match(/<image /g)?.length, 6);
+      // The title line carries ink.
+      let ink = 0;
+      for (let i = 14 * png.width; i < 30 * png.width; i++) {
+        if (png.data[i * png.channels] < 128) ink++;
+      }
+      assert.ok(ink > 100, `${ink} dark pixels in the title line`);
       const html = b["text/html"] as string;
       assert.equal(html.match(/<tr><td>/g)?.length, 2);
       assert.equal(html.match(/<img /g)?.length, 1);
