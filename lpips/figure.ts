@@ -42,7 +42,7 @@ export interface FigureRow {
 
 /** What a figure shows. */
 export interface FigureSpec {
-  /** The first line, in bold. */
+  /** The first line, in bold ("" for none). */
   title: string;
   /** Lines under the title. */
   subtitle?: string[];
@@ -356,16 +356,18 @@ export function layoutFigure(spec: FigureSpec): Figure {
   const glyphs = new Glyphs();
   const text = glyphs.text.bind(glyphs);
   let y = MARGIN;
-  parts.push(text(MARGIN, y + TITLE.px, fitText(spec.title, innerW, TITLE.px, true), {
-    px: TITLE.px,
-    bold: true,
-  }));
-  y += TITLE.line;
+  if (spec.title !== "") {
+    parts.push(text(MARGIN, y + TITLE.px, fitText(spec.title, innerW, TITLE.px, true), {
+      px: TITLE.px,
+      bold: true,
+    }));
+    y += TITLE.line;
+  }
   for (const line of spec.subtitle ?? []) {
     parts.push(text(MARGIN, y + TEXT.px, fitText(line, innerW, TEXT.px), { px: TEXT.px }));
     y += TEXT.line;
   }
-  y += 6;
+  if (spec.title !== "" || spec.subtitle?.length) y += 6;
 
   const cells: (Rect | null)[][] = [];
   const rowTops: number[] = [], rowHeights: number[] = [];
