@@ -79,7 +79,7 @@ Deno.test({
 });
 
 Deno.test({
-  ...needsTestData("compare --spatial writes the map as float32 .npy and as a heatmap PNG"),
+  ...needsTestData("compare --spatial: the map as float32 .npy and as a labelled PNG; --map-max"),
   fn: async () => {
     const dir = await Deno.makeTempDir();
     try {
@@ -92,15 +92,47 @@ Deno.test({
       const mean = (map.data as Float32Array).reduce((a, b) => a + b) / 4096;
       assert.ok(Math.abs(mean - await golden("lpips.ex_p0.alex.v0.1.lin.spatial")) < 1e-5);
       assert.ok(Math.abs(JSON.parse(r.stdout).map_mean - mean) < 1e-6);
+      const max = (map.data as Float32Array).reduce((a, b) => Math.max(a, b));
+      assert.equal(JSON.parse(r.stdout).map_max, max);
+      assert.equal(JSON.parse(r.stdout).map_scale, undefined); // no colours in a .npy
       const png = join(dir, "map.png");
+      const text = await lpips(["compare", img("ex_ref"), img("ex_p0"), "--spatial", png]);
+      assert.equal(text.code, 0, text.stderr);
+      const f6 = (v: number) => v.toFixed(6);
       assert.equal(
-        (await lpips(["compare", img("ex_ref"), img("ex_p0"), "--spatial", png])).code,
-        0,
+        text.stdout.split("\n")[1],
+        `Map mean: ${f6(mean)}, max: ${f6(max)} (map: ${png}, colours 0 to ${f6(max)})`,
       );
+      // A labelled picture: the 64x64 map grown by 4, a title above, a colour bar beside.
       const pic = decodeImage(await Deno.readFile(png));
-      assert.equal(pic.width, 64);
-      assert.equal(pic.height, 64);
+      assert.ok(pic.width > 256 + 40 && pic.width < 512, `${pic.width}`);
+      assert.ok(pic.height > 256 + 40 && pic.height < 512, `${pic.height}`);
       assert.ok(new Set(pic.data).size > 20, "the heatmap should not be flat");
+      let ink = 0; // dark pixels in the title line
+      for (let i = 14 * pic.width; i < 30 * pic.width; i++) if (pic.data[3 * i] < 128) ink++;
+      assert.ok(ink > 100, `${ink}`);
+      // --map-max: the colour scale, said in the text and the JSON.
+      const fixed = await lpips([
+        "compare",
+        img("ex_ref"),
+        img("ex_p0"),
+        "--spatial",
+        png,
+        "--map-max",
+        "2",
+        "--json",
+      ]);
+      assert.equal(fixed.code, 0, fixed.stderr);
+      const j = JSON.parse(fixed.stdout);
+      assert.deepEqual([j.map_max, j.map_scale, j.spatial], [max, 2, png]);
+      // The same pixel is darker on the larger scale.
+      const darker = decodeImage(await Deno.readFile(png));
+      assert.equal(darker.height, pic.height); // only the colour bar's numbers differ in width
+      const sum = (p: typeof pic) => {
+        const at = 3 * ((p.height >> 1) * p.width + 60); // inside the map, left of the bar
+        return p.data[at] + p.data[at + 1] + p.data[at + 2];
+      };
+      assert.ok(sum(darker) < sum(pic), `${sum(darker)} vs ${sum(pic)}`);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
@@ -122,6 +154,43 @@ Deno.test({
         [["compare", img("ex_ref"), img("ex_p0"), "--net", "resnet"], /--net must be one of/],
         [["compare", img("ex_ref"), img("ex_p0"), "--bogus"], /bogus/],
         [["compare", img("ex_ref"), img("ex_p0"), "--spatial", "x.jpg"], /\.png or \.npy/],
+        [
+          [
+            "compare",
+            img("ex_ref"),
+            img("ex_p0"),
+            "--spatial",
+            join(dir, "m.png"),
+            "--map-max",
+            "0",
+          ],
+          /--map-max needs a positive number \(got 0\)/,
+        ],
+        [
+          [
+            "compare",
+            img("ex_ref"),
+            img("ex_p0"),
+            "--spatial",
+            join(dir, "m.png"),
+            "--map-max",
+            "x",
+          ],
+          /--map-max needs a positive number \(got x\)/,
+        ],
+        [
+          [
+            "compare",
+            img("ex_ref"),
+            img("ex_p0"),
+            "--spatial",
+            join(dir, "m.npy"),
+            "--map-max",
+            "1",
+          ],
+          /--map-max sets the colour scale of a --spatial \.png map/,
+        ],
+        [["compare", img("ex_ref"), img("ex_p0"), "--map-max", "1"], /--map-max sets the colour/],
         [["frobnicate"], /unknown command/],
       ];
       for (const [args, msg] of cases) {
@@ -131,6 +200,7 @@ Deno.test({
         assert.match(r.stderr, msg);
         assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
       }
+      for (const f of ["m.png", "m.npy"]) assert.throws(() => Deno.statSync(join(dir, f)));
       const noWeights = await lpips(["compare", img("ex_ref"), img("ex_p0")], {
         LPIPS_WEIGHTS_DIR: dir,
       });

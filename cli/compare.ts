@@ -4,10 +4,9 @@
  *
  * @module
  */
-import { extname } from "node:path";
+import { basename, extname } from "node:path";
 import { checkOutputFiles } from "../_internal/output_path.ts";
 import { LPIPS } from "../lpips/lpips.ts";
-import { heatmapPng } from "../lpips/heatmap.ts";
 import {
   type Command,
   MODEL_HELP,
@@ -43,8 +42,14 @@ export const compare: Command = {
       ["--colorspace Lab|RGB", "colour space of l2 and ssim (default Lab, the reference's)"],
       [
         "--spatial OUT.png|OUT.npy",
-        "lpips: also write the distance map (PNG: viridis heatmap, 0 to the map's maximum; " +
-        ".npy: float32 1x1xHxW)",
+        "lpips: also write the distance map (.png: viridis, 0 to the map's maximum, with a " +
+        "title and a numbered colour bar; .npy: float32 1x1xHxW, raw); prints the map's mean " +
+        "and maximum",
+      ],
+      [
+        "--map-max V",
+        "top of the .png's colour scale (default: the map's maximum); the same V for several " +
+        "maps makes their colours comparable",
       ],
       [
         "--mask MASK.png",
@@ -60,7 +65,8 @@ export const compare: Command = {
       [
         "--json",
         "print one JSON object: metric, net, version, lpips, distance, layers (per-layer " +
-        "contributions, lpips only), colorspace; with --mask also mask, with a resize also " +
+        "contributions, lpips only), colorspace; with --spatial also map_mean, map_max, spatial (and " +
+        "map_scale: the .png's top colour); with --mask also mask, with a resize also " +
         "resized: {from, to} ([h, w])",
       ],
     ],
@@ -70,6 +76,7 @@ export const compare: Command = {
   async run(args) {
     const { values, positionals: p } = parse(args, {
       spatial: { type: "string" },
+      "map-max": { type: "string" },
       metric: { type: "string" },
       colorspace: { type: "string" },
       mask: { type: "string" },
@@ -84,6 +91,7 @@ export const compare: Command = {
     if (spatialOut && ![".png", ".npy"].includes(extname(spatialOut).toLowerCase())) {
       throw new UsageError(`--spatial needs a .png or .npy file name (got ${spatialOut})`);
     }
+    const mapScale = mapMaxOption(values["map-max"] as string | undefined, spatialOut);
     if (spatialOut) await checkOutputFiles([spatialOut]);
     const maskPath = values.mask as string | undefined;
     if (maskPath !== undefined && metric !== "lpips") {
@@ -160,12 +168,28 @@ export const compare: Command = {
       if (spatialOut) {
         const s = await m.distance(a, b, { spatial: true });
         const [, , h, w] = s.map!.shape;
+        const mapMax = s.map!.data.reduce((x, v) => Math.max(x, v), 0);
+        result.map_mean = s.distance[0];
+        result.map_max = mapMax;
         if (spatialOut.toLowerCase().endsWith(".npy")) {
           await saveNpy(spatialOut, s.map!.data, s.map!.shape);
         } else {
-          await writeOutput(spatialOut, heatmapPng(s.map!.data, w, h));
+          result.map_scale = mapScale ?? mapMax;
+          const { mapFigurePng } = await import("../lpips/figure.ts");
+          const label = `LPIPS (${m.net}, v${m.version}${m.lpips ? "" : ", uncalibrated"})`;
+          await writeOutput(
+            spatialOut,
+            mapFigurePng(s.map!.data, w, h, result.map_scale as number, {
+              title: `${label} = ${fmt(scalar.distance[0])}`,
+              subtitle: [`${basename(f0)} vs ${basename(f1)}, ${w}x${h} px`],
+              caption: [
+                `distance map, mean ${fmt(s.distance[0])}`,
+                `max ${fmt(mapMax)}` +
+                (mapScale === undefined ? "" : `, colours 0 to ${fmt(mapScale)}`),
+              ],
+            }),
+          );
         }
-        result.map_mean = s.distance[0];
         result.spatial = spatialOut;
       }
       if (values.json) console.log(JSON.stringify(result));
@@ -175,7 +199,13 @@ export const compare: Command = {
         );
         if (resizedNote) console.log(resizedNote);
         if (spatialOut) {
-          console.log(`Map mean: ${fmt(result.map_mean as number)} (map: ${spatialOut})`);
+          const colours = result.map_scale === undefined
+            ? ""
+            : `, colours 0 to ${fmt(result.map_scale as number)}`;
+          console.log(
+            `Map mean: ${fmt(result.map_mean as number)}, max: ${fmt(result.map_max as number)} ` +
+              `(map: ${spatialOut}${colours})`,
+          );
         }
       }
     } finally {
@@ -200,4 +230,17 @@ function maskOf(img: RGBImage, path: string, want: string): DistanceMask {
       255;
   }
   return { data, shape: [1, 1, img.height, img.width] };
+}
+
+/** `--map-max V`: a positive number, for a `--spatial` PNG only. */
+function mapMaxOption(v: string | undefined, spatialOut: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!spatialOut || !spatialOut.toLowerCase().endsWith(".png")) {
+    throw new UsageError("--map-max sets the colour scale of a --spatial .png map");
+  }
+  const n = Number(v);
+  if (v.trim() === "" || !(n > 0) || !Number.isFinite(n)) {
+    throw new UsageError(`--map-max needs a positive number (got ${v})`);
+  }
+  return n;
 }

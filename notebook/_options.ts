@@ -11,15 +11,15 @@ export function displayOptions(
   o: ComparisonDisplayOptions,
   defaultSize: number,
 ): Required<ComparisonDisplayOptions> {
-  const size = o.size ?? defaultSize, alpha = o.alpha ?? 0.6, mapMax = o.mapMax ?? 0;
+  const size = o.size ?? defaultSize, alpha = o.alpha ?? 0.6, scale = o.scale ?? 0;
   if (!Number.isInteger(size) || size < 1) {
     throw new RangeError(`${fn}: size must be a whole number of pixels >= 1, got ${size}`);
   }
   if (!(alpha >= 0 && alpha <= 1)) {
     throw new RangeError(`${fn}: alpha must be between 0 and 1, got ${alpha}`);
   }
-  if (o.mapMax !== undefined && !(mapMax > 0 && Number.isFinite(mapMax))) {
-    throw new RangeError(`${fn}: mapMax must be a positive number, got ${o.mapMax}`);
+  if (o.scale !== undefined && !(scale > 0 && Number.isFinite(scale))) {
+    throw new RangeError(`${fn}: scale must be a positive number, got ${o.scale}`);
   }
-  return { size, alpha, mapMax };
+  return { size, alpha, scale };
 }

@@ -1,6 +1,7 @@
 /**
  * 8-bit RGB pictures for the notebook displays: from tensors, resized for the screen, a distance
- * map laid over an image, several pictures in a grid, and the PNG that carries them.
+ * map laid over an image, and the PNG that carries them. The labelled figures around them are
+ * composed by `../lpips/figure.ts`.
  *
  * @module
  */
@@ -8,6 +9,9 @@ import { encode } from "fast-png";
 import type { ImageTensor, RGBImage } from "../bappsloader/image.ts";
 import { tensor2im } from "../baselines/tensor2im.ts";
 import { viridis } from "../lpips/heatmap.ts";
+import { resizeValues } from "../lpips/figure.ts";
+
+export { resizeValues, screenSize } from "../lpips/figure.ts";
 
 /**
  * Item `index` of an NCHW batch in [-1, 1] as interleaved RGB8, rounded to the nearest level (the
@@ -31,55 +35,6 @@ export function rgbOf(t: ImageTensor, index = 0): RGBImage {
     data[3 * i + 2] = planar[2 * plane + i];
   }
   return { width: w, height: h, data };
-}
-
-/**
- * The on-screen size for a `width` x `height` picture whose longer side should be `size`: larger
- * pictures shrink to it; smaller ones grow by the largest whole factor that stays within it (so
- * their pixels stay sharp squares).
- */
-export function screenSize(width: number, height: number, size: number): [number, number] {
-  const long = Math.max(width, height);
-  if (long > size) {
-    const s = size / long;
-    return [Math.max(1, Math.round(width * s)), Math.max(1, Math.round(height * s))];
-  }
-  const k = Math.max(1, Math.floor(size / long));
-  return [width * k, height * k];
-}
-
-/**
- * Resizes `channels`-interleaved values to `w2` x `h2`: each output pixel is the mean of the input
- * pixels its area covers when shrinking (no aliasing), the nearest input pixel when growing.
- */
-export function resizeValues(
-  src: ArrayLike<number>,
-  w: number,
-  h: number,
-  channels: number,
-  w2: number,
-  h2: number,
-): Float64Array {
-  const out = new Float64Array(w2 * h2 * channels);
-  const span = (i: number, n: number, n2: number): [number, number] => {
-    const a = Math.floor((i * n) / n2);
-    return [a, Math.max(a + 1, Math.floor(((i + 1) * n) / n2))];
-  };
-  for (let y = 0; y < h2; y++) {
-    const [y0, y1] = span(y, h, h2);
-    for (let x = 0; x < w2; x++) {
-      const [x0, x1] = span(x, w, w2);
-      const count = (y1 - y0) * (x1 - x0);
-      for (let c = 0; c < channels; c++) {
-        let sum = 0;
-        for (let yy = y0; yy < y1; yy++) {
-          for (let xx = x0; xx < x1; xx++) sum += src[(yy * w + xx) * channels + c];
-        }
-        out[(y * w2 + x) * channels + c] = sum / count;
-      }
-    }
-  }
-  return out;
 }
 
 /** An RGB8 picture resized to `w2` x `h2` with {@link resizeValues}. */
@@ -112,40 +67,6 @@ export function heatOver(
     }
   }
   return { width: base.width, height: base.height, data };
-}
-
-/**
- * Pictures in rows, `gap` white pixels apart, each row as tall as its tallest picture; `null`
- * leaves a cell empty. Every row is laid out on the same column widths.
- */
-export function grid(rows: (RGBImage | null)[][], gap = 6): RGBImage {
-  const columns = Math.max(...rows.map((r) => r.length));
-  const colW = Array.from(
-    { length: columns },
-    (_, c) => Math.max(0, ...rows.map((r) => r[c]?.width ?? 0)),
-  );
-  const rowH = rows.map((r) => Math.max(0, ...r.map((p) => p?.height ?? 0)));
-  const width = Math.max(1, colW.reduce((s, v) => s + v, 0) + gap * (columns - 1));
-  const height = Math.max(1, rowH.reduce((s, v) => s + v, 0) + gap * (rows.length - 1));
-  const data = new Uint8Array(width * height * 3).fill(255);
-  let top = 0;
-  rows.forEach((row, r) => {
-    let left = 0;
-    for (let c = 0; c < columns; c++) {
-      const p = row[c];
-      if (p) {
-        for (let y = 0; y < p.height; y++) {
-          data.set(
-            p.data.subarray(y * p.width * 3, (y + 1) * p.width * 3),
-            ((top + y) * width + left) * 3,
-          );
-        }
-      }
-      left += colW[c] + gap;
-    }
-    top += rowH[r] + gap;
-  });
-  return { width, height, data };
 }
 
 /** The largest value (0 for none). */

@@ -3,7 +3,6 @@ import { decode } from "fast-png";
 import { im2tensor, type RGBImage, stack } from "../bappsloader/image.ts";
 import { viridis } from "../lpips/heatmap.ts";
 import {
-  grid,
   heatOver,
   maxOf,
   pngBase64,
@@ -68,21 +67,6 @@ Deno.test("heatOver: alpha 0 is the picture in grey, alpha 1 the viridis map, 0 
   assert.deepEqual([...heatOver(base, [4, 0], 2, 1).data.subarray(0, 3)], viridis(1));
   assert.deepEqual([...heatOver(base, [0, 0], 0, 1).data.subarray(0, 3)], viridis(0));
   assert.throws(() => heatOver(base, [0], 1, 1), /a map of 1 values over 2 pixels/);
-});
-
-Deno.test("grid: rows and columns with white gaps; empty cells stay white", () => {
-  const red = { width: 2, height: 1, data: Uint8Array.of(255, 0, 0, 255, 0, 0) };
-  const blue = { width: 1, height: 2, data: Uint8Array.of(0, 0, 255, 0, 0, 255) };
-  const g = grid([[red, blue], [null, red]], 1);
-  // Columns 2 and 2 wide (+1 gap), rows 2 and 1 high (+1 gap).
-  assert.deepEqual([g.width, g.height], [5, 4]);
-  const at = (x: number, y: number) => [...g.data.subarray((y * 5 + x) * 3, (y * 5 + x) * 3 + 3)];
-  assert.deepEqual(at(0, 0), [255, 0, 0]);
-  assert.deepEqual(at(1, 0), [255, 0, 0]);
-  assert.deepEqual(at(2, 0), [255, 255, 255]); // gap
-  assert.deepEqual(at(3, 1), [0, 0, 255]);
-  assert.deepEqual(at(0, 3), [255, 255, 255]); // the empty cell
-  assert.deepEqual(at(3, 3), [255, 0, 0]);
 });
 
 Deno.test("pngBase64: a PNG that decodes to the same pixels; maxOf", () => {

@@ -12,17 +12,19 @@ import type { NetName } from "../lpips/arch.ts";
 import { JUPYTER_DISPLAY, type MimeBundle } from "./display.ts";
 import { esc, pngImg } from "./_html.ts";
 import { fmtDistance, modelLabel, namedImage, sizeOf, tapModules } from "./_model.ts";
-import {
-  grid,
-  heatOver,
-  maxOf,
-  pngBase64,
-  resizeRgb,
-  resizeValues,
-  rgbOf,
-  screenSize,
-} from "./_raster.ts";
+import { heatOver, maxOf, resizeRgb, resizeValues, rgbOf, screenSize } from "./_raster.ts";
 import { displayOptions } from "./_options.ts";
+import {
+  CAPTION_PX,
+  type Figure,
+  type FigureRow,
+  fitPath,
+  formatScale,
+  layoutFigure,
+  MIN_COLUMN,
+  svgToPng,
+  textWidth,
+} from "../lpips/figure.ts";
 
 /** One tapped layer's share of a distance. */
 export interface LayerTerm {
@@ -40,8 +42,12 @@ export interface LayerTerm {
 export interface ComparisonDisplayOptions {
   /** Longer side of each picture on screen, in pixels (default 256; see {@link compareImages}). */
   size?: number;
-  /** Top of the heatmap's colour scale (default: the largest value drawn). */
-  mapMax?: number;
+  /**
+   * The value of the colour bar's top colour (default: the largest value of the map, or of all the
+   * maps of one display). Give the same number to displays in different cells to compare their
+   * maps by colour; larger values are drawn in the top colour.
+   */
+  scale?: number;
   /** Opacity of the heatmap over the image, 0 to 1 (default 0.6). */
   alpha?: number;
 }
@@ -123,29 +129,212 @@ export class Comparison {
     ].join("\n");
   }
 
-  /** The MIME bundle: `image/png` (the three pictures), `text/html` (all of it), `text/plain`. */
+  /** The largest value of the distance map. */
+  get mapMax(): number {
+    return maxOf(this.map.data);
+  }
+
+  /** The value of the colour bar's top colour: the `scale` option, or {@link mapMax}. */
+  get scale(): number {
+    return this.#display.scale > 0 ? this.#display.scale : this.mapMax;
+  }
+
+  /**
+   * The picture as SVG: a title with the model and the distance, the two images, the map over the
+   * second, a caption under each and the colour bar, numbered from 0 to {@link scale}. The images
+   * are embedded as PNG; the text is set in DejaVu Sans.
+   */
+  svg(): string {
+    return this.#figure().svg;
+  }
+
+  /** The picture as PNG file bytes (what the notebook shows), e.g. to save with `Deno.writeFile`. */
+  png(): Uint8Array {
+    return svgToPng(this.#figure().svg);
+  }
+
+  #figure(): Figure {
+    const [, , h, w] = this.map.shape;
+    return layoutFigure({
+      title: `${this.label} = ${fmtDistance(this.distance)}`,
+      subtitle: [`${this.names[0]} vs ${this.names[1]}, ${w}x${h} px`],
+      rows: [comparisonRow(this, this.#display.size, this.#display.alpha, this.scale)],
+      colourBar: { scale: this.scale, label: "per-pixel distance" },
+    });
+  }
+
+  /**
+   * The MIME bundle: `image/png` (the labelled picture), `text/html` (the picture and the layer
+   * table), `text/plain`.
+   */
   [JUPYTER_DISPLAY](): MimeBundle {
-    const { size, alpha } = this.#display;
-    const [a, b] = this.images.map((t) => rgbOf(t));
-    const [w2, h2] = screenSize(a.width, a.height, size);
-    const map = resizeValues(this.map.data, a.width, a.height, 1, w2, h2);
-    const max = this.#display.mapMax > 0 ? this.#display.mapMax : maxOf(map);
-    const sa = resizeRgb(a, w2, h2), sb = resizeRgb(b, w2, h2);
-    const png = pngBase64(grid([[sa, sb, heatOver(sb, map, max, alpha)]]));
-    const [na, nb] = this.names.map(esc);
-    const caption = `Left to right: ${na}, ${nb}, and the distance map over ${nb} ` +
-      `(viridis, 0 to ${max.toPrecision(3)} per pixel).`;
-    const rows = this.layers.map((l) =>
-      `<tr><td>${l.layer}</td><td>${esc(l.module)}</td><td>${l.channels}</td>` +
-      `<td>${fmtDistance(l.value)}</td><td>${share(l.value, this.distance)}</td></tr>`
-    ).join("");
-    const html = `<div><p><b>${esc(this.label)}</b> between <code>${na}</code> and ` +
-      `<code>${nb}</code>: <b>${fmtDistance(this.distance)}</b></p>` +
-      `${pngImg(png, `${this.names[0]}, ${this.names[1]} and their distance map`)}` +
-      `<p>${caption}</p><table><thead><tr><th>layer</th><th>module</th><th>channels</th>` +
-      `<th>contribution</th><th>share</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+    const png = this.png().toBase64();
+    const html = `<div>${
+      pngImg(
+        png,
+        `${this.label} between ${this.names[0]} and ${this.names[1]}: ` +
+          `${fmtDistance(this.distance)}, with the distance map`,
+      )
+    }${layerTable(this)}</div>`;
     return { "image/png": png, "text/html": html, "text/plain": this.toString() };
   }
+
+  /** A one-line summary for `console.log` and `Deno.inspect` (not the images' pixels). */
+  [Symbol.for("Deno.customInspect")](): string {
+    const [a, b] = this.names;
+    const [, , h, w] = this.map.shape;
+    return `Comparison { ${this.label} ${a} vs ${b}: ${fmtDistance(this.distance)}, ` +
+      `${this.layers.length} layers, map ${w}x${h} (max ${formatScale(this.mapMax)}), ` +
+      `scale 0 to ${formatScale(this.scale)} }`;
+  }
+}
+
+/** One comparison as a row of a figure: the two images and the map over the second. */
+function comparisonRow(
+  c: Comparison,
+  size: number,
+  alpha: number,
+  scale: number,
+  heading?: string,
+): FigureRow {
+  const [a, b] = c.images.map((t) => rgbOf(t));
+  const [w2, h2] = screenSize(a.width, a.height, size);
+  const map = resizeValues(c.map.data, a.width, a.height, 1, w2, h2);
+  const sb = resizeRgb(b, w2, h2);
+  const [na, nb] = c.names;
+  const room = Math.max(w2, MIN_COLUMN);
+  const fit = (prefix: string) =>
+    prefix + fitPath(nb, room - textWidth(prefix, CAPTION_PX), CAPTION_PX);
+  const long = fit("distance map over ");
+  return {
+    heading,
+    cells: [
+      { image: resizeRgb(a, w2, h2), caption: [fitPath(na, room, CAPTION_PX)] },
+      { image: sb, caption: [fitPath(nb, room, CAPTION_PX)] },
+      {
+        image: heatOver(sb, map, scale, alpha),
+        caption: [
+          long.endsWith(nb) ? long : fit("map over "),
+          `max ${formatScale(c.mapMax)}${c.mapMax > scale ? " (above scale)" : ""}`,
+        ],
+      },
+    ],
+  };
+}
+
+/** A comparison's per-layer terms as an HTML table. */
+function layerTable(c: Comparison): string {
+  const rows = c.layers.map((l) =>
+    `<tr><td>${l.layer}</td><td>${esc(l.module)}</td><td>${l.channels}</td>` +
+    `<td>${fmtDistance(l.value)}</td><td>${share(l.value, c.distance)}</td></tr>`
+  ).join("");
+  return `<p>Per layer, <code>${esc(c.names[0])}</code> vs <code>${esc(c.names[1])}</code>:` +
+    `</p><table><thead><tr><th>layer</th><th>module</th><th>channels</th>` +
+    `<th>contribution</th><th>share</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+/** Several comparisons in one picture on one colour scale; {@link comparisonSet} makes it. */
+export class ComparisonSet {
+  /** The comparisons, one row each, in the order given. */
+  readonly comparisons: readonly Comparison[];
+  readonly #display: Required<ComparisonDisplayOptions>;
+
+  /** Wraps comparisons; {@link comparisonSet} checks them. */
+  constructor(comparisons: Comparison[], display: ComparisonDisplayOptions = {}) {
+    this.comparisons = comparisons;
+    this.#display = displayOptions("comparisonSet", display, 256);
+  }
+
+  /** The colour bar's top value: the `scale` option, or the largest value of all the maps. */
+  get scale(): number {
+    return this.#display.scale > 0
+      ? this.#display.scale
+      : Math.max(0, ...this.comparisons.map((c) => c.mapMax));
+  }
+
+  /** The picture as SVG: one row per comparison, each under its distance, and one colour bar. */
+  svg(): string {
+    return this.#figure().svg;
+  }
+
+  /** The picture as PNG file bytes (what the notebook shows). */
+  png(): Uint8Array {
+    return svgToPng(this.#figure().svg);
+  }
+
+  #figure(): Figure {
+    const { size, alpha } = this.#display;
+    const scale = this.scale;
+    const labels = new Set(this.comparisons.map((c) => c.label));
+    const one = labels.size === 1 ? [...labels][0] : undefined;
+    return layoutFigure({
+      title: `${one ?? "LPIPS"}: ${this.comparisons.length} comparisons on one colour scale`,
+      subtitle: [`every map coloured from 0 to ${formatScale(scale)}`],
+      rows: this.comparisons.map((c) =>
+        comparisonRow(
+          c,
+          size,
+          alpha,
+          scale,
+          `${one ? "" : `${c.label} `}${c.names[0]} vs ${c.names[1]}: ${fmtDistance(c.distance)}`,
+        )
+      ),
+      colourBar: { scale, label: "per-pixel distance" },
+    });
+  }
+
+  /** The comparisons as text, one after the other. */
+  toString(): string {
+    return this.comparisons.map(String).join("\n");
+  }
+
+  /** The MIME bundle: `image/png`, `text/html` (the picture and each layer table), `text/plain`. */
+  [JUPYTER_DISPLAY](): MimeBundle {
+    const png = this.png().toBase64();
+    const alt = this.comparisons.map((c) =>
+      `${c.names[0]} vs ${c.names[1]}: ${fmtDistance(c.distance)}`
+    ).join("; ");
+    const html = `<div>${pngImg(png, alt)}${this.comparisons.map(layerTable).join("")}</div>`;
+    return { "image/png": png, "text/html": html, "text/plain": this.toString() };
+  }
+
+  /** A short summary for `console.log` and `Deno.inspect`. */
+  [Symbol.for("Deno.customInspect")](): string {
+    const items = this.comparisons.map((c) =>
+      `${c.names[0]} vs ${c.names[1]}: ${fmtDistance(c.distance)}`
+    );
+    return `ComparisonSet { ${items.join("; ")}; scale 0 to ${formatScale(this.scale)} }`;
+  }
+}
+
+/**
+ * Several comparisons as one picture, one row each, with every map on one colour scale (by default
+ * the largest value of all the maps; `scale` fixes it), so that their colours compare.
+ *
+ * @example
+ * ```ts
+ * import { LPIPS } from "@perceptual/lpips";
+ * import { compareImages, comparisonSet } from "@perceptual/lpips/notebook";
+ * const m = await LPIPS.create();
+ * const set = comparisonSet([
+ *   await compareImages(m, "ex_ref.png", "ex_p0.png"),
+ *   await compareImages(m, "ex_ref.png", "ex_p1.png"),
+ * ]);
+ * console.log(set.scale > 1); // true: ex_p0's map reaches 1.05
+ * set; // in a notebook cell: both comparisons, one colour bar
+ * ```
+ */
+export function comparisonSet(
+  comparisons: Comparison[],
+  options: ComparisonDisplayOptions = {},
+): ComparisonSet {
+  if (
+    !Array.isArray(comparisons) || comparisons.length === 0 ||
+    !comparisons.every((c) => c instanceof Comparison)
+  ) {
+    throw new TypeError("comparisonSet: pass an array of one or more compareImages results");
+  }
+  return new ComparisonSet(comparisons, options);
 }
 
 /**
@@ -196,7 +385,7 @@ export async function compareImages(
     layers: scalar.layers!.map((l, k) => ({ layer: k + 1, ...modules[k], value: l[0] })),
     map: spatial.map!,
     images: [ia.image, ib.image],
-  }, { size: options.size, alpha: options.alpha, mapMax: options.mapMax });
+  }, { size: options.size, alpha: options.alpha, scale: options.scale });
 }
 
 function isNamePair(v: unknown): v is [string, string] {

@@ -22,7 +22,8 @@ export interface Displayable {
 }
 
 /**
- * Wraps a MIME bundle as a {@link Displayable}: a cell ending in it shows the bundle.
+ * Wraps a MIME bundle as a {@link Displayable}: a cell ending in it shows the bundle;
+ * `console.log` and `Deno.inspect` print its `text/plain` (not the base64 of its pictures).
  *
  * @example
  * ```ts
@@ -37,7 +38,10 @@ export function display(bundle: MimeBundle): Displayable {
   if (typeof bundle["text/plain"] !== "string") {
     throw new TypeError('display: the MIME bundle needs a "text/plain" string (the fallback)');
   }
-  return { [JUPYTER_DISPLAY]: () => bundle };
+  return {
+    [JUPYTER_DISPLAY]: () => bundle,
+    [Symbol.for("Deno.customInspect")]: () => bundle["text/plain"] as string,
+  } as Displayable;
 }
 
 /** `Deno.jupyter`, or `undefined` outside the kernel (where reading it throws). */

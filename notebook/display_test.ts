@@ -20,6 +20,12 @@ Deno.test("display: the kernel's symbol returns the bundle", () => {
   assert.equal(display(bundle)[JUPYTER_DISPLAY](), bundle);
 });
 
+Deno.test("display: console.log and Deno.inspect print the text/plain line, not the picture", () => {
+  const d = display({ "text/plain": "[image ex_ref.png, 64x64]", "image/png": "iVBORw0KGgo=" });
+  assert.equal(Deno.inspect(d), "[image ex_ref.png, 64x64]");
+  assert.ok(!Deno.inspect([d]).includes("iVBOR"));
+});
+
 Deno.test("display: a bundle that is not an object, or has no text/plain, is refused", () => {
   assert.throws(() => display([] as unknown as Record<string, unknown>), /must be an object/);
   assert.throws(() => display(null as unknown as Record<string, unknown>), /must be an object/);

@@ -20,7 +20,15 @@
  * @module
  */
 export { display, type Displayable, JUPYTER_DISPLAY, type MimeBundle, show } from "./display.ts";
-export { type Figure, imageTrace, logAxis, plot, PLOTLY_MIME, type PlotlyJson } from "./plot.ts";
+export {
+  type Figure,
+  imageTrace,
+  logAxis,
+  plot,
+  PLOTLY_MIME,
+  PLOTLY_VERSION,
+  type PlotlyJson,
+} from "./plot.ts";
 export { formatNumber, table, type TableCell, type TableOptions } from "./table.ts";
 export { picture, type PictureOptions } from "./picture.ts";
 export {
@@ -29,6 +37,8 @@ export {
   Comparison,
   type ComparisonData,
   type ComparisonDisplayOptions,
+  ComparisonSet,
+  comparisonSet,
   type LayerTerm,
 } from "./comparison.ts";
 export {

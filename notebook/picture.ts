@@ -8,6 +8,7 @@ import { type ImageFile, type ImageTensor, isImageFile, loadImage } from "../bap
 import { fileLabel } from "./_model.ts";
 import { display, type Displayable } from "./display.ts";
 import { pngBase64, resizeRgb, rgbOf, screenSize } from "./_raster.ts";
+import { CAPTION_PX, fitPath, layoutFigure, MIN_COLUMN, svgToPng } from "../lpips/figure.ts";
 
 /** Options of {@link picture}. */
 export interface PictureOptions {
@@ -15,12 +16,14 @@ export interface PictureOptions {
   index?: number;
   /** Longer side on screen in pixels (default 256): larger images shrink, smaller ones grow by a whole factor. */
   size?: number;
-  /** A label for the text form (default for a file: its file name). */
+  /** A label: written under the picture, with its size in pixels, and in the text form (default
+   * for a file: its file name). */
   name?: string;
 }
 
 /**
- * One image of an NCHW batch in [-1, 1] (as `loadImage` returns it) as a PNG picture.
+ * One image of an NCHW batch in [-1, 1] (as `loadImage` returns it) as a PNG picture; with a
+ * `name`, the name and the image's size in pixels are written under it, in the PNG.
  *
  * @example
  * ```ts
@@ -56,9 +59,25 @@ function pictureOf(img: ImageTensor, options: PictureOptions): Displayable {
     );
   }
   const [w2, h2] = screenSize(rgb.width, rgb.height, size);
-  const label = options.name === undefined ? "" : ` ${options.name}`;
+  const shown = resizeRgb(rgb, w2, h2);
+  const { name } = options;
+  const label = name === undefined ? "" : ` ${name}`;
+  const png = name === undefined ? pngBase64(shown) : svgToPng(
+    layoutFigure({
+      title: "",
+      rows: [{
+        cells: [{
+          image: shown,
+          caption: [
+            fitPath(name, Math.max(w2, MIN_COLUMN), CAPTION_PX),
+            `${rgb.width}x${rgb.height} px`,
+          ],
+        }],
+      }],
+    }).svg,
+  ).toBase64();
   return display({
-    "image/png": pngBase64(resizeRgb(rgb, w2, h2)),
+    "image/png": png,
     "text/plain": `[image${label}, ${rgb.width}x${rgb.height}]`,
   });
 }

@@ -1,13 +1,20 @@
 /**
  * plotly figures in a notebook. plotly.js needs a DOM, so it cannot run in Deno; a figure goes to
  * the front end as plotly's JSON MIME bundle (`application/vnd.plotly.v1+json`, drawn by
- * JupyterLab's and VS Code's plotly renderers), with an HTML fallback that loads plotly.js from
- * its CDN, and a line of text.
+ * JupyterLab's and VS Code's plotly renderers), with an HTML fallback, and a line of text. The
+ * fallback uses the plotly.js the page already has, else loads the version this package pins
+ * (`plotly.js-dist-min`, {@link PLOTLY_VERSION}) from the jsDelivr CDN.
  *
  * @module
  */
 import type { ImageTensor } from "../bappsloader/image.ts";
 import { display, type Displayable } from "./display.ts";
+
+/**
+ * The plotly.js version of the HTML fallback: the `plotly.js-dist-min` that deno.json pins (and
+ * `deno task figures` draws with), so a figure looks the same wherever it is drawn.
+ */
+export const PLOTLY_VERSION = "4.1.2";
 
 /** The MIME type of a plotly figure in a notebook output. */
 export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
@@ -121,11 +128,20 @@ export function imageTrace(img: ImageTensor, index = 0, extra: PlotlyJson = {}):
   return { type: "image", z, hoverinfo: "skip", ...extra };
 }
 
-/** HTML that draws the figure with plotly.js from its CDN (for viewers without the renderer). */
+/**
+ * HTML that draws the figure with plotly.js: the page's own when it has one (a notebook that
+ * loaded it, offline), else the pinned version from the jsDelivr CDN, loaded once per page.
+ */
 function plotlyHtml(fig: Figure): string {
   const id = `plot-${crypto.randomUUID()}`;
   const json = JSON.stringify(fig).replace(/</g, "\\u003c");
-  return `<div id="${id}"></div>` +
-    `<script src="https://cdn.plot.ly/plotly-2.35.2.min.js"></script>` +
-    `<script>Plotly.newPlot(${JSON.stringify(id)}, ${json}.data, ${json}.layout);</script>`;
+  const src = `https://cdn.jsdelivr.net/npm/plotly.js-dist-min@${PLOTLY_VERSION}/plotly.min.js`;
+  return `<div id="${id}"></div><script>(function () {` +
+    `var draw = function () { var f = ${json}; Plotly.newPlot(${JSON.stringify(id)}, f.data, ` +
+    `f.layout); };` +
+    `if (window.Plotly) { draw(); return; }` +
+    `var s = document.querySelector('script[data-plotly="${PLOTLY_VERSION}"]');` +
+    `if (!s) { s = document.createElement("script"); s.src = "${src}"; ` +
+    `s.setAttribute("data-plotly", "${PLOTLY_VERSION}"); document.head.appendChild(s); }` +
+    `s.addEventListener("load", draw); })();</script>`;
 }

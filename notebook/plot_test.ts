@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { JUPYTER_DISPLAY } from "./display.ts";
-import { imageTrace, logAxis, plot, PLOTLY_MIME } from "./plot.ts";
+import { imageTrace, logAxis, plot, PLOTLY_MIME, PLOTLY_VERSION } from "./plot.ts";
 
 Deno.test("plot: the plotly bundle names the figure, keeps the layout, adds HTML and text", () => {
   const b = plot("speed", [{ type: "bar", y: [1] }], { title: { text: "T" }, meta: { k: 1 } })
@@ -12,6 +12,13 @@ Deno.test("plot: the plotly bundle names the figure, keeps the layout, adds HTML
   assert.equal(b["text/plain"], "[plotly figure speed]");
   const html = b["text/html"] as string;
   assert.match(html, /Plotly\.newPlot/);
+  // The fallback's plotly.js is the version deno.json pins, from the same npm package.
+  assert.ok(
+    html.includes(
+      `https://cdn.jsdelivr.net/npm/plotly.js-dist-min@${PLOTLY_VERSION}/plotly.min.js`,
+    ),
+  );
+  assert.ok(!/cdn\.plot\.ly|plotly-2\./.test(html));
   // A "</script>" inside the data cannot end the script early.
   const tricky = plot("x", [{ name: "</script><b>" }])[JUPYTER_DISPLAY]()["text/html"] as string;
   assert.ok(!tricky.includes("</script><b>"));
@@ -40,5 +47,17 @@ Deno.test("imageTrace: pixels of the chosen batch item, in 0..255; bad input is 
   assert.throws(
     () => imageTrace({ data: new Float32Array(4), shape: [1, 1, 2, 2] }),
     /needs 3 channels, got 1/,
+  );
+});
+
+Deno.test("PLOTLY_VERSION is the plotly.js-dist-min that deno.json pins", async () => {
+  const config = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
+  assert.equal(config.imports["plotly.js-dist-min"], `npm:plotly.js-dist-min@${PLOTLY_VERSION}`);
+});
+
+Deno.test("plot: console.log prints the figure's line, not its data", () => {
+  assert.equal(
+    Deno.inspect(plot("speed", [{ type: "bar", y: [1, 2, 3] }])),
+    "[plotly figure speed]",
   );
 });

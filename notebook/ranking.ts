@@ -1,7 +1,7 @@
 /**
- * Several images ranked by LPIPS against one reference, displayed in a notebook as a table of
- * thumbnails and distance maps (closest first), with the images that could not be compared and
- * why.
+ * Several images ranked by LPIPS against one reference, displayed in a notebook as one labelled
+ * picture of thumbnails and distance maps on one colour scale (closest first), with the images that
+ * could not be compared and why.
  *
  * @module
  */
@@ -22,16 +22,18 @@ import type { ComparisonDisplayOptions } from "./comparison.ts";
 import { esc, pngImg } from "./_html.ts";
 import { fileLabel, fmtDistance, modelLabel, namedImage, sizeOf } from "./_model.ts";
 import { displayOptions } from "./_options.ts";
+import { heatOver, maxOf, resizeRgb, resizeValues, rgbOf, screenSize } from "./_raster.ts";
 import {
-  grid,
-  heatOver,
-  maxOf,
-  pngBase64,
-  resizeRgb,
-  resizeValues,
-  rgbOf,
-  screenSize,
-} from "./_raster.ts";
+  CAPTION_PX,
+  type Figure,
+  type FigureRow,
+  fitPath,
+  formatScale,
+  layoutFigure,
+  MIN_COLUMN,
+  svgToPng,
+  textWidth,
+} from "../lpips/figure.ts";
 
 /**
  * An image to rank: a file (a path or `file:` URL, named by its file name) or a named
@@ -59,6 +61,8 @@ export interface RankedImage {
   thumbnail: RGBImage;
   /** Its distance map at the same size (means over the pixels each screen pixel covers). */
   mapThumbnail: Float32Array;
+  /** The largest value of its full-size distance map. */
+  mapMax: number;
 }
 
 /** An image that was not ranked, and why. */
@@ -82,7 +86,7 @@ export class Ranking {
   /** The images that were not compared (unreadable, not an image, another size). */
   readonly skipped: readonly SkippedImage[];
   readonly #alpha: number;
-  readonly #mapMax: number;
+  readonly #scale: number;
 
   /** Wraps computed results; {@link rankImages} computes them. */
   constructor(data: {
@@ -92,21 +96,24 @@ export class Ranking {
     ranked: RankedImage[];
     skipped: SkippedImage[];
     alpha?: number;
-    mapMax?: number;
+    scale?: number;
   }) {
     this.label = data.label;
     this.referenceName = data.referenceName;
     this.reference = data.reference;
     this.ranked = data.ranked;
     this.skipped = data.skipped;
-    const o = displayOptions("Ranking", { alpha: data.alpha, mapMax: data.mapMax }, 1);
+    const o = displayOptions("Ranking", { alpha: data.alpha, scale: data.scale }, 1);
     this.#alpha = o.alpha;
-    this.#mapMax = o.mapMax;
+    this.#scale = o.scale;
   }
 
-  /** The top of the maps' shared colour scale. */
-  get mapMax(): number {
-    return this.#mapMax > 0 ? this.#mapMax : maxOf(this.ranked.map((r) => maxOf(r.mapThumbnail)));
+  /**
+   * The value of the top colour of the maps' one colour scale: the `scale` option, or the largest
+   * value of all the (full-size) maps. Pass it as `scale` to other displays to compare by colour.
+   */
+  get scale(): number {
+    return this.#scale > 0 ? this.#scale : Math.max(0, ...this.ranked.map((r) => r.mapMax));
   }
 
   /** The ranking as text: one line per image, then the skipped ones. */
@@ -122,35 +129,108 @@ export class Ranking {
   }
 
   /**
-   * The MIME bundle: `image/png` (the reference, then one row per ranked image: the image and its
-   * map over it), `text/html` (the table), `text/plain`.
+   * The picture as SVG: a title, the reference, then each ranked image (closest first, at most
+   * five to a row) with its rank, name and distance, its distance map over it, and one colour bar
+   * numbered from 0 to {@link scale} for every map; the images not ranked are listed under it.
+   */
+  svg(): string {
+    return this.#figure().svg;
+  }
+
+  /** The picture as PNG file bytes (what the notebook shows), e.g. to save with `Deno.writeFile`. */
+  png(): Uint8Array {
+    return svgToPng(this.#figure().svg);
+  }
+
+  #figure(): Figure {
+    const scale = this.scale;
+    const perRow = RANKED_PER_ROW;
+    const rows: FigureRow[] = [];
+    for (let i = 0; i < Math.max(1, this.ranked.length); i += perRow) {
+      const block = this.ranked.slice(i, i + perRow);
+      const first = i === 0;
+      rows.push({
+        cells: [
+          first
+            ? {
+              image: this.reference,
+              caption: [
+                "reference",
+                fitPath(
+                  this.referenceName,
+                  Math.max(this.reference.width, MIN_COLUMN),
+                  CAPTION_PX,
+                ),
+              ],
+            }
+            : null,
+          ...block.map((r) => ({ image: r.thumbnail, caption: [rankCaption(r)] })),
+        ],
+      });
+      rows.push({
+        cells: [
+          null,
+          ...block.map((r) => ({
+            image: heatOver(r.thumbnail, r.mapThumbnail, scale, this.#alpha),
+            caption: [`d = ${fmtDistance(r.distance)}`, `max ${formatScale(r.mapMax)}`],
+          })),
+        ],
+      });
+    }
+    const n = this.ranked.length;
+    return layoutFigure({
+      title: `${this.label}: ${n} image${n === 1 ? "" : "s"} against ${this.referenceName}, ` +
+        "closest first",
+      subtitle: [
+        `Under each image its distance map over it, every map on one colour scale, 0 to ${
+          formatScale(scale)
+        }`,
+      ],
+      rows,
+      colourBar: { scale, label: "per-pixel distance", row: 1 },
+      notes: this.skipped.map((s) => `not ranked: ${s.name}: ${s.reason}`),
+    });
+  }
+
+  /**
+   * The MIME bundle: `image/png` (the labelled picture), `text/html` (the picture and the table),
+   * `text/plain`.
    */
   [JUPYTER_DISPLAY](): MimeBundle {
-    const max = this.mapMax;
-    const rows = this.ranked.map((r) => ({
-      r,
-      heat: heatOver(r.thumbnail, r.mapThumbnail, max, this.#alpha),
-    }));
-    const png = pngBase64(
-      grid([[this.reference, null], ...rows.map((x) => [x.r.thumbnail, x.heat])]),
-    );
-    const ref = pngBase64(this.reference);
-    const body = rows.map(({ r, heat }) =>
+    const png = this.png().toBase64();
+    const body = this.ranked.map((r) =>
       `<tr><td>${r.rank}</td><td><code>${esc(r.name)}</code></td>` +
-      `<td>${fmtDistance(r.distance)}</td><td>${pngImg(pngBase64(r.thumbnail), r.name)}</td>` +
-      `<td>${pngImg(pngBase64(heat), `distance map of ${r.name}`)}</td></tr>`
+      `<td>${fmtDistance(r.distance)}</td><td>${formatScale(r.mapMax)}</td></tr>`
     ).join("");
     const skipped = this.skipped.length === 0 ? "" : "<p>Not ranked:</p><ul>" +
       this.skipped.map((s) => `<li><code>${esc(s.name)}</code>: ${esc(s.reason)}</li>`).join("") +
       "</ul>";
-    const html = `<div><p><b>${esc(this.label)}</b> against <code>${esc(this.referenceName)}` +
-      `</code>, closest first (maps: viridis, 0 to ${max.toPrecision(3)} per pixel, one scale ` +
-      `for all).</p>${pngImg(ref, this.referenceName)}<table><thead><tr><th>rank</th>` +
-      `<th>image</th><th>distance</th><th>picture</th><th>map over it</th></tr></thead>` +
-      `<tbody>${body}</tbody></table>${skipped}</div>`;
+    const html =
+      `<div>${
+        pngImg(png, `${this.label} against ${this.referenceName}, closest first, with the maps`)
+      }<table><thead><tr><th>rank</th><th>image</th><th>distance</th><th>map's largest value` +
+      `</th></tr></thead><tbody>${body}</tbody></table>${skipped}</div>`;
     return { "image/png": png, "text/html": html, "text/plain": this.toString() };
   }
+
+  /** A short summary for `console.log` and `Deno.inspect` (not the thumbnails' pixels). */
+  [Symbol.for("Deno.customInspect")](): string {
+    const top = this.ranked.slice(0, 3).map((r) => `${r.name} ${fmtDistance(r.distance)}`);
+    const more = this.ranked.length > 3 ? `, ... (${this.ranked.length} ranked)` : "";
+    return `Ranking { ${this.label} against ${this.referenceName}: ${top.join(", ")}${more}; ` +
+      `${this.skipped.length} not ranked; scale 0 to ${formatScale(this.scale)} }`;
+  }
 }
+
+/** "3. …/ex_ref.png": the rank and as much of the name as its column holds. */
+function rankCaption(r: RankedImage): string {
+  const rank = `${r.rank}. `;
+  const room = Math.max(r.thumbnail.width, MIN_COLUMN) - textWidth(rank, CAPTION_PX);
+  return rank + fitPath(r.name, room, CAPTION_PX);
+}
+
+/** How many ranked images a row of the ranking's picture holds (the reference is left of them). */
+const RANKED_PER_ROW = 5;
 
 /**
  * Ranks images by LPIPS distance to a reference, closest first, as a {@link Ranking} that
@@ -175,7 +255,7 @@ export async function rankImages(
   options: RankImagesOptions = {},
 ): Promise<Ranking> {
   const fn = "rankImages";
-  const { size, alpha, mapMax } = displayOptions(fn, options, 128);
+  const { size, alpha, scale } = displayOptions(fn, options, 128);
   if (!Array.isArray(candidates) || candidates.length === 0) {
     throw new RangeError(`${fn}: no candidates to rank (pass image paths or { name, image })`);
   }
@@ -241,6 +321,7 @@ export async function rankImages(
         distance,
         thumbnail: resizeRgb(rgbOf(image), w2, h2),
         mapThumbnail: Float32Array.from(resizeValues(map, w, h, 1, w2, h2)),
+        mapMax: maxOf(map),
       });
     }
   } finally {
@@ -255,6 +336,6 @@ export async function rankImages(
     ranked: order.map(({ r }, k) => ({ rank: k + 1, ...r })),
     skipped,
     alpha,
-    mapMax: mapMax > 0 ? mapMax : undefined,
+    scale: scale > 0 ? scale : undefined,
   });
 }

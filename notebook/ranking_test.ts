@@ -5,7 +5,9 @@ import { needsTestData, testData } from "../_internal/test_data.ts";
 import { loadImage, stack } from "../bappsloader/image.ts";
 import { LPIPS } from "../lpips/lpips.ts";
 import { JUPYTER_DISPLAY } from "./display.ts";
-import { rankImages } from "./ranking.ts";
+import { type RankedImage, rankImages, Ranking } from "./ranking.ts";
+import { formatScale } from "../lpips/figure.ts";
+import { viridis } from "../lpips/heatmap.ts";
 
 const image = (name: string) => testData("images", name);
 const model = (opts: Parameters<typeof LPIPS.create>[0] = {}) =>
@@ -76,7 +78,7 @@ Deno.test({
 });
 
 Deno.test({
-  ...needsTestData("Ranking display: the reference, then each image and its map; HTML table"),
+  ...needsTestData("Ranking display: one labelled picture, one colour scale; HTML table; text"),
   fn: async () => {
     const m = await model({ engine: "tfjs", backend: "cpu" });
     try {
@@ -89,21 +91,129 @@ Deno.test({
         size: 32,
       });
       assert.equal(tf.memory().numTensors, before, "features are freed");
+      assert.deepEqual(r.ranked.map((x) => x.name), ["w", "b"]);
+      // The scale is the largest value of the full-size maps.
+      const maps = await Promise.all(
+        [p0, await loadImage(image("ex_p1.png"))].map(async (x) =>
+          Math.max(...(await m.distance(ref, x, { spatial: true })).map!.data)
+        ),
+      );
+      assert.deepEqual(r.ranked.map((x) => x.mapMax), [maps[1], maps[0]]);
+      assert.equal(r.scale, Math.max(...maps));
       const b = r[JUPYTER_DISPLAY]();
       const png = decode(Uint8Array.fromBase64(b["image/png"] as string));
-      // Two columns of 32 px, three rows (reference, w, b), 6 px gaps.
-      assert.deepEqual([png.width, png.height], [32 + 6 + 32, 3 * 32 + 2 * 6]);
-      assert.deepEqual(r.ranked.map((x) => x.name), ["w", "b"]);
+      const svg = r.svg();
+      const [w, h] = [...svg.matchAll(/^<svg [^>]*width="(\d+)" height="(\d+)"/g)][0].slice(1);
+      assert.deepEqual([png.width, png.height], [Number(w), Number(h)]);
+      for (
+        const words of [
+          "LPIPS (alex, v0.1): 2 images against R, closest first",
+          "reference",
+          "R",
+          "1. w",
+          "2. b",
+          `d = ${r.ranked[0].distance.toFixed(6)}`,
+          `d = ${r.ranked[1].distance.toFixed(6)}`,
+          "0",
+          formatScale(r.scale),
+        ]
+      ) {
+        assert.ok(svg.includes(`aria-label="${words}"`), words);
+      }
+      // Reference, two thumbnails, two maps and the colour bar.
+      assert.equal(svg.match(/<image /g)?.length, 6);
+      // The title line carries ink.
+      let ink = 0;
+      for (let i = 14 * png.width; i < 30 * png.width; i++) {
+        if (png.data[i * png.channels] < 128) ink++;
+      }
+      assert.ok(ink > 100, `${ink} dark pixels in the title line`);
       const html = b["text/html"] as string;
       assert.equal(html.match(/<tr><td>/g)?.length, 2);
-      assert.equal(html.match(/<img /g)?.length, 1 + 2 * 2);
-      assert.match(html, /<b>LPIPS \(alex, v0\.1\)<\/b> against <code>R<\/code>/);
-      assert.ok(r.mapMax > 0);
-      assert.equal(r.mapMax, Math.max(...r.ranked.map((x) => Math.max(...x.mapThumbnail))));
+      assert.equal(html.match(/<img /g)?.length, 1);
+      assert.ok(html.includes(`data:image/png;base64,${b["image/png"]}`));
+      assert.equal(b["text/plain"], String(r));
     } finally {
       m.dispose();
     }
   },
+});
+
+/** A ranked 4x4 grey image whose map holds `map`. */
+function ranked(rank: number, name: string, map: number[]): RankedImage {
+  return {
+    rank,
+    name,
+    distance: map.reduce((s, v) => s + v) / 16,
+    thumbnail: { width: 4, height: 4, data: new Uint8Array(48).fill(128) },
+    mapThumbnail: Float32Array.from(map),
+    mapMax: Math.max(...map),
+  };
+}
+
+/** The RGB at map pixel (0, 0) of each map picture of a ranking's figure (row 2 of each block). */
+function mapPixels(r: Ranking) {
+  const svg = r.svg(), png = decode(r.png());
+  const images = [...svg.matchAll(/<image x="(\d+)" y="(\d+)" width="(\d+)"/g)]
+    .map((m) => m.slice(1).map(Number));
+  // The reference, the thumbnails, the maps, the bar.
+  return images.slice(1 + r.ranked.length, 1 + 2 * r.ranked.length).map(([x, y]) => {
+    const at = (y * png.width + x) * png.channels;
+    return [...png.data.subarray(at, at + 3)];
+  });
+}
+
+Deno.test("Ranking: one colour scale, so a value has one colour in every map; scale fixes it", () => {
+  const data = {
+    label: "LPIPS (alex, v0.1)",
+    referenceName: "ref",
+    reference: { width: 4, height: 4, data: new Uint8Array(48).fill(128) },
+    skipped: [{ name: "big.png", reason: "512x384, the reference is 4x4" }],
+    alpha: 1,
+  };
+  const v = 0.25;
+  const near = ranked(1, "near", [v, ...new Array(15).fill(0)]);
+  const far = ranked(2, "far", [v, 2, ...new Array(14).fill(0.5)]);
+  const r = new Ranking({ ...data, ranked: [near, far] });
+  assert.equal(r.scale, 2);
+  const [a, b] = mapPixels(r);
+  assert.deepEqual(a, b);
+  assert.deepEqual(a, viridis(v / 2));
+  assert.ok(r.svg().includes('aria-label="not ranked: big.png: 512x384, the reference is 4x4"'));
+  const fixed = new Ranking({ ...data, ranked: [near, far], scale: 0.5 });
+  assert.equal(fixed.scale, 0.5);
+  assert.deepEqual(mapPixels(fixed), [viridis(0.5), viridis(0.5)]);
+  assert.ok(fixed.svg().includes('aria-label="0.5"'));
+  assert.equal(
+    Deno.inspect(r),
+    "Ranking { LPIPS (alex, v0.1) against ref: near 0.015625, far 0.578125; 1 not ranked; " +
+      "scale 0 to 2 }",
+  );
+  assert.ok(!Deno.inspect({ r }).includes("Uint8Array"));
+  assert.throws(
+    () => new Ranking({ ...data, ranked: [near], scale: 0 }),
+    /Ranking: scale must be a positive number, got 0/,
+  );
+});
+
+Deno.test("Ranking: more than five images wrap onto further rows of the picture", () => {
+  const many = Array.from(
+    { length: 7 },
+    (_, i) => ranked(i + 1, `img${i + 1}`, new Array(16).fill(i / 10)),
+  );
+  const r = new Ranking({
+    label: "LPIPS (alex, v0.1)",
+    referenceName: "ref",
+    reference: { width: 4, height: 4, data: new Uint8Array(48).fill(128) },
+    ranked: many,
+    skipped: [],
+  });
+  const svg = r.svg();
+  const ys = [...svg.matchAll(/<image x="\d+" y="(\d+)"/g)].map((m) => Number(m[1]));
+  // Rows: reference + 5 thumbnails, 5 maps, 2 thumbnails, 2 maps; then the bar.
+  assert.equal(new Set(ys.slice(0, -1)).size, 4);
+  assert.ok(svg.includes('aria-label="7. img7"'));
+  assert.ok(Deno.inspect(r).includes("... (7 ranked)"));
 });
 
 Deno.test({
