@@ -197,20 +197,25 @@ function npyDeclaring(shape: string, payload: number): Uint8Array {
   return out;
 }
 
-/** A BAPPS root with the first `n` items of bapps-mini's 2afc/val/traditional. */
-async function miniBapps(dir: string, name: string, n = 3): Promise<string> {
+/** A BAPPS root with the first `n` items of bapps-mini's `mode`/val/traditional. */
+async function miniSubset(dir: string, name: string, mode: "2afc" | "jnd", n: number) {
   const root = join(dir, name);
-  const src = testData("bapps-mini", "2afc", "val", "traditional");
-  for (const role of ["ref", "p0", "p1", "judge"]) {
-    const to = join(root, "2afc", "val", "traditional", role);
+  const src = testData("bapps-mini", mode, "val", "traditional");
+  const roles = mode === "2afc" ? ["ref", "p0", "p1", "judge"] : ["p0", "p1", "same"];
+  for (const role of roles) {
+    const to = join(root, mode, "val", "traditional", role);
     await Deno.mkdir(to, { recursive: true });
     for (let i = 0; i < n; i++) {
-      const file = `${String(i).padStart(6, "0")}.${role === "judge" ? "npy" : "png"}`;
+      const npy = role === "judge" || role === "same";
+      const file = `${String(i).padStart(6, "0")}.${npy ? "npy" : "png"}`;
       await Deno.copyFile(join(src, role, file), join(to, file));
     }
   }
   return root;
 }
+
+/** A 2AFC root with the first `n` triplets of bapps-mini's 2afc/val/traditional. */
+const miniBapps = (dir: string, name: string, n = 3) => miniSubset(dir, name, "2afc", n);
 
 const subset = (root: string, ...parts: string[]) =>
   join(root, "2afc", "val", "traditional", ...parts);
@@ -639,19 +644,7 @@ Deno.test({
 // names").
 
 /** A JND root with the first `n` pairs of bapps-mini's jnd/val/traditional. */
-async function miniJnd(dir: string, name: string, n = 3): Promise<string> {
-  const root = join(dir, name);
-  const src = testData("bapps-mini", "jnd", "val", "traditional");
-  for (const role of ["p0", "p1", "same"]) {
-    const to = join(root, "jnd", "val", "traditional", role);
-    await Deno.mkdir(to, { recursive: true });
-    for (let i = 0; i < n; i++) {
-      const file = `${String(i).padStart(6, "0")}.${role === "same" ? "npy" : "png"}`;
-      await Deno.copyFile(join(src, role, file), join(to, file));
-    }
-  }
-  return root;
-}
+const miniJnd = (dir: string, name: string, n = 3) => miniSubset(dir, name, "jnd", n);
 
 const npy1 = (v: number) => writeNpy(new Float64Array([v]), [1]);
 
