@@ -1,0 +1,144 @@
+"""Golden input gradients of LPIPS from the reference implementation's own autograd.
+
+Writes _testing/gradient_goldens.json: for each case the distances and d(sum of distances)/d(in0)
+(float32, base64 of the little-endian C-order bytes), computed by the reference's `lpips.LPIPS`
+(PerceptualSimilarity 082bb24, unmodified, through the offline shims of
+$LPIPS_TEST_DATA/reference-code/refenv.py) with the weights of $LPIPS_TEST_DATA/weights (VGG16:
+the random-weight file, whose biases are all zero). Inputs are not stored: both sides draw them
+from the same LCG (`lcgImage` in _testing/gradient_goldens.ts).
+
+Command (Debian python3-torch, python3-torchvision, python3-skimage; /usr/bin/python3):
+    /usr/bin/python3 _testing/gradient_goldens.py [SHARED_DIR, default ../shared]
+"""
+import base64
+import json
+import os
+import subprocess
+import sys
+import tarfile
+
+import numpy as np
+
+SHARED = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("LPIPS_TEST_DATA", "../shared"))
+REF = os.path.join(SHARED, "reference-code")
+WEIGHTS = os.path.join(SHARED, "weights")
+CACHE = os.path.expanduser(os.environ.get("REFERENCE_CACHE", "~/.cache/lpips-reference"))
+
+# Unpack the reference and export its trunk weights once, as reference-code/setup.sh does.
+if not os.path.exists(os.path.join(CACHE, "src", "train.py")):
+    os.makedirs(os.path.join(CACHE, "src"), exist_ok=True)
+    with tarfile.open(os.path.join(REF, "PerceptualSimilarity-082bb24.tar.gz")) as t:
+        t.extractall(os.path.join(CACHE, "src"))
+if not os.path.exists(os.path.join(CACHE, "npy", "alexnet", "features.0.weight.npy")):
+    subprocess.run([sys.executable, os.path.join(REF, "export_npy.py"), WEIGHTS, os.path.join(CACHE, "npy")], check=True)
+os.environ["LPIPS_REF_SRC"] = os.path.join(CACHE, "src")
+os.environ["LPIPS_REF_NPY"] = os.path.join(CACHE, "npy")
+sys.path.insert(0, REF)
+
+import refenv  # noqa: E402  (shims; imports the reference's lpips package)
+import lpips  # noqa: E402
+import torch  # noqa: E402
+import torchvision  # noqa: E402
+
+torch.set_num_threads(2)
+_vgg16 = torchvision.models.vgg16
+
+
+def vgg16(pretrained=False, **kw):
+    """torchvision's VGG16 with the shared random-weight features (no download possible here)."""
+    m = _vgg16(weights=None, **kw)
+    if pretrained:
+        sd = torch.load(os.path.join(WEIGHTS, "vgg16-random-seed0.pth"), map_location="cpu")
+        missing = m.load_state_dict(sd, strict=False).missing_keys
+        assert not [k for k in missing if k.startswith("features.")], missing
+    return m
+
+
+lpips.pretrained_networks.tv.vgg16 = vgg16
+
+
+def lcg_image(shape, seed):
+    """The LCG of the TS tests: s <- s * 1664525 + 1013904223 (mod 2^32), value fround(2 s / 2^32 - 1)."""
+    n = int(np.prod(shape))
+    out = np.empty(n, dtype=np.float32)
+    s = seed & 0xFFFFFFFF
+    for i in range(n):
+        s = (s * 1664525 + 1013904223) & 0xFFFFFFFF
+        out[i] = np.float32(s / 2**32 * 2 - 1)
+    return out.reshape(shape)
+
+
+# The v0.1 scaling maps this colour to exactly 0 (v0.0 feeds 0 as is): with VGG's zero biases the
+# features of a flat region of it are exactly zero, the reference's NaN trap (its SqrtBackward
+# returns NaN there, which the ReLU backward then masks).
+FLAT = {"0.1": [-0.030, -0.088, -0.188], "0.0": [0.0, 0.0, 0.0]}
+
+# name, net, version, lpips, shape, seed a, seed b, flat region [y0, y1, x0, x1] (in a; "both":
+# in b too)
+CASES = [
+    ("alex-0.1-lin", "alex", "0.1", True, [1, 3, 35, 33], 1, 2, None),
+    ("alex-0.1-raw", "alex", "0.1", False, [1, 3, 33, 31], 3, 4, None),
+    ("alex-0.0-lin", "alex", "0.0", True, [1, 3, 31, 34], 5, 6, None),
+    ("alex-0.0-raw", "alex", "0.0", False, [1, 3, 32, 31], 7, 8, None),
+    ("squeeze-0.1-lin", "squeeze", "0.1", True, [1, 3, 37, 36], 9, 10, None),
+    ("squeeze-0.1-raw", "squeeze", "0.1", False, [1, 3, 27, 26], 11, 12, None),
+    ("squeeze-0.0-lin", "squeeze", "0.0", True, [1, 3, 29, 26], 13, 14, None),
+    ("squeeze-0.0-raw", "squeeze", "0.0", False, [1, 3, 26, 27], 15, 16, None),
+    ("vgg-0.1-lin", "vgg", "0.1", True, [1, 3, 18, 17], 17, 18, None),
+    ("vgg-0.1-raw", "vgg", "0.1", False, [1, 3, 17, 18], 19, 20, None),
+    ("vgg-0.0-lin", "vgg", "0.0", True, [1, 3, 18, 18], 21, 22, None),
+    ("vgg-0.0-raw", "vgg", "0.0", False, [1, 3, 17, 17], 23, 24, None),
+    ("vgg-0.1-lin-batch2", "vgg", "0.1", True, [2, 3, 16, 17], 25, 26, None),
+    ("vgg-0.1-lin-zero-norm", "vgg", "0.1", True, [1, 3, 24, 24], 27, 28, [4, 20, 4, 20, "a"]),
+    ("vgg-0.0-raw-zero-norm-both", "vgg", "0.0", False, [1, 3, 24, 24], 29, 30, [4, 20, 4, 20, "both"]),
+]
+
+
+def b64(a):
+    return base64.b64encode(np.ascontiguousarray(a, dtype="<f4").tobytes()).decode()
+
+
+models = {}
+out = {"command": "/usr/bin/python3 _testing/gradient_goldens.py", "torch": torch.__version__, "cases": []}
+for name, net, version, lin, shape, sa, sb, flat in CASES:
+    key = (net, version, lin)
+    if key not in models:
+        models[key] = lpips.LPIPS(
+            net=net, version=version, lpips=lin, verbose=False,
+            model_path=os.path.join(WEIGHTS, "lpips", "v" + version, net + ".pth"),
+        )
+    m = models[key]
+    # Seeds spread over 32 bits: nearby seeds give nearly the same LCG sequence.
+    sa, sb = sa * 2654435761 % 2**32, sb * 2654435761 % 2**32
+    a, b = lcg_image(shape, sa), lcg_image(shape, sb)
+    zero_norm = 0
+    if flat:
+        y0, y1, x0, x1, where = flat
+        colour = np.array(FLAT[version], dtype=np.float32).reshape(1, 3, 1, 1)
+        a[:, :, y0:y1, x0:x1] = colour
+        if where == "both":
+            b[:, :, y0:y1, x0:x1] = colour
+    x = torch.from_numpy(a).requires_grad_(True)
+    d = m(x, torch.from_numpy(b))
+    d.sum().backward()
+    grad = x.grad.numpy()
+    assert np.isfinite(grad).all(), name
+    if flat:
+        with torch.no_grad():
+            h = m.scaling_layer(x) if version == "0.1" else x
+            zero_norm = sum(int((f.pow(2).sum(1) == 0).sum()) for f in m.net(h))
+        assert zero_norm > 0, name
+    out["cases"].append({
+        "name": name, "net": net, "version": version, "lpips": lin, "shape": shape,
+        "seeds": [sa, sb], "flat": flat, "flatColour": FLAT[version] if flat else None,
+        "zeroNormPositions": zero_norm,
+        "distance": b64(d.detach().numpy().reshape(-1)), "gradient": b64(grad),
+        "maxAbsGradient": float(np.abs(grad).max()),
+    })
+    print(name, d.detach().numpy().reshape(-1), float(np.abs(grad).max()), zero_norm, file=sys.stderr)
+
+path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gradient_goldens.json")
+with open(path, "w") as f:
+    json.dump(out, f, indent=1)
+    f.write("\n")
+print(path, os.path.getsize(path), "bytes", file=sys.stderr)
