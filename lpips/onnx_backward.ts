@@ -24,7 +24,15 @@
  * @module
  */
 import { type Arch, type ConvLayer, convLayers } from "./arch.ts";
-import { EPS, type HeadConfig, needWeight, SCALE, SHIFT, type WeightMap } from "./engine.ts";
+import {
+  EPS,
+  type HeadConfig,
+  needWeight,
+  NORM_FLOOR,
+  SCALE,
+  SHIFT,
+  type WeightMap,
+} from "./engine.ts";
 import { GraphBuilder } from "./onnx_proto.ts";
 
 /** How the gradient graph is built. */
@@ -43,9 +51,6 @@ export interface GradientGraphOptions {
  * flipped weights than as a `ConvTranspose` (measured by bench/gradient_bench.ts).
  */
 export const FLIPPED_CONVS: ReadonlySet<string> = new Set<string>();
-
-/** The smallest positive normal float32: a norm below it is 0 for the closed-form gradient. */
-const TINY = 1.1754943508222875e-38;
 
 /** What the backward reads of one forward module. */
 type Saved =
@@ -101,7 +106,7 @@ export function buildGradientGraph(
     }),
   );
   const scalar = (v: number) => g.floats([], [v]);
-  const eps = scalar(EPS), tiny = scalar(TINY), zero = scalar(0);
+  const eps = scalar(EPS), tiny = scalar(NORM_FLOOR), zero = scalar(0);
   const chanAxis = g.ints([1]);
   const flat = g.ints([-1]);
 
