@@ -8,53 +8,17 @@ the random-weight file, whose biases are all zero). Inputs are not stored: both 
 from the same LCG (`lcgImage` in _testing/gradient_goldens.ts).
 
 Command (Debian python3-torch, python3-torchvision, python3-skimage; /usr/bin/python3):
-    /usr/bin/python3 _testing/gradient_goldens.py [SHARED_DIR, default ../shared]
+    /usr/bin/python3 _testing/gradient_goldens.py   (test data: $LPIPS_TEST_DATA, default ../shared)
 """
 import base64
 import json
 import os
-import subprocess
 import sys
-import tarfile
 
 import numpy as np
 
-SHARED = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("LPIPS_TEST_DATA", "../shared"))
-REF = os.path.join(SHARED, "reference-code")
-WEIGHTS = os.path.join(SHARED, "weights")
-CACHE = os.path.expanduser(os.environ.get("REFERENCE_CACHE", "~/.cache/lpips-reference"))
-
-# Unpack the reference and export its trunk weights once, as reference-code/setup.sh does.
-if not os.path.exists(os.path.join(CACHE, "src", "train.py")):
-    os.makedirs(os.path.join(CACHE, "src"), exist_ok=True)
-    with tarfile.open(os.path.join(REF, "PerceptualSimilarity-082bb24.tar.gz")) as t:
-        t.extractall(os.path.join(CACHE, "src"))
-if not os.path.exists(os.path.join(CACHE, "npy", "alexnet", "features.0.weight.npy")):
-    subprocess.run([sys.executable, os.path.join(REF, "export_npy.py"), WEIGHTS, os.path.join(CACHE, "npy")], check=True)
-os.environ["LPIPS_REF_SRC"] = os.path.join(CACHE, "src")
-os.environ["LPIPS_REF_NPY"] = os.path.join(CACHE, "npy")
-sys.path.insert(0, REF)
-
-import refenv  # noqa: E402  (shims; imports the reference's lpips package)
-import lpips  # noqa: E402
-import torch  # noqa: E402
-import torchvision  # noqa: E402
-
-torch.set_num_threads(2)
-_vgg16 = torchvision.models.vgg16
-
-
-def vgg16(pretrained=False, **kw):
-    """torchvision's VGG16 with the shared random-weight features (no download possible here)."""
-    m = _vgg16(weights=None, **kw)
-    if pretrained:
-        sd = torch.load(os.path.join(WEIGHTS, "vgg16-random-seed0.pth"), map_location="cpu")
-        missing = m.load_state_dict(sd, strict=False).missing_keys
-        assert not [k for k in missing if k.startswith("features.")], missing
-    return m
-
-
-lpips.pretrained_networks.tv.vgg16 = vgg16
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reference_lpips import reference_model, torch  # noqa: E402
 
 
 def lcg_image(shape, seed):
@@ -103,10 +67,7 @@ out = {"command": "/usr/bin/python3 _testing/gradient_goldens.py", "torch": torc
 for name, net, version, lin, shape, sa, sb, flat in CASES:
     key = (net, version, lin)
     if key not in models:
-        models[key] = lpips.LPIPS(
-            net=net, version=version, lpips=lin, verbose=False,
-            model_path=os.path.join(WEIGHTS, "lpips", "v" + version, net + ".pth"),
-        )
+        models[key] = reference_model(net, version, lin)
     m = models[key]
     # Seeds spread over 32 bits: nearby seeds give nearly the same LCG sequence.
     sa, sb = sa * 2654435761 % 2**32, sb * 2654435761 % 2**32

@@ -6,8 +6,8 @@
  * respect to `x0` (N, 3, H, W). Only standard ONNX operators (opset 17):
  * - a convolution's input gradient is `ConvTranspose` with the forward weights (strided layers
  *   take `output_padding = stride - 1` and a `Slice` to the forward input's size, so every input
- *   size works with one graph), or for chosen stride-1 layers a `Conv` on the flipped, transposed
- *   weights ({@link GradientGraphOptions.flippedConvs});
+ *   size works with one graph), or, for most stride-1 layers (the faster form there), a `Conv`
+ *   on the flipped, transposed weights;
  * - ReLU passes the gradient `Where` its output is positive (PyTorch's rule: 0 at the kink);
  * - max pooling sends each output's gradient to the input its `MaxPool` took the maximum from
  *   (the `Indices` output), added up with `ScatterElements(reduction="add")`: AlexNet's 3x3/2 and
@@ -39,18 +39,18 @@ import { GraphBuilder } from "./onnx_proto.ts";
 export interface GradientGraphOptions {
   /** The inputs are in [0, 1] (mapped to [-1, 1] first; the gradient is then twice as large). */
   normalize: boolean;
-  /**
-   * Weight keys of stride-1 convolutions whose input gradient is a `Conv` on the flipped,
-   * transposed weights instead of a `ConvTranspose` (whichever ONNX Runtime runs faster).
-   */
-  flippedConvs?: ReadonlySet<string>;
 }
 
 /**
- * The stride-1 convolutions whose input gradient runs faster in ONNX Runtime as a `Conv` on the
- * flipped weights than as a `ConvTranspose` (measured by bench/gradient_bench.ts).
+ * Whether a convolution's input gradient is a `Conv` on the flipped, transposed weights rather
+ * than a `ConvTranspose`: for stride-1 layers that keep their size, except where the gradient has
+ * 3 channels (VGG's first layer). ONNX Runtime 1.30 runs those `Conv`s up to 2x faster
+ * (`bench/gradient_bench.ts --layers`: alex conv2 at 64x64 batch 8 6.1 vs 11.4 ms, VGG conv1_2
+ * 88 vs 169 ms), while a 3-channel `Conv` output is slower (VGG conv1_1 18.6 vs 3.3 ms).
  */
-export const FLIPPED_CONVS: ReadonlySet<string> = new Set<string>();
+function flippedConv(c: ConvLayer): boolean {
+  return c.stride === 1 && 2 * c.pad === c.kernel - 1 && c.inChannels > 3;
+}
 
 /** What the backward reads of one forward module. */
 type Saved =
@@ -93,7 +93,6 @@ export function buildGradientGraph(
   opts: GradientGraphOptions,
 ): Uint8Array {
   const g = new GraphBuilder();
-  const flipped = opts.flippedConvs ?? new Set<string>();
   const weights = new Map(
     convLayers(a).map((c) => {
       const w = g.initializer(
@@ -198,7 +197,7 @@ export function buildGradientGraph(
     const kernel_shape = { ints: [c.kernel, c.kernel] };
     const pads = { ints: [c.pad, c.pad, c.pad, c.pad] };
     const sameSize = c.stride === 1 && 2 * c.pad === c.kernel - 1;
-    if (sameSize && flipped.has(c.key)) {
+    if (flippedConv(c)) {
       return g.node("Conv", [dy, flippedWeight(c)], { kernel_shape, pads });
     }
     if (sameSize) return g.node("ConvTranspose", [dy, w], { kernel_shape, pads });

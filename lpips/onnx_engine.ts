@@ -40,7 +40,7 @@ import {
   type WeightMap,
 } from "./engine.ts";
 import { GraphBuilder } from "./onnx_proto.ts";
-import { buildGradientGraph, FLIPPED_CONVS } from "./onnx_backward.ts";
+import { buildGradientGraph } from "./onnx_backward.ts";
 import type { BackendName } from "./backend.ts";
 import type { EngineName } from "./engine.ts";
 import { noteAutoFallback } from "./_engine_notice.ts";
@@ -309,7 +309,6 @@ export class OnnxLpips implements Engine {
       const model = spec.kind === "gradient"
         ? buildGradientGraph(this.#arch, this.#config, this.#trunk, this.#lin, {
           normalize: spec.normalize ?? false,
-          flippedConvs: FLIPPED_CONVS,
         })
         : buildGraph(this.#arch, this.#config, this.#trunk, this.#lin, spec);
       s = this.#ort.InferenceSession.create(model, {
