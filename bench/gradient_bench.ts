@@ -10,7 +10,8 @@
  *
  * Options: `--workloads alex64x8,alex256x1,squeeze64x8,vgg64x8` (net, side, batch),
  * `--rounds R` (default 3), `--seconds S` per side and round (default 2), `--threads N` (ONNX
- * Runtime's intra-op threads, default 2), `--python PATH`.
+ * Runtime's intra-op threads, default 2), `--python PATH`, `--tfjs` (also time the TF.js path
+ * that `distanceTensor` users take: `tf.grad` over it on the wasm backend, one thread).
  * `--layers`: instead, time each stride-1 convolution's input gradient both ways, `ConvTranspose`
  * with the forward weights and `Conv` with the flipped ones, at 64x64 batch 8 and 256x256
  * batch 1 (what `flippedConv` in lpips/onnx_backward.ts is chosen from).
@@ -26,6 +27,7 @@ import { arch, convLayers, layerSizes, type NetName } from "../lpips/arch.ts";
 import { loadOrt } from "../lpips/onnx_engine.ts";
 import { GraphBuilder } from "../lpips/onnx_proto.ts";
 import { TorchWorker } from "./_torch_worker.ts";
+import * as tf from "@tensorflow/tfjs-core";
 
 const args = parseArgs({
   args: Deno.args,
@@ -36,6 +38,7 @@ const args = parseArgs({
     threads: { type: "string", default: "2" },
     python: { type: "string", default: "/usr/bin/python3" },
     layers: { type: "boolean", default: false },
+    tfjs: { type: "boolean", default: false },
   },
 });
 
@@ -93,7 +96,11 @@ async function adamSteps() {
     `Adam steps/s, ${rounds} alternating rounds of ~${seconds} s a side; ONNX Runtime ` +
       `${threads} threads, PyTorch 2 threads (${navigator.hardwareConcurrency} cores, shared)`,
   );
-  console.log("workload        |  PyTorch     |  ours (onnx) |  ratio");
+  const tfjsToo = args.values.tfjs;
+  console.log(
+    "workload        |  PyTorch     |  ours (onnx) |  ratio" +
+      (tfjsToo ? "          |  tf.grad (wasm) | ratio" : ""),
+  );
   try {
     for (const w of args.values.workloads.split(",")) {
       const { net, size, batch } = parseWorkload(w);
@@ -122,16 +129,47 @@ async function adamSteps() {
       const kOurs = Math.max(2, Math.round(seconds / (await ours(3)) * 3));
       const tTorch = (await torch.call({ cmd: "run", steps: 3 })).seconds as number;
       const kTorch = Math.max(2, Math.round(seconds / tTorch * 3));
+      let viaTfjs: ((steps: number) => Promise<number>) | undefined, kTfjs = 0;
+      if (tfjsToo) {
+        const mt = await LPIPS.create({
+          net,
+          engine: "tfjs",
+          weightsDir,
+          trunkPath: net === "vgg" ? join(weightsDir, "vgg16-random-seed0.pth") : undefined,
+          quiet: true,
+        });
+        const tt = tf.tensor4d(target.data, shape);
+        const grad = tf.grad((v: tf.Tensor) => tf.sum(mt.distanceTensor(v as tf.Tensor4D, tt)));
+        const adamT = new Adam(n, LR);
+        viaTfjs = async (steps: number) => {
+          const t0 = performance.now();
+          for (let s = 0; s < steps; s++) {
+            const xt = tf.tensor4d(x.data, shape);
+            const gt = grad(xt);
+            adamT.step(x.data, await gt.data() as Float32Array);
+            tf.dispose([xt, gt]);
+          }
+          return (performance.now() - t0) / 1000;
+        };
+        kTfjs = Math.max(2, Math.round(seconds / (await viaTfjs(2)) * 2));
+      }
       const rt: number[] = [], ro: number[] = [], ratio: number[] = [];
+      const rj: number[] = [], ratioJ: number[] = [];
       for (let r = 0; r < rounds; r++) {
         const t = kTorch / ((await torch.call({ cmd: "run", steps: kTorch })).seconds as number);
         const o = kOurs / await ours(kOurs);
         rt.push(t);
         ro.push(o);
         ratio.push(o / t);
+        if (viaTfjs) {
+          const j = kTfjs / await viaTfjs(kTfjs);
+          rj.push(j);
+          ratioJ.push(o / j);
+        }
       }
       console.log(
-        `${w.padEnd(15)} |${range(rt)} |${range(ro)} | ${range(ratio)}x`,
+        `${w.padEnd(15)} |${range(rt)} |${range(ro)} | ${range(ratio)}x` +
+          (viaTfjs ? ` |   ${range(rj)} | ${range(ratioJ)}x (onnx / tf.grad)` : ""),
       );
       m.dispose();
     }
