@@ -5,7 +5,7 @@ Writes _testing/gradient_goldens.json: for each case the distances and d(sum of 
 (PerceptualSimilarity 082bb24, unmodified, through the offline shims of
 $LPIPS_TEST_DATA/reference-code/refenv.py) with the weights of $LPIPS_TEST_DATA/weights (VGG16:
 the random-weight file, whose biases are all zero). Inputs are not stored: both sides draw them
-from the same LCG (`lcgImage` in _testing/gradient_goldens.ts).
+from the same LCG (`lcgImage` in lpips/_gradient_goldens.ts).
 
 Command (Debian python3-torch, python3-torchvision, python3-skimage; /usr/bin/python3):
     /usr/bin/python3 _testing/gradient_goldens.py   (test data: $LPIPS_TEST_DATA, default ../shared)
@@ -100,6 +100,6 @@ for name, net, version, lin, shape, sa, sb, flat in CASES:
 
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gradient_goldens.json")
 with open(path, "w") as f:
-    json.dump(out, f, indent=1)
+    json.dump(out, f, indent=2)  # as deno fmt writes it
     f.write("\n")
 print(path, os.path.getsize(path), "bytes", file=sys.stderr)

@@ -6,7 +6,7 @@ import {
   gradientCases,
   lcgImage,
   relativeMaxDiff,
-} from "../_testing/gradient_goldens.ts";
+} from "./_gradient_goldens.ts";
 import { LPIPS } from "./lpips.ts";
 import { InputError } from "./validate.ts";
 import type { ImageTensor } from "../bappsloader/image.ts";

@@ -1,6 +1,7 @@
 /**
- * The golden input gradients of _testing/gradient_goldens.json (made by gradient_goldens.py with
- * the reference's autograd; its docstring has the command) and the inputs they were made from.
+ * Test data: the golden input gradients of _testing/gradient_goldens.json (made by
+ * _testing/gradient_goldens.py with the reference's autograd; its docstring has the command) and
+ * the inputs they were made from.
  *
  * @module
  */
@@ -64,7 +65,7 @@ function paint(x: Float32Array, shape: number[], [y0, y1, x0, x1]: number[], col
 
 /** Every golden case, inputs rebuilt. */
 export async function gradientCases(): Promise<GradientCase[]> {
-  const path = new URL("./gradient_goldens.json", import.meta.url);
+  const path = new URL("../_testing/gradient_goldens.json", import.meta.url);
   const raw = JSON.parse(await Deno.readTextFile(path)) as { cases: RawCase[] };
   return raw.cases.map((r) => {
     const a = lcgImage(r.shape, r.seeds[0]), b = lcgImage(r.shape, r.seeds[1]);
