@@ -39,6 +39,12 @@ import { GraphBuilder } from "./onnx_proto.ts";
 export interface GradientGraphOptions {
   /** The inputs are in [0, 1] (mapped to [-1, 1] first; the gradient is then twice as large). */
   normalize: boolean;
+  /**
+   * Also output the gradients with respect to the weights (what `tune`/`scratch` training needs):
+   * `grad.<key>.weight` (O, I, k, k) and `grad.<key>.bias` (O) for every trunk convolution, and
+   * `grad.lin{k}` (1, C_k, 1, 1) for the linear heads (calibrated models).
+   */
+  weightGradients?: boolean;
 }
 
 /**
@@ -243,12 +249,46 @@ export function buildGradientGraph(
     return g.node("Reshape", [scattered, shape]);
   };
 
+  /**
+   * dL/dW and dL/db of a convolution: the correlation of its input with its output gradient, as a
+   * `Conv` with batch and channels swapped and dilation = the forward stride, cut to the kernel
+   * size (a stride that does not divide the padded input leaves extra rows), transposed to OIHW.
+   */
+  const perm = { perm: { ints: [1, 0, 2, 3] } };
+  const collected = new Map<string, string[]>();
+  const collect = (key: string, v: string) => collected.set(key, [...collected.get(key) ?? [], v]);
+  const weightGrads = (c: ConvLayer, dy: string, input: string) => {
+    if (!opts.weightGradients) return;
+    const full = g.node("Conv", [
+      g.node("Transpose", [input], perm),
+      g.node("Transpose", [dy], perm),
+    ], {
+      dilations: { ints: [c.stride, c.stride] },
+      pads: { ints: [c.pad, c.pad, c.pad, c.pad] },
+    });
+    const cut = g.node("Slice", [
+      full,
+      g.ints([0, 0]),
+      g.ints([c.kernel, c.kernel]),
+      g.ints([2, 3]),
+    ]);
+    collect(`${c.key}.weight`, g.node("Transpose", [cut], perm));
+    collect(`${c.key}.bias`, g.node("ReduceSum", [dy, g.ints([0, 2, 3])], { keepdims: 0 }));
+  };
+
   const x0 = g.input("x0", ["N", 3, "H", "W"]);
   const x1 = g.input("x1", ["N", 3, "H", "W"]);
-  const f0 = forward(x0, true), f1 = forward(x1, false);
+  const f0 = forward(x0, true), f1 = forward(x1, opts.weightGradients ?? false);
 
   // Forward maps, and the gradient of sum_n mean_hw(map) with respect to each unit feature of x0:
   // 2 w_c (fhat0 - fhat1) / (h w) (w_c = 1 without the linear heads).
+  /** dL/df from dL/dfhat through f / (|f| + eps), in closed form. */
+  const normGrad = (dUnit: string, t0: Tap) => {
+    const dot = g.node("ReduceSum", [g.node("Mul", [dUnit, t0.f]), chanAxis], { keepdims: 1 });
+    const t = g.node("Div", [dot, g.node("Max", [t0.norm, tiny])]);
+    return g.node("Div", [g.node("Sub", [dUnit, g.node("Mul", [t0.unit, t])]), t0.denom]);
+  };
+
   const tapGrads = f0.taps.map((t0, k) => {
     const diff = g.node("Sub", [t0.unit, f1.taps[k].unit]);
     const sq = g.node("Mul", [diff, diff]);
@@ -274,48 +314,82 @@ export function buildGradientGraph(
     const area = g.node("Cast", [
       g.node("ReduceProd", [g.node("Shape", [t0.f], { start: 2, end: 4 })], { keepdims: 1 }),
     ], { to: 1 });
+    if (config.lpips && opts.weightGradients) {
+      // d/dw_c of sum_n mean_hw sum_c w_c sq_c.
+      const dLin = g.node("ReduceSum", [g.node("Div", [sq, area]), g.ints([0, 2, 3])], {
+        keepdims: 1,
+      });
+      g.output(`grad.lin${k}`, dLin, [1, a.channels[k], 1, 1]);
+    }
     const dUnit = g.node("Div", [g.node("Mul", [diff, coef]), area]);
-    // Through f / (|f| + eps).
-    const dot = g.node("ReduceSum", [g.node("Mul", [dUnit, t0.f]), chanAxis], { keepdims: 1 });
-    const t = g.node("Div", [dot, g.node("Max", [t0.norm, tiny])]);
-    return g.node("Div", [g.node("Sub", [dUnit, g.node("Mul", [t0.unit, t])]), t0.denom]);
+    // x1's unit feature enters with the opposite sign (weight gradients only).
+    return [
+      normGrad(dUnit, t0),
+      opts.weightGradients ? normGrad(g.node("Neg", [dUnit]), f1.taps[k]) : "",
+    ];
   });
 
-  // Backward through the trunk, last module first, adding each tap's gradient where it branches.
-  let dh: string | undefined;
-  for (let i = a.layers.length - 1; i >= 0; i--) {
-    const k = a.taps.indexOf(i);
-    if (k >= 0) dh = dh === undefined ? tapGrads[k] : g.node("Add", [dh, tapGrads[k]]);
-    if (dh === undefined) continue;
-    const s = f0.saved[i];
-    switch (s.op) {
-      case "relu":
-        dh = g.node("Where", [s.mask, dh, zero]);
-        break;
-      case "conv":
-        dh = convGrad(s.layer, dh, s.input);
-        break;
-      case "maxpool":
-        dh = poolGrad(dh, s.input, s.indices);
-        break;
-      case "fire": {
-        const [sqLayer, e1, e3] = s.layers;
-        const masked = g.node("Where", [s.mask, dh, zero]);
-        const d1 = g.name("split"), d3 = g.name("split");
-        g.node("Split", [masked, g.ints(s.split)], { axis: 1 }, [d1, d3]);
-        const dsq = g.node("Add", [convGrad(e1, d1, s.squeezed), convGrad(e3, d3, s.squeezed)]);
-        dh = convGrad(sqLayer, g.node("Where", [s.squeezeMask, dsq, zero]), s.input);
-        break;
+  /**
+   * Backward through one image's trunk, last module first, adding each tap's gradient where it
+   * branches: the gradient at the scaled input (weight gradients are collected on the way).
+   */
+  const backward = (saved: Saved[], taps: string[], wantInput: boolean) => {
+    let dh: string | undefined;
+    for (let i = a.layers.length - 1; i >= 0; i--) {
+      const k = a.taps.indexOf(i);
+      if (k >= 0) dh = dh === undefined ? taps[k] : g.node("Add", [dh, taps[k]]);
+      if (dh === undefined) continue;
+      const s = saved[i];
+      switch (s.op) {
+        case "relu":
+          dh = g.node("Where", [s.mask, dh, zero]);
+          break;
+        case "conv":
+          weightGrads(s.layer, dh, s.input);
+          if (i > 0 || wantInput) dh = convGrad(s.layer, dh, s.input);
+          break;
+        case "maxpool":
+          dh = poolGrad(dh, s.input, s.indices);
+          break;
+        case "fire": {
+          const [sqLayer, e1, e3] = s.layers;
+          const masked = g.node("Where", [s.mask, dh, zero]);
+          const d1 = g.name("split"), d3 = g.name("split");
+          g.node("Split", [masked, g.ints(s.split)], { axis: 1 }, [d1, d3]);
+          weightGrads(e1, d1, s.squeezed);
+          weightGrads(e3, d3, s.squeezed);
+          const dsq = g.node("Add", [convGrad(e1, d1, s.squeezed), convGrad(e3, d3, s.squeezed)]);
+          const dsqIn = g.node("Where", [s.squeezeMask, dsq, zero]);
+          weightGrads(sqLayer, dsqIn, s.input);
+          dh = convGrad(sqLayer, dsqIn, s.input);
+          break;
+        }
+      }
+    }
+    return dh!;
+  };
+  const dh = backward(f0.saved, tapGrads.map(([d0]) => d0), true);
+  if (opts.weightGradients) {
+    backward(f1.saved, tapGrads.map(([, d1]) => d1), false);
+    for (const c of convLayers(a)) {
+      for (
+        const [key, dims] of [
+          [`${c.key}.weight`, [c.outChannels, c.inChannels, c.kernel, c.kernel]],
+          [`${c.key}.bias`, [c.outChannels]],
+        ] as const
+      ) {
+        const [p, q] = collected.get(key)!;
+        g.output(`grad.${key}`, g.node("Add", [p, q]), [...dims]);
       }
     }
   }
   // Through the input scaling (and normalize's 2x - 1).
   const factor = opts.normalize ? 2 : 1;
   const dx = config.version === "0.1"
-    ? g.node("Mul", [dh!, g.floats([1, 3, 1, 1], SCALE.map((s) => factor / s))])
+    ? g.node("Mul", [dh, g.floats([1, 3, 1, 1], SCALE.map((s) => factor / s))])
     : factor === 1
-    ? dh!
-    : g.node("Mul", [dh!, scalar(factor)]);
+    ? dh
+    : g.node("Mul", [dh, scalar(factor)]);
   g.output("grad", dx, ["N", 3, "H", "W"]);
   return g.model(17);
 }
