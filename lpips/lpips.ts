@@ -1,7 +1,8 @@
 /**
  * The `LPIPS` class: the public face of the metric (docs/algorithm.md §1). It resolves and checks the
  * weights, picks the engine and backend, validates inputs and returns plain typed arrays. All
- * inference goes through the chosen {@link Engine} (engine.ts); gradients run on TF.js.
+ * inference goes through the chosen {@link Engine} (engine.ts); `distanceTensor` runs on TF.js,
+ * `distanceWithGradient` on the engine (distance_gradient.ts).
  *
  * @module
  */
