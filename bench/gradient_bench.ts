@@ -10,7 +10,8 @@
  *
  * Options: `--workloads alex64x8,alex256x1,squeeze64x8,vgg64x8` (net, side, batch),
  * `--rounds R` (default 3), `--seconds S` per side and round (default 2), `--threads N` (ONNX
- * Runtime's intra-op threads, default 2), `--python PATH`, `--tfjs` (also time the TF.js path
+ * Runtime's intra-op threads, default 2; `TORCH_THREADS` sets PyTorch's, default 2: on a loaded
+ * machine 1 and 1 compare the two without OpenMP's spinning), `--python PATH`, `--tfjs` (also time the TF.js path
  * that `distanceTensor` users take: `tf.grad` over it on the wasm backend, one thread).
  * `--layers`: instead, time each stride-1 convolution's input gradient both ways, `ConvTranspose`
  * with the forward weights and `Conv` with the flipped ones, at 64x64 batch 8 and 256x256
@@ -94,7 +95,9 @@ async function adamSteps() {
   const rounds = Number(args.values.rounds), seconds = Number(args.values.seconds);
   console.log(
     `Adam steps/s, ${rounds} alternating rounds of ~${seconds} s a side; ONNX Runtime ` +
-      `${threads} threads, PyTorch 2 threads (${navigator.hardwareConcurrency} cores, shared)`,
+      `${threads} threads, PyTorch ${
+        Deno.env.get("TORCH_THREADS") ?? 2
+      } threads (${navigator.hardwareConcurrency} cores, shared)`,
   );
   const tfjsToo = args.values.tfjs;
   console.log(

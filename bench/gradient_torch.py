@@ -1,5 +1,6 @@
 """The PyTorch side of bench/gradient_bench.ts: Adam steps on an image toward a target with the
-reference implementation's own LPIPS (unmodified; _testing/reference_lpips.py), 2 threads.
+reference implementation's own LPIPS (unmodified; _testing/reference_lpips.py), 2 threads
+(`TORCH_THREADS` to change).
 
 A worker: one JSON request per stdin line, one JSON reply per stdout line.
   {"cmd": "setup", "net": "alex", "shape": [N, 3, H, W], "lr": 0.01}
@@ -13,6 +14,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "_testing"))
 from reference_lpips import reference_model, torch  # noqa: E402
+
+torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "2")))
 
 models = {}
 state = {}
