@@ -24,7 +24,7 @@ export const ENGINE_NAMES = ["auto", "onnx", "tfjs"] as const;
  * Which engine runs the network (one of {@link ENGINE_NAMES}). `auto` picks the fastest available
  * one for inference: `onnx` (ONNX Runtime, needs `--allow-ffi`) when it loads, else `tfjs`; without
  * `--allow-ffi` it says so once per process on stderr.
- * Gradients (`LPIPS.distanceTensor`) always run on TF.js.
+ * `LPIPS.distanceTensor` always runs on TF.js; `LPIPS.distanceWithGradient` on the engine chosen.
  */
 export type EngineName = typeof ENGINE_NAMES[number];
 
@@ -37,6 +37,12 @@ export const SHIFT: readonly number[] = [-0.030, -0.088, -0.188];
 export const SCALE: readonly number[] = [0.458, 0.448, 0.450];
 /** Added to the channel norm before dividing (outside the square root). */
 export const EPS = 1e-10;
+/**
+ * The smallest positive normal float32. The gradients of the channel normalisation divide by the
+ * norm floored here, so that where a feature vector is all zero they take their limit (0) rather
+ * than PyTorch autograd's NaN (docs/algorithm.md §1.1).
+ */
+export const NORM_FLOOR = 1.1754943508222875e-38;
 
 /** Float32 weights by state-dict key (OIHW convolution weights, 1-D biases, lin heads). */
 export type WeightMap = Map<string, Float32Array>;

@@ -44,6 +44,7 @@ export {
   VERSIONS,
 } from "./engine.ts";
 export type { Tensor, Tensor4D } from "./tensor_types.ts";
+export type { DistanceGradient } from "./distance_gradient.ts";
 export type { OnnxDevice } from "./onnx_engine.ts";
 export {
   type Arch,

@@ -1,7 +1,7 @@
 /**
  * The ONNX Runtime engine: builds the LPIPS forward graph (docs/algorithm.md §1.1) in memory from an
  * {@link Arch} and the loaded weights, and runs it with `onnxruntime-node` on the CPU, behind the
- * {@link Engine} interface. Inference only (gradients go through the TF.js engine). Tensors are
+ * {@link Engine} interface, and the input gradient (onnx_backward.ts). Tensors are
  * NCHW throughout, as in PyTorch.
  *
  * Graphs (built lazily, one ONNX Runtime session each, dynamic batch and image size):
@@ -40,6 +40,7 @@ import {
   type WeightMap,
 } from "./engine.ts";
 import { GraphBuilder } from "./onnx_proto.ts";
+import { buildGradientGraph } from "./onnx_backward.ts";
 import type { BackendName } from "./backend.ts";
 import type { EngineName } from "./engine.ts";
 import { noteAutoFallback } from "./_engine_notice.ts";
@@ -66,7 +67,7 @@ export interface OnnxOptions {
 
 /** What one graph computes. */
 interface GraphSpec {
-  kind: "images" | "features" | "compare";
+  kind: "images" | "features" | "compare" | "gradient";
   /** images: how many image inputs. */
   images?: number;
   /** images: which inputs are compared (each pair gives one distance output). */
@@ -250,6 +251,21 @@ export class OnnxLpips implements Engine {
     return this.#arch.taps.map((_, k) => out[`d0_l${k}`].data as Float32Array);
   }
 
+  /**
+   * The N distances between two batches of one shape and the gradient of their sum with respect
+   * to `x0` (NCHW, `x0`'s shape): the backward graph of onnx_backward.ts.
+   */
+  async distanceWithGradient(
+    x0: Nchw,
+    x1: Nchw,
+    normalize = false,
+  ): Promise<{ distance: Float32Array; gradient: Float32Array }> {
+    const s = await this.#session({ kind: "gradient", normalize });
+    const out = await s.run({ x0: this.#tensor(x0), x1: this.#tensor(x1) });
+    const [{ total }] = this.#results(out, 1);
+    return { distance: total, gradient: out.grad.data as Float32Array };
+  }
+
   /** Releases the sessions. */
   async dispose(): Promise<void> {
     const all = [...this.#sessions.values()];
@@ -290,7 +306,11 @@ export class OnnxLpips implements Engine {
     const key = JSON.stringify(spec);
     let s = this.#sessions.get(key);
     if (!s) {
-      const model = buildGraph(this.#arch, this.#config, this.#trunk, this.#lin, spec);
+      const model = spec.kind === "gradient"
+        ? buildGradientGraph(this.#arch, this.#config, this.#trunk, this.#lin, {
+          normalize: spec.normalize ?? false,
+        })
+        : buildGraph(this.#arch, this.#config, this.#trunk, this.#lin, spec);
       s = this.#ort.InferenceSession.create(model, {
         graphOptimizationLevel: "all",
         intraOpNumThreads: this.#threads,

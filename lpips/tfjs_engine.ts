@@ -19,6 +19,7 @@ import {
   type HeadConfig,
   type Nchw,
   needWeight,
+  NORM_FLOOR,
   SCALE,
   SHIFT,
   type WeightMap,
@@ -409,11 +410,25 @@ function linAsMatMul(x: tf.Tensor4D, w: tf.Tensor4D): tf.Tensor4D {
   return tf.reshape(y, [n, h, wd, 1]);
 }
 
-/** `f / (sqrt(sum_c f^2) + eps)` over the channel axis. */
-function unitNormalise(f: tf.Tensor4D): tf.Tensor4D {
+/**
+ * `f / (sqrt(sum_c f^2) + eps)` over the channel axis, with its gradient in closed form,
+ * `(dy - u (dy . f) / |f|) / (|f| + eps)`: where `|f| = 0` the second term is 0 (its limit), so
+ * an all-zero feature vector gives a finite gradient, not `sqrt`'s 0/0 (which a ReLU gradient
+ * written as a product, TF.js's, would carry on to the input as NaN).
+ */
+const unitNormalise = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const f = args[0] as tf.Tensor4D;
+  const save = args[1] as tf.GradSaveFunc;
   const norm = tf.sqrt(tf.sum(tf.square(f), 3, true));
-  return tf.div(f, tf.add(norm, EPS));
-}
+  const denom = tf.add(norm, EPS);
+  const unit = tf.div(f, denom);
+  save([f, norm, denom, unit]);
+  const gradFunc = (dy: tf.Tensor, [fs, n, d, u]: tf.Tensor[]) => {
+    const t = tf.div(tf.sum(tf.mul(dy, fs), 3, true), tf.maximum(n, NORM_FLOOR));
+    return tf.div(tf.sub(dy, tf.mul(u, t)), d);
+  };
+  return { value: unit, gradFunc };
+}) as (f: tf.Tensor4D) => tf.Tensor4D;
 
 /** Extra rows/columns PyTorch's ceil-mode pooling reads past the end of the input. */
 function ceilPad(size: number, kernel: number, stride: number): number {
