@@ -69,3 +69,13 @@ function shapeOf(x: Nchw | tf.Tensor4D): [number, number, number, number] {
   const [n, c, h, w] = x.shape;
   return [n, c, h, w];
 }
+
+/** Sums a gradient over its batch: the gradient of one image that was compared with N. */
+export function sumOverBatch(g: DistanceGradient["gradient"]): DistanceGradient["gradient"] {
+  const [n, c, h, w] = g.shape, size = c * h * w;
+  const data = new Float32Array(size);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < size; j++) data[j] += g.data[i * size + j];
+  }
+  return { data, shape: [1, c, h, w] };
+}

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import { needsTestData, testData } from "../_internal/test_data.ts";
 import {
@@ -9,7 +10,7 @@ import {
 } from "./_gradient_goldens.ts";
 import { LPIPS } from "./lpips.ts";
 import { InputError } from "./validate.ts";
-import type { ImageTensor } from "../bappsloader/image.ts";
+import { type ImageTensor, loadImage } from "../bappsloader/image.ts";
 
 /** The golden tolerance of the issue: max |diff| / max |golden gradient|. */
 const REL_TOL = 1e-4;
@@ -126,10 +127,10 @@ Deno.test({
       shape,
     });
     const cases: [ImageTensor, ImageTensor, RegExp][] = [
-      [img([1, 3, 40, 40]), img([1, 3, 40, 41]), /differ in shape/],
+      [img([1, 3, 40, 40]), img([1, 3, 40, 41]), /differ in size/],
       [img([1, 3, 40, 40], 2), img([1, 3, 40, 40]), /input 0/],
       [img([1, 3, 20, 20]), img([1, 3, 20, 20]), /at least 31/],
-      [img([1, 1, 40, 40]), img([1, 1, 40, 40]), /has 1 channels/],
+      [img([1, 2, 40, 40]), img([1, 2, 40, 40]), /has 2 channels/],
     ];
     for (const [a, b, msg] of cases) {
       await assert.rejects(
@@ -148,3 +149,53 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  ...needsTestData("distanceWithGradient: files, grey batches and a batch of 1 against N"),
+  sanitizeResources: false,
+  fn: async () => {
+    const m = await model({ net: "alex", version: "0.1", lpips: true }, "onnx");
+    try {
+      const ref = testData("images", "ex_ref.png"), p0 = testData("images", "ex_p0.png");
+      const a = await loadImage(ref), b = await loadImage(p0);
+      const byFile = await m.distanceWithGradient(ref, pathToFileURL(p0));
+      const byTensor = await m.distanceWithGradient(a, b);
+      assert.deepEqual(byFile.distance, byTensor.distance);
+      assert.deepEqual(byFile.gradient.data, byTensor.gradient.data);
+      // One grey channel is the same image with the channel repeated.
+      const grey = { data: a.data.slice(0, 64 * 64), shape: [1, 1, 64, 64] as Shape4 };
+      const rgb = { data: new Float32Array([...grey.data, ...grey.data, ...grey.data]), shape };
+      const g1 = await m.distanceWithGradient(grey, b), g3 = await m.distanceWithGradient(rgb, b);
+      assert.deepEqual(g1.distance, g3.distance);
+      assert.deepEqual(g1.gradient.shape, [1, 3, 64, 64]);
+      // N against 1: N distances and N gradients, those of N separate pairs.
+      const c = await loadImage(testData("images", "ex_p1.png"));
+      const two = {
+        data: new Float32Array([...a.data, ...c.data]),
+        shape: [2, 3, 64, 64] as Shape4,
+      };
+      const nv1 = await m.distanceWithGradient(two, b);
+      const ac = await m.distanceWithGradient(c, b);
+      assert.deepEqual(nv1.gradient.shape, [2, 3, 64, 64]);
+      assertDistances(
+        nv1.distance,
+        new Float32Array([byTensor.distance[0], ac.distance[0]]),
+        "N v 1",
+      );
+      const size = 3 * 64 * 64;
+      assert.ok(relativeMaxDiff(nv1.gradient.data.slice(size), ac.gradient.data) <= 1e-6, "N v 1");
+      // 1 against N: N distances, and one gradient: the sum of the N pairs' gradients.
+      const oneVn = await m.distanceWithGradient(b, two);
+      const ba = await m.distanceWithGradient(b, a), bc = await m.distanceWithGradient(b, c);
+      assert.deepEqual(oneVn.gradient.shape, [1, 3, 64, 64]);
+      assertDistances(oneVn.distance, new Float32Array([ba.distance[0], bc.distance[0]]), "1 v N");
+      const sum = ba.gradient.data.map((v, i) => v + bc.gradient.data[i]);
+      assert.ok(relativeMaxDiff(oneVn.gradient.data, sum) <= 1e-6, "1 v N: summed gradient");
+    } finally {
+      m.dispose();
+    }
+  },
+});
+
+type Shape4 = [number, number, number, number];
+const shape: Shape4 = [1, 3, 64, 64];

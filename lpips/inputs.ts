@@ -47,6 +47,8 @@ export interface PreparedPair {
   inputs: [EngineInput, EngineInput];
   /** Set when the second input was resized. */
   resized?: Resized;
+  /** Which input, a batch of 1, was repeated to the other's batch size (none when equal). */
+  repeated?: 0 | 1;
 }
 
 /** An input after reading: still 8-bit (files, RGB images) or a checked float batch. */
@@ -84,6 +86,7 @@ export async function preparePair(
   }
   let v0 = toEngineInput(l0, opts.normalize), v1 = toEngineInput(second, opts.normalize);
   const n0 = v0.shape[0], n1 = v1.shape[0];
+  let repeatedInput: 0 | 1 | undefined;
   if (n0 !== n1) {
     if (n0 !== 1 && n1 !== 1) {
       throw new InputError(
@@ -93,9 +96,10 @@ export async function preparePair(
     }
     if (n0 === 1) v0 = await repeated(v0, n1);
     else v1 = await repeated(v1, n0);
+    repeatedInput = n0 === 1 ? 0 : 1;
   }
   checkShapes(v0.shape, v1.shape, opts.minSize, opts.net);
-  return { inputs: [v0, v1], resized };
+  return { inputs: [v0, v1], resized, repeated: repeatedInput };
 }
 
 /** Checks and converts one input (for `features`): files read, grey expanded, >= `minSize` px. */

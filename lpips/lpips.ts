@@ -40,6 +40,7 @@ import type { Tensor, Tensor4D } from "./tensor_types.ts";
 import {
   type DistanceGradient,
   onnxDistanceGradient,
+  sumOverBatch,
   tfjsDistanceGradient,
 } from "./distance_gradient.ts";
 
@@ -434,8 +435,9 @@ export class LPIPS {
    * loss, with no TF.js in the caller's code. On the onnx engine this runs ONNX Runtime's
    * backward graph (several times faster than {@link distanceTensor} under `tf.grad`, and about
    * PyTorch's speed); on the tfjs engine it is `tf.grad` over the TF.js network. Inputs as for
-   * {@link distance} (in [-1, 1], or [0, 1] with `normalize`, the gradient then being per unit of
-   * the [0, 1] input); no tiling, so one step's activations must fit in memory. Where a feature
+   * {@link distance} (files, grey batches, in [-1, 1] or [0, 1] with `normalize`, the gradient then
+   * being per unit of the [0, 1] input); a single `a` against N images gets one gradient, the sum
+   * over the N pairs; no `resize`, `mask` or tiling, so one step's activations must fit in memory. Where a feature
    * vector is all zero the gradient is finite (PyTorch's autograd makes a NaN inside, which its
    * ReLU backward then masks: the values agree).
    *
@@ -461,13 +463,18 @@ export class LPIPS {
     b: LPIPSInput,
     opts: { normalize?: boolean } = {},
   ): Promise<DistanceGradient> {
-    this.#checkOpen();
+    using _call = this.#call();
     const normalize = opts.normalize ?? false;
-    const [v0, v1] = await Promise.all([validated(a, normalize, 0), validated(b, normalize, 1)]);
-    checkShapes(v0.shape, v1.shape, this.minSize, this.net);
-    return this.#engine instanceof OnnxLpips
+    const { inputs: [v0, v1], repeated } = await preparePair(a, b, {
+      normalize,
+      minSize: this.minSize,
+      net: this.net,
+    });
+    const r = this.#engine instanceof OnnxLpips
       ? await onnxDistanceGradient(this.#engine, v0, v1, normalize)
       : await tfjsDistanceGradient(this.#net, v0, v1, normalize);
+    // A single `a` compared with N images: its gradient is the sum over the N copies.
+    return repeated === 0 ? { ...r, gradient: sumOverBatch(r.gradient) } : r;
   }
 
   /**
