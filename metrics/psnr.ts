@@ -17,7 +17,7 @@ export const PSNR_METRIC: MetricInfo = {
   lowerIsBetter: false,
   range: [0, Infinity],
   input: "RGB",
-  citation: "peak signal-to-noise ratio, 10 log10(255^2 / MSE) dB",
+  citation: "10 log10(255^2 / MSE) dB, the reference's lpips.psnr",
   hasMap: false,
   minSize: 1,
   distanceRule: "10^(-score / 10) (MSE / 255^2)",
