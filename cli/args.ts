@@ -174,6 +174,15 @@ export function metricList(v: Values, def = "lpips", option = "metric"): MetricI
   }
 }
 
+/** `--metric NAME` where one metric at a time is computed (dirs, allpairs). */
+export function singleMetric(v: Values): MetricInfo {
+  const metrics = metricList(v);
+  if (metrics.length > 1) {
+    throw new UsageError(`--metric: one metric at a time here (got ${metrics.length})`);
+  }
+  return metrics[0];
+}
+
 /**
  * The options every registered metric reads from the command line: `--colorspace` (l2, ssim),
  * `--ppd` (flip) and the model options (lpips).

@@ -185,3 +185,59 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  ...needsTestData("dirs and allpairs --metric: the score printed, distance and score in JSON"),
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const a = join(dir, "a"), b = join(dir, "b");
+      await Deno.mkdir(a);
+      await Deno.mkdir(b);
+      await Deno.copyFile(img("tid_I03_ref.png"), join(a, "x.png"));
+      await Deno.copyFile(img("tid_I03_dist.png"), join(b, "x.png"));
+      await Deno.copyFile(img("ex_ref.png"), join(a, "y.png"));
+      await Deno.copyFile(img("ex_p0.png"), join(b, "y.png"));
+      await Deno.copyFile(img("ex_p1.png"), join(a, "z.png"));
+      const [x] = await measure(["psnr"], join(a, "x.png"), join(b, "x.png"));
+      const j = await runCli(["dirs", a, b, "--metric", "psnr", "--json"]);
+      assert.equal(j.code, 0, j.stderr);
+      assert.deepEqual(JSON.parse(j.stdout)[0], {
+        file: "x.png",
+        distance: x.distances[0],
+        score: x.scores[0],
+      });
+      // MS-SSIM refuses the 64x64 pair: it is named and skipped, the other pair printed.
+      const t = await runCli(["dirs", a, b, "--metric", "ms-ssim"]);
+      assert.equal(t.code, 1);
+      assert.equal(t.stdout, "x.png: 0.669979\n");
+      assert.match(t.stderr, /y\.png: msssim: the images are 64x64;.*\n.*1 of 2 pairs failed/);
+      const p = await runCli(["allpairs", a, "--metric", "gmsd", "--json"]);
+      assert.equal(p.code, 1); // x.png (512x384) and y.png differ in size
+      const q = await runCli(["allpairs", a, "--metric", "gmsd", "--json", "--all-pairs"]);
+      const rows = JSON.parse(q.stdout).pairs;
+      const yz = rows.find((r: { a: string; b: string }) => r.a === "y.png" && r.b === "z.png");
+      assert.equal(
+        yz.score,
+        (await measure(["gmsd"], join(a, "y.png"), join(a, "z.png")))[0].scores[0],
+      );
+      assert.equal(yz.distance, yz.score); // GMSD is a distance
+      const faults: [string[], string][] = [
+        [
+          ["dirs", a, b, "--metric", "psnr,ssim"],
+          "lpips dirs: --metric: one metric at a time here (got 2)\n",
+        ],
+        [
+          ["allpairs", a, "--metric", "flip", "--shard", "0/2", "--out", join(dir, "s.jsonl")],
+          "lpips allpairs: --shard works with --metric lpips only (got --metric flip)\n",
+        ],
+      ];
+      for (const [args, stderr] of faults) {
+        const r = await runCli(args);
+        assert.deepEqual([r.code, r.stdout, r.stderr], [1, "", stderr], args.join(" "));
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
