@@ -152,7 +152,7 @@ Deno.test({
       [
         ["--metric", "vif"],
         'lpips compare: --metric: unknown metric "vif" (known: lpips, l2, ssim, psnr, msssim, ' +
-        "fsim, fsimc, gmsd, flip; `lpips metrics` lists them)\n",
+        "fsim, fsimc, gmsd, flip; lpips metrics lists them)\n",
       ],
       [["--metric", "l2,,ssim"], 'lpips compare: --metric: empty metric name in "l2,,ssim"\n'],
       [

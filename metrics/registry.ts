@@ -47,7 +47,7 @@ export function findMetric(name: string): MetricInfo {
   if (found) return found;
   throw new RangeError(
     `unknown metric ${JSON.stringify(name)} (known: ${METRIC_NAMES.join(", ")}; ` +
-      "`lpips metrics` lists them)",
+      "lpips metrics lists them)",
   );
 }
 
