@@ -287,7 +287,7 @@ async function compareMetrics(
       const lpips = info.name === "lpips" ? options.lpips! : undefined;
       const result: Record<string, unknown> = {
         metric: info.name,
-        net: lpips ? lpips.net : null,
+        net: lpips ? (lpips.net === "vgg16" ? "vgg" : lpips.net) : null,
         version: lpips ? lpips.version : null,
         lpips: lpips ? lpips.lpips : null,
         distance: colorspace || lpips ? Math.fround(distance) : distance,
