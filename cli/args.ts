@@ -185,7 +185,7 @@ export function singleMetric(v: Values): MetricInfo {
 
 /**
  * The options every registered metric reads from the command line: `--colorspace` (l2, ssim),
- * `--ppd` (flip) and the model options (lpips).
+ * `--ppd` (flip), `--weights-dir` (every metric that loads weights) and the model options (lpips).
  */
 export function metricOptions(v: Values): MetricOptions {
   const colorspace = oneOf<Colorspace>("colorspace", v.colorspace, COLORSPACES, "Lab");
@@ -196,7 +196,12 @@ export function metricOptions(v: Values): MetricOptions {
       throw new UsageError(`--ppd needs a number from 0.01 to 10000 (got ${v.ppd})`);
     }
   }
-  return { colorspace, ppd, lpips: modelOptions(v) };
+  return {
+    colorspace,
+    ppd,
+    weightsDir: v["weights-dir"] as string | undefined,
+    lpips: modelOptions(v),
+  };
 }
 
 /** The help of `--metric` and the options of the metrics (`--colorspace`, `--ppd`). */

@@ -60,7 +60,16 @@ export interface MetricOptions {
   colorspace?: Colorspace;
   /** flip: pixels per degree (default FLIP's 67.02). */
   ppd?: number;
-  /** lpips: the model's options (net, version, calibration, engine, weights...). */
+  /**
+   * Metrics that load weight files: the folder that holds them under their official names (else
+   * `$LPIPS_WEIGHTS_DIR`, the cache, a download, as `LPIPS.create`).
+   */
+  weightsDir?: string;
+  /** Metrics on a pretrained trunk: an explicit trunk weight file. */
+  trunkPath?: string;
+  /** Metrics that load weight files: no download progress bar. */
+  quiet?: boolean;
+  /** lpips: the model's options (net, version, calibration, engine...); they win over the above. */
   lpips?: LPIPSOptions;
 }
 

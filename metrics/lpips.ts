@@ -1,7 +1,7 @@
 /**
  * LPIPS in the registry (`lpips/lpips.ts`): the model is built by `create` from
- * `options.lpips` (net, version, calibration, engine, weights) and freed by `dispose`; its map
- * is the spatial distance map.
+ * `options.lpips` (net, version, calibration, engine) and the shared weight options, and freed
+ * by `dispose`; its map is the spatial distance map.
  *
  * @module
  */
@@ -23,7 +23,8 @@ export const LPIPS_METRIC: MetricInfo = {
   distanceRule: "score",
   toDistance: (s) => s,
   async create(options = {}): Promise<Metric> {
-    const m = await LPIPS.create(options.lpips);
+    const { weightsDir, trunkPath, quiet } = options;
+    const m = await LPIPS.create({ weightsDir, trunkPath, quiet, ...options.lpips });
     return {
       info: LPIPS_METRIC,
       setting: `${m.net}, v${m.version}${m.lpips ? "" : ", uncalibrated"}`,

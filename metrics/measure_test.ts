@@ -127,7 +127,7 @@ Deno.test(
       loadImage(img("ex_p0.png")),
     ]);
     const direct = await LPIPS.create(lpips);
-    const m = await findMetric("lpips").create({ lpips });
+    const m = await findMetric("lpips").create({ weightsDir: lpips.weightsDir, quiet: true });
     try {
       assert.equal(m.setting, "alex, v0.1");
       assert.deepEqual(await m.scores(ref, p0), Float64Array.from(await direct.distance(ref, p0)));
