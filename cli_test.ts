@@ -26,8 +26,18 @@ Deno.test({
     const r = await lpips(["compare", img("ex_ref"), img("ex_p0"), "--json"]);
     assert.equal(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout);
-    assert.deepEqual(Object.keys(j), ["metric", "net", "version", "lpips", "distance", "layers"]);
+    assert.deepEqual(Object.keys(j), [
+      "metric",
+      "net",
+      "version",
+      "lpips",
+      "distance",
+      "score",
+      "lower_is_better",
+      "layers",
+    ]);
     assert.equal(j.metric, "lpips");
+    assert.deepEqual([j.score, j.lower_is_better], [j.distance, true]); // LPIPS is a distance
     assert.ok(Math.abs(j.distance - await golden("lpips.ex_p0.alex.v0.1.lin.scalar")) < 1e-5);
     assert.equal(j.layers.length, 5);
     assert.ok(Math.abs(j.layers.reduce((a: number, b: number) => a + b) - j.distance) < 1e-6);

@@ -4,7 +4,8 @@
  * paper's reference implementation. This entry point holds what most users need: the metric
  * ({@link LPIPS}), image loading ({@link loadImage}), the paper's baselines ({@link l2},
  * {@link ssim}, {@link dssim}, {@link psnr}, {@link flip}, {@link msssim}, {@link gmsd},
- * {@link fsim} and {@link fsimc}), the BAPPS data set ({@link listTwoAFC},
+ * {@link fsim} and {@link fsimc}), every metric by name ({@link findMetric}, {@link measure}),
+ * the BAPPS data set ({@link listTwoAFC},
  * {@link twoAFCBatches}, {@link downloadBapps}) and its evaluation ({@link evaluate}). The rest
  * lives on sub-entries:
  *
@@ -14,6 +15,7 @@
  * - `@perceptual/lpips/baselines`: the colour conversions and `tensor2im` behind the baselines,
  *   FLIP's viewing conditions and its image form;
  * - `@perceptual/lpips/bappsloader`: resizing, `.npy` files, the BAPPS conversions, decoders;
+ * - `@perceptual/lpips/metrics`: the metric contract and registry (each metric's description);
  * - `@perceptual/lpips/eval`: bootstrap intervals, per-item CSV files, shards, sorting helpers;
  * - `@perceptual/lpips/notebook`: displays for Jupyter notebooks;
  * - `@perceptual/lpips/cli`: the `lpips` command line.
@@ -91,6 +93,16 @@ export { gmsd, gmsdMap } from "./baselines/gmsd.ts";
 export { msssim } from "./baselines/msssim.ts";
 export { fsim, fsimc } from "./baselines/fsim.ts";
 export type { Quantize } from "./baselines/tensor2im.ts";
+// Every metric behind one contract.
+export {
+  findMetric,
+  findMetrics,
+  measure,
+  type Metric,
+  type MetricInfo,
+  METRICS,
+  type MetricScores,
+} from "./metrics/mod.ts";
 // BAPPS on disk.
 export {
   BAPPS_MODES,

@@ -3,8 +3,8 @@
  * circular-dependency check. Run it as `deno run --allow-read _testing/check_layers.ts [root]`.
  *
  * The layers are the top-level folders, listed bottom to top in {@linkcode LAYERS}: `_internal`,
- * `bappsloader`, `baselines` and `lpips` (one rank), `eval`, `cli` and `notebook` (one rank), then
- * the files at the root.
+ * `bappsloader`, `baselines` and `lpips` (one rank), `metrics`, `eval`, `cli` and `notebook` (one
+ * rank), then the files at the root.
  * `bench`, `notebooks` and `_testing` sit on top. Dot-folders and the skipped folders are not
  * scanned; any other top-level folder holding `.ts` files is a violation until it gets a layer.
  *
@@ -39,6 +39,7 @@ export const LAYERS: Layers = {
     ["_internal"],
     ["bappsloader"],
     ["baselines", "lpips"],
+    ["metrics"],
     ["eval"],
     ["cli", "notebook"],
     ["."],

@@ -92,8 +92,8 @@ Deno.test("a library importing cli/ is a violation", async () => {
   assert.deepEqual(
     await check({ ...CLEAN, "eval/runner.ts": 'import { parse } from "../cli/args.ts";\n' }),
     [
-      "eval/runner.ts imports cli/args.ts: eval (layer 3) may import only _internal, " +
-      "bappsloader, baselines, lpips",
+      "eval/runner.ts imports cli/args.ts: eval (layer 4) may import only _internal, " +
+      "bappsloader, baselines, lpips, metrics",
     ],
   );
 });
@@ -109,10 +109,29 @@ Deno.test("a library importing a top folder, or the root a top folder, is a viol
     [
       "_internal/a.ts imports _testing/fixtures/data.ts: _internal (layer 0) may import nothing outside " +
       "_internal",
-      "cli/b.ts imports _testing/fixtures/data.ts: cli (layer 4) may import only _internal, " +
-      "bappsloader, baselines, lpips, eval",
-      "mod.ts imports _testing/fixtures/data.ts: root files (layer 5) may import only _internal, " +
-      "bappsloader, baselines, lpips, eval, cli, notebook",
+      "cli/b.ts imports _testing/fixtures/data.ts: cli (layer 5) may import only _internal, " +
+      "bappsloader, baselines, lpips, metrics, eval",
+      "mod.ts imports _testing/fixtures/data.ts: root files (layer 6) may import only _internal, " +
+      "bappsloader, baselines, lpips, metrics, eval, cli, notebook",
+    ],
+  );
+});
+
+Deno.test("metrics sits between lpips/baselines and eval", async () => {
+  assert.deepEqual(
+    await check({
+      ...CLEAN,
+      "metrics/registry.ts": 'import "../lpips/lpips.ts";\nimport "../baselines/l2.ts";\n',
+      "metrics/up.ts": 'import "../eval/metrics/table.ts";\n',
+      "lpips/down.ts": 'import "../metrics/registry.ts";\n',
+    }),
+    [
+      "cycle: lpips -> metrics -> lpips (lpips/down.ts imports metrics/registry.ts; " +
+      "metrics/registry.ts imports lpips/lpips.ts)",
+      "lpips/down.ts imports metrics/registry.ts: lpips (layer 2) may import only _internal, " +
+      "bappsloader",
+      "metrics/up.ts imports eval/metrics/table.ts: metrics (layer 3) may import only _internal, " +
+      "bappsloader, baselines, lpips",
     ],
   );
 });
@@ -125,12 +144,12 @@ Deno.test("cli and notebook are one layer: neither imports the other", async () 
       "cli/show.ts": 'import "../notebook/show.ts";\n',
     }),
     [
-      "cli/show.ts imports notebook/show.ts: cli (layer 4) may import only _internal, " +
-      "bappsloader, baselines, lpips, eval",
+      "cli/show.ts imports notebook/show.ts: cli (layer 5) may import only _internal, " +
+      "bappsloader, baselines, lpips, metrics, eval",
       "cycle: cli -> notebook -> cli (cli/show.ts imports notebook/show.ts; notebook/run.ts " +
       "imports cli/compare.ts)",
-      "notebook/run.ts imports cli/compare.ts: notebook (layer 4) may import only _internal, " +
-      "bappsloader, baselines, lpips, eval",
+      "notebook/run.ts imports cli/compare.ts: notebook (layer 5) may import only _internal, " +
+      "bappsloader, baselines, lpips, metrics, eval",
     ],
   );
 });

@@ -14,6 +14,7 @@ import {
   loadImage,
 } from "../bappsloader/image.ts";
 import type { LPIPS } from "../lpips/lpips.ts";
+import type { Metric } from "../metrics/contract.ts";
 import { InputError } from "../lpips/validate.ts";
 import { UsageError } from "./args.ts";
 import type { OptionHelp } from "./help.ts";
@@ -61,7 +62,7 @@ export const PAIR_FAILURES =
  * error message) as soon as it is known. Returns the number of failed pairs.
  */
 export async function scorePairs(
-  m: LPIPS,
+  score: PairScore,
   pairs: readonly (readonly [string, string])[],
   prefix: string,
   onScore: (index: number, distance: number | null, error?: string) => void,
@@ -87,7 +88,7 @@ export async function scorePairs(
         throw new InputError(`${a} (${size(x)}) and ${b} (${size(y)}) differ in size`);
       }
       try {
-        distance = (await m.distance(x, y))[0];
+        distance = await score(x, y);
       } catch (e) {
         if (e instanceof InputError) throw new InputError(`${a} and ${b}: ${e.message}`);
         throw e;
@@ -104,6 +105,32 @@ export async function scorePairs(
     onScore(i, distance, undefined);
   }
   return failed;
+}
+
+/**
+ * The value of one pair of images in {@linkcode scorePairs}; an `InputError` skips the pair
+ * (images the metric cannot take), any other error ends the run.
+ */
+export type PairScore = (a: ImageTensor, b: ImageTensor) => Promise<number>;
+
+/** {@linkcode PairScore} of an LPIPS model: its distance. */
+export function lpipsPairScore(m: LPIPS): PairScore {
+  return async (a, b) => (await m.distance(a, b))[0];
+}
+
+/**
+ * {@linkcode PairScore} of a registered metric: its score; the images it refuses (MS-SSIM under
+ * 176 px, ...) are skipped like those LPIPS refuses.
+ */
+export function metricPairScore(m: Metric): PairScore {
+  return async (a, b) => {
+    try {
+      return (await m.scores(a, b))[0];
+    } catch (e) {
+      if (e instanceof RangeError) throw new InputError(e.message);
+      throw e;
+    }
+  };
 }
 
 /**
@@ -142,7 +169,10 @@ export async function listImages(dir: string): Promise<string[]> {
 /** One result of `dirs` (`distance: null` and `error` for a pair that failed). */
 export interface DirsRow {
   file: string;
+  /** The distance (LPIPS's, or a metric's `toDistance` of its score). */
   distance: number | null;
+  /** With `--metric` other than lpips: the score as the metric's authors print it. */
+  score?: number | null;
   error?: string;
 }
 
@@ -150,7 +180,10 @@ export interface DirsRow {
 export interface AllpairsRow {
   a: string;
   b: string;
+  /** The distance (LPIPS's, or a metric's `toDistance` of its score). */
   distance: number | null;
+  /** With `--metric` other than lpips: the score as the metric's authors print it. */
+  score?: number | null;
   error?: string;
 }
 
@@ -164,7 +197,7 @@ export interface AllpairsRow {
  * ```
  */
 export function dirsLine(r: DirsRow): string {
-  return `${r.file}: ${fmt(r.distance!)}`;
+  return `${r.file}: ${fmt(r.score ?? r.distance!)}`;
 }
 
 /**
@@ -195,11 +228,12 @@ export async function finishDirs(
  * ```
  */
 export function allpairsLine(r: AllpairsRow): string {
-  return `${r.a}, ${r.b}: ${fmt(r.distance!)}`;
+  return `${r.a}, ${r.b}: ${fmt(r.score ?? r.distance!)}`;
 }
 
 /**
- * What `allpairs` prints after its rows: the mean and its standard error (the reference's
+ * What `allpairs` prints after its rows: the mean and its standard error of the printed values
+ * (the distances; the scores with a `--metric` other than lpips) (the reference's
  * `Avg:` line), or the whole JSON object with `json` (`mean` and `stderr` null when a pair
  * failed); with `out`, the pair lines and the `Avg:` line go to that file too. Shared with `merge`.
  *
@@ -214,7 +248,7 @@ export async function finishAllpairs(
   rows: readonly AllpairsRow[],
   options: { json: boolean; out?: string },
 ): Promise<void> {
-  const ds = rows.map((r) => r.distance);
+  const ds = rows.map((r) => r.score === undefined ? r.distance : r.score);
   const complete = ds.every((d) => d !== null);
   let avg: string | undefined, mean = null, stderr = null;
   if (complete) {

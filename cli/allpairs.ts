@@ -7,7 +7,17 @@
 import { join } from "node:path";
 import { checkOutputFiles } from "../_internal/output_path.ts";
 import { LPIPS } from "../lpips/lpips.ts";
-import { type Command, MODEL_HELP, modelOptions, parse, positionals, UsageError } from "./args.ts";
+import {
+  type Command,
+  METRIC_HELP,
+  metricOptions,
+  MODEL_HELP,
+  modelOptions,
+  parse,
+  positionals,
+  singleMetric,
+  UsageError,
+} from "./args.ts";
 import { fileListHash, shardRange } from "../eval/shard.ts";
 import { helpText } from "./help.ts";
 import {
@@ -15,8 +25,11 @@ import {
   type AllpairsRow,
   finishAllpairs,
   listImages,
+  lpipsPairScore,
+  metricPairScore,
   outShardHelp,
   PAIR_FAILURES,
+  type PairScore,
   pairsFailed,
   pairsShardHeader,
   READING,
@@ -40,13 +53,16 @@ export const allpairs: Command = {
       ["--json", "print {pairs: [{a, b, distance}, ...], mean, stderr}"],
       ...outShardHelp("the pairs in order"),
     ],
-    sections: [MODEL_HELP],
+    sections: [METRIC_HELP, MODEL_HELP],
     notes: [PAIR_FAILURES, READING],
   }),
   async run(args) {
     const { values, positionals: p } = parse(args, {
       "all-pairs": { type: "boolean" },
       shard: { type: "string" },
+      metric: { type: "string" },
+      colorspace: { type: "string" },
+      ppd: { type: "string" },
       out: { type: "string" },
     });
     if (values.help) return console.log(this.usage);
@@ -64,24 +80,33 @@ export const allpairs: Command = {
     }
     const range = shardRange(pairs.length, 1, shard ?? { index: 0, count: 1 });
     const mine = pairs.slice(range.start, range.end);
-    const m = await LPIPS.create(modelOptions(values));
+    const info = singleMetric(values);
+    if (shard && info.name !== "lpips") {
+      throw new UsageError(`--shard works with --metric lpips only (got --metric ${info.name})`);
+    }
+    const other = info.name === "lpips" ? undefined : await info.create(metricOptions(values));
+    const m = other ? undefined : await LPIPS.create(modelOptions(values));
+    const score: PairScore = other ? metricPairScore(other) : lpipsPairScore(m!);
+    const withScore = (v: number | null) =>
+      other ? { distance: v === null ? null : info.toDistance(v), score: v } : { distance: v };
     const rows: AllpairsRow[] = [];
     let failed: number;
     try {
       const paths = mine.map(([a, b]) => [join(dir, a), join(dir, b)] as const);
-      failed = await scorePairs(m, paths, "lpips allpairs", (i, distance, error) => {
+      failed = await scorePairs(score, paths, "lpips allpairs", (i, distance, error) => {
         const [a, b] = mine[i];
-        rows.push(error === undefined ? { a, b, distance } : { a, b, distance, error });
+        const value = withScore(distance);
+        rows.push(error === undefined ? { a, b, ...value } : { a, b, ...value, error });
         if (!values.json && !shard && error === undefined) {
           console.log(allpairsLine(rows.at(-1)!));
         }
       });
     } finally {
-      m.dispose();
+      (other ?? m!).dispose();
     }
     if (shard) {
       if (failed) throw pairsFailed(failed, rows.length, `${out} not written`);
-      const header = pairsShardHeader("allpairs", m, shard, {
+      const header = pairsShardHeader("allpairs", m!, shard, {
         name: "pairs",
         total: pairs.length,
         ...range,

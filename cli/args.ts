@@ -10,6 +10,9 @@ import { ENGINE_NAMES, type EngineName, type Version, VERSIONS } from "../lpips/
 import { NET_NAMES, type NetName } from "../lpips/arch.ts";
 import { BACKEND_NAMES, type BackendName } from "../lpips/backend.ts";
 import { closest } from "./suggest.ts";
+import type { MetricInfo, MetricOptions } from "../metrics/contract.ts";
+import { findMetrics } from "../metrics/registry.ts";
+import { type Colorspace, COLORSPACES } from "../baselines/l2.ts";
 import { type OptionSection, PROGRAM } from "./help.ts";
 
 /** A command of the command line (`lpips <command>`). */
@@ -155,6 +158,65 @@ export function modelOptions(v: Values): LPIPSOptions {
     weightsDir: v["weights-dir"] as string | undefined,
   };
 }
+
+/**
+ * The metrics of `--metric NAME[,NAME...]` (names or aliases, see `lpips metrics`), default
+ * `def`; an unknown or empty name is a UsageError naming the valid ones.
+ */
+export function metricList(v: Values, def = "lpips", option = "metric"): MetricInfo[] {
+  const value = v[option];
+  if (typeof value === "boolean") throw new UsageError(`--${option} needs a value`);
+  try {
+    return findMetrics(value ?? def);
+  } catch (e) {
+    if (e instanceof RangeError) throw new UsageError(`--${option}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** `--metric NAME` where one metric at a time is computed (dirs, allpairs). */
+export function singleMetric(v: Values): MetricInfo {
+  const metrics = metricList(v);
+  if (metrics.length > 1) {
+    throw new UsageError(`--metric: one metric at a time here (got ${metrics.length})`);
+  }
+  return metrics[0];
+}
+
+/**
+ * The options every registered metric reads from the command line: `--colorspace` (l2, ssim),
+ * `--ppd` (flip), `--weights-dir` (every metric that loads weights) and the model options (lpips).
+ */
+export function metricOptions(v: Values): MetricOptions {
+  const colorspace = oneOf<Colorspace>("colorspace", v.colorspace, COLORSPACES, "Lab");
+  let ppd: number | undefined;
+  if (v.ppd !== undefined) {
+    ppd = Number(v.ppd);
+    if (String(v.ppd).trim() === "" || !(ppd >= 0.01 && ppd <= 10000)) {
+      throw new UsageError(`--ppd needs a number from 0.01 to 10000 (got ${v.ppd})`);
+    }
+  }
+  return {
+    colorspace,
+    ppd,
+    weightsDir: v["weights-dir"] as string | undefined,
+    lpips: modelOptions(v),
+  };
+}
+
+/** The help of `--metric` and the options of the metrics (`--colorspace`, `--ppd`). */
+export const METRIC_HELP: OptionSection = {
+  title: "Metric options",
+  options: [
+    [
+      "--metric NAME[,NAME...]",
+      "lpips (default), l2, ssim, psnr, msssim, fsim, fsimc, gmsd, flip, or pyiqa's spellings " +
+      "(ms_ssim, ...); `lpips metrics` lists them with their direction and range",
+    ],
+    ["--colorspace Lab|RGB", "colour space of l2 and ssim (default Lab, the reference's)"],
+    ["--ppd N", "flip: pixels per degree (default 67.02, FLIP's viewing conditions)"],
+  ],
+};
 
 /**
  * Exactly `n` positional arguments, else a one-line UsageError: `expected WHAT (got 1 argument)`,

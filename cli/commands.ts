@@ -11,6 +11,7 @@ import { dirs } from "./dirs.ts";
 import { download } from "./download.ts";
 import { evalCommand } from "./eval.ts";
 import { mergeCommand } from "./merge.ts";
+import { metricsCommand } from "./metrics.ts";
 import { trainCommand } from "./train.ts";
 import { helpText, PROGRAM } from "./help.ts";
 
@@ -19,6 +20,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   compare,
   dirs,
   allpairs,
+  metrics: metricsCommand,
   eval: evalCommand,
   merge: mergeCommand,
   train: trainCommand,

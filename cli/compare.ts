@@ -1,6 +1,6 @@
 /**
- * `compare IMG0 IMG1`: LPIPS, L2 or DSSIM between two images (the reference's
- * `lpips_2imgs.py`).
+ * `compare IMG0 IMG1`: LPIPS or any registered metric (or several) between two images (the
+ * reference's `lpips_2imgs.py`).
  *
  * @module
  */
@@ -9,9 +9,11 @@ import { checkOutputFiles } from "../_internal/output_path.ts";
 import { LPIPS } from "../lpips/lpips.ts";
 import {
   type Command,
+  METRIC_HELP,
+  metricList,
+  metricOptions,
   MODEL_HELP,
   modelOptions,
-  oneOf,
   parse,
   positionals,
   UsageError,
@@ -21,8 +23,8 @@ import { resizeBicubic } from "../bappsloader/resize.ts";
 import type { DistanceMask } from "../lpips/mask.ts";
 import { InputError } from "../lpips/validate.ts";
 import { saveNpy } from "../bappsloader/npy.ts";
-import { dssim } from "../baselines/ssim.ts";
-import { type Colorspace, COLORSPACES, l2 } from "../baselines/l2.ts";
+import type { ImageTensor } from "../bappsloader/image.ts";
+import type { Metric, MetricInfo, MetricOptions } from "../metrics/contract.ts";
 
 import { fmt, READING, writeOutput } from "./_images.ts";
 import { helpText } from "./help.ts";
@@ -35,14 +37,9 @@ export const compare: Command = {
     usage: "compare IMG0 IMG1 [options]",
     options: [
       [
-        "--metric lpips|l2|ssim",
-        "lpips (default); l2 and ssim are the paper's baselines, computed as the reference " +
-        "does; ssim prints DSSIM = (1 - SSIM) / 2, as the reference's evaluation does",
-      ],
-      ["--colorspace Lab|RGB", "colour space of l2 and ssim (default Lab, the reference's)"],
-      [
         "--spatial OUT.png|OUT.npy",
-        "lpips: also write the distance map (.png: viridis, 0 to the map's maximum, with a " +
+        "also write the metric's map (lpips, flip: distance maps; gmsd, fsim, fsimc: " +
+        "similarity maps, .npy only) (.png: viridis, 0 to the map's maximum, with a " +
         "title and a numbered colour bar; .npy: float32 1x1xHxW, raw); prints the map's mean " +
         "and maximum",
       ],
@@ -64,14 +61,21 @@ export const compare: Command = {
       ],
       [
         "--json",
-        "print one JSON object: metric, net, version, lpips, distance, layers (per-layer " +
-        "contributions, lpips only), colorspace; with --spatial also map_mean, map_max, spatial (and " +
+        "print one JSON object: metric, net, version, lpips, distance (what eval ranks by: " +
+        "DSSIM for ssim, `lpips metrics` lists each), score (as the metric's authors print " +
+        "it: SSIM, PSNR in dB, ...), lower_is_better, layers (per-layer contributions, lpips " +
+        "only), colorspace (l2, ssim); with --spatial also map_mean, map_max, spatial (and " +
         "map_scale: the .png's top colour); with --mask also mask, with a resize also " +
-        "resized: {from, to} ([h, w])",
+        "resized: {from, to} ([h, w]); with several metrics {metrics: [one object each], " +
+        "resized}",
       ],
     ],
-    sections: [MODEL_HELP],
-    notes: [READING],
+    sections: [METRIC_HELP, MODEL_HELP],
+    notes: [
+      "Text output: one line per metric; ssim prints DSSIM = (1 - SSIM) / 2 as the " +
+      "reference's evaluation does (--json has both).",
+      READING,
+    ],
   }),
   async run(args) {
     const { values, positionals: p } = parse(args, {
@@ -79,15 +83,17 @@ export const compare: Command = {
       "map-max": { type: "string" },
       metric: { type: "string" },
       colorspace: { type: "string" },
+      ppd: { type: "string" },
       mask: { type: "string" },
       "resize-to-reference": { type: "boolean" },
     });
     if (values.help) return console.log(this.usage);
     const [f0, f1] = positionals(p, 2, "two image files: compare IMG0 IMG1");
-    const metric = oneOf("metric", values.metric, ["lpips", "l2", "ssim"], "lpips");
-    const colorspace = oneOf<Colorspace>("colorspace", values.colorspace, COLORSPACES, "Lab");
+    const metrics = metricList(values);
+    const options = metricOptions(values);
+    const metric = metrics.length === 1 ? metrics[0].name : "several";
     const spatialOut = values.spatial as string | undefined;
-    if (spatialOut && metric !== "lpips") throw new UsageError("--spatial needs --metric lpips");
+    if (spatialOut) checkSpatial(metrics, spatialOut);
     if (spatialOut && ![".png", ".npy"].includes(extname(spatialOut).toLowerCase())) {
       throw new UsageError(`--spatial needs a .png or .npy file name (got ${spatialOut})`);
     }
@@ -123,23 +129,8 @@ export const compare: Command = {
       ? maskOf(maskImg, maskPath, size(img0))
       : undefined;
     if (metric !== "lpips") {
-      const d = metric === "l2" ? l2(a, b, { colorspace }) : dssim(a, b, { colorspace });
-      const result = {
-        metric,
-        net: null,
-        version: null,
-        lpips: null,
-        distance: d[0],
-        layers: null,
-        colorspace,
-        ...(resized ? { resized } : {}),
-      };
-      if (values.json) console.log(JSON.stringify(result));
-      else {
-        console.log(`${metric === "l2" ? "L2" : "DSSIM"} (${colorspace}): ${fmt(d[0])}`);
-        if (resizedNote) console.log(resizedNote);
-      }
-      return;
+      const io = { f0, f1, json: !!values.json, resized, resizedNote, spatialOut, mapScale };
+      return await compareMetrics(metrics, options, a, b, io);
     }
     const m = await LPIPS.create(modelOptions(values));
     try {
@@ -161,6 +152,8 @@ export const compare: Command = {
         version: m.version,
         lpips: m.lpips,
         distance: scalar.distance[0],
+        score: scalar.distance[0],
+        lower_is_better: true,
         layers: scalar.layers!.map((l) => l[0]),
         ...(maskPath !== undefined ? { mask: maskPath } : {}),
         ...(resized ? { resized } : {}),
@@ -243,4 +236,138 @@ function mapMaxOption(v: string | undefined, spatialOut: string | undefined): nu
     throw new UsageError(`--map-max needs a positive number (got ${v})`);
   }
   return n;
+}
+
+/** What {@link compareMetrics} needs to know of the command line. */
+interface CompareIO {
+  f0: string;
+  f1: string;
+  json: boolean;
+  resized?: { from: [number, number]; to: [number, number] };
+  resizedNote?: string;
+  spatialOut?: string;
+  mapScale?: number;
+}
+
+/** `--spatial` with `metrics`: one metric with a map; a PNG draws distance maps only. */
+function checkSpatial(metrics: MetricInfo[], out: string): void {
+  if (metrics.length > 1) {
+    throw new UsageError(`--spatial writes one map: give one --metric (got ${metrics.length})`);
+  }
+  const [m] = metrics;
+  if (!m.hasMap) {
+    throw new UsageError(
+      `--spatial: ${m.name} has no map (metrics with maps: lpips, fsim, fsimc, gmsd, flip)`,
+    );
+  }
+  if (["gmsd", "fsim", "fsimc"].includes(m.name) && out.toLowerCase().endsWith(".png")) {
+    throw new UsageError(
+      `--spatial: the ${m.name} map is a similarity map (1 where the images agree), not a ` +
+        `distance map: write it as .npy (got ${out})`,
+    );
+  }
+}
+
+/** Any registered metric(s) other than LPIPS alone: the score of each, the map of one. */
+async function compareMetrics(
+  metrics: MetricInfo[],
+  options: MetricOptions,
+  a: ImageTensor,
+  b: ImageTensor,
+  io: CompareIO,
+): Promise<void> {
+  const results: Record<string, unknown>[] = [];
+  const lines: string[] = [];
+  for (const info of metrics) {
+    const m = await info.create(options);
+    try {
+      const score = (await m.scores(a, b))[0];
+      const colorspace = info.name === "l2" || info.name === "ssim" ? options.colorspace! : null;
+      const distance = info.toDistance(score);
+      const lpips = info.name === "lpips" ? options.lpips! : undefined;
+      const result: Record<string, unknown> = {
+        metric: info.name,
+        net: lpips ? (lpips.net === "vgg16" ? "vgg" : lpips.net) : null,
+        version: lpips ? lpips.version : null,
+        lpips: lpips ? lpips.lpips : null,
+        distance: colorspace || lpips ? Math.fround(distance) : distance,
+        score,
+        lower_is_better: info.lowerIsBetter,
+        layers: null,
+        colorspace,
+      };
+      lines.push(textLine(info, m.setting, score, distance));
+      if (io.spatialOut) Object.assign(result, await writeMap(m, a, b, score, io));
+      results.push(result);
+    } finally {
+      m.dispose();
+    }
+  }
+  const resized = io.resized ? { resized: io.resized } : {};
+  if (io.json) {
+    console.log(
+      JSON.stringify(
+        results.length === 1 ? { ...results[0], ...resized } : { metrics: results, ...resized },
+      ),
+    );
+    return;
+  }
+  for (const line of lines) console.log(line);
+  if (io.resizedNote) console.log(io.resizedNote);
+  if (io.spatialOut) {
+    const r = results[0];
+    const colours = r.map_scale === undefined ? "" : `, colours 0 to ${fmt(r.map_scale as number)}`;
+    console.log(
+      `Map mean: ${fmt(r.map_mean as number)}, max: ${fmt(r.map_max as number)} ` +
+        `(map: ${io.spatialOut}${colours})`,
+    );
+  }
+}
+
+/** One metric's line of text: `MS-SSIM: 0.669979`; l2 and ssim as before (`DSSIM (Lab): ...`). */
+function textLine(info: MetricInfo, setting: string, score: number, distance: number): string {
+  const label = info.name === "ssim" ? "DSSIM" : info.title;
+  const value = info.name === "ssim" ? Math.fround(distance) : score;
+  const unit = info.name === "psnr" ? " dB" : "";
+  return `${label}${setting ? ` (${setting})` : ""}: ${fmt(value)}${unit}`;
+}
+
+/** Writes the map of the first pair (`.npy` raw, `.png` drawn); its JSON fields. */
+async function writeMap(
+  m: Metric,
+  a: ImageTensor,
+  b: ImageTensor,
+  score: number,
+  io: CompareIO,
+): Promise<Record<string, unknown>> {
+  const out = io.spatialOut!;
+  const map = await m.map!(a, b);
+  const { data, width: w, height: h } = map;
+  let sum = 0, max = 0;
+  for (const v of data) {
+    sum += v;
+    if (v > max) max = v;
+  }
+  const fields: Record<string, unknown> = { map_mean: sum / data.length, map_max: max };
+  if (out.toLowerCase().endsWith(".npy")) {
+    await saveNpy(out, data, [1, 1, h, w]);
+  } else {
+    fields.map_scale = io.mapScale ?? max;
+    const { mapFigurePng } = await import("../lpips/figure.ts");
+    const label = `${m.info.title}${m.setting ? ` (${m.setting})` : ""}`;
+    await writeOutput(
+      out,
+      mapFigurePng(data, w, h, fields.map_scale as number, {
+        title: `${label} = ${fmt(score)}`,
+        subtitle: [`${basename(io.f0)} vs ${basename(io.f1)}, ${w}x${h} px`],
+        caption: [
+          `${map.label}, mean ${fmt(sum / data.length)}`,
+          `max ${fmt(max)}` +
+          (io.mapScale === undefined ? "" : `, colours 0 to ${fmt(io.mapScale)}`),
+        ],
+      }),
+    );
+  }
+  fields.spatial = out;
+  return fields;
 }

@@ -7,7 +7,17 @@
 import { join } from "node:path";
 import { checkOutputFiles } from "../_internal/output_path.ts";
 import { LPIPS } from "../lpips/lpips.ts";
-import { type Command, MODEL_HELP, modelOptions, parse, positionals, UsageError } from "./args.ts";
+import {
+  type Command,
+  METRIC_HELP,
+  metricOptions,
+  MODEL_HELP,
+  modelOptions,
+  parse,
+  positionals,
+  singleMetric,
+  UsageError,
+} from "./args.ts";
 import { fileListHash, shardRange } from "../eval/shard.ts";
 import { helpText } from "./help.ts";
 import {
@@ -15,8 +25,11 @@ import {
   type DirsRow,
   finishDirs,
   listImages,
+  lpipsPairScore,
+  metricPairScore,
   outShardHelp,
   PAIR_FAILURES,
+  type PairScore,
   pairsFailed,
   pairsShardHeader,
   READING,
@@ -36,13 +49,16 @@ export const dirs: Command = {
       ["--json", "print a JSON array of {file, distance}"],
       ...outShardHelp("the file names in both folders, sorted"),
     ],
-    sections: [MODEL_HELP],
+    sections: [METRIC_HELP, MODEL_HELP],
     notes: [PAIR_FAILURES, READING],
   }),
   async run(args) {
     const { values, positionals: p } = parse(args, {
       out: { type: "string" },
       shard: { type: "string" },
+      metric: { type: "string" },
+      colorspace: { type: "string" },
+      ppd: { type: "string" },
     });
     if (values.help) return console.log(this.usage);
     const [d0, d1] = positionals(p, 2, "two folders: dirs DIR0 DIR1");
@@ -57,22 +73,31 @@ export const dirs: Command = {
     }
     const range = shardRange(names.length, 1, shard ?? { index: 0, count: 1 });
     const mine = names.slice(range.start, range.end);
-    const m = await LPIPS.create(modelOptions(values));
+    const info = singleMetric(values);
+    if (shard && info.name !== "lpips") {
+      throw new UsageError(`--shard works with --metric lpips only (got --metric ${info.name})`);
+    }
+    const other = info.name === "lpips" ? undefined : await info.create(metricOptions(values));
+    const m = other ? undefined : await LPIPS.create(modelOptions(values));
+    const score: PairScore = other ? metricPairScore(other) : lpipsPairScore(m!);
+    const withScore = (v: number | null) =>
+      other ? { distance: v === null ? null : info.toDistance(v), score: v } : { distance: v };
     const rows: DirsRow[] = [];
     let failed: number;
     try {
       const pairs = mine.map((n) => [join(d0, n), join(d1, n)] as const);
-      failed = await scorePairs(m, pairs, "lpips dirs", (i, distance, error) => {
+      failed = await scorePairs(score, pairs, "lpips dirs", (i, distance, error) => {
         const file = mine[i];
-        rows.push(error === undefined ? { file, distance } : { file, distance, error });
+        const value = withScore(distance);
+        rows.push(error === undefined ? { file, ...value } : { file, ...value, error });
         if (!values.json && !shard && error === undefined) console.log(dirsLine(rows.at(-1)!));
       });
     } finally {
-      m.dispose();
+      (other ?? m!).dispose();
     }
     if (shard) {
       if (failed) throw pairsFailed(failed, rows.length, `${out} not written`);
-      const header = pairsShardHeader("dirs", m, shard, {
+      const header = pairsShardHeader("dirs", m!, shard, {
         name: "files",
         total: names.length,
         ...range,

@@ -47,6 +47,7 @@ import {
   TWOAFC_VAL_DATASETS,
   type TwoAFCItems,
 } from "../eval/runner.ts";
+import { findMetric } from "../metrics/registry.ts";
 
 const EVAL_OPTIONS = {
   "dataset-mode": { type: "string" },
@@ -108,6 +109,18 @@ export function evalJson(r: EvaluateResult): Record<string, unknown> {
   };
 }
 
+/** `--model NAME`: lpips (default), baseline, or a registered metric, by its canonical name. */
+function evalModelOption(value: unknown): EvalModel {
+  if (value === undefined) return "lpips";
+  const v = String(value);
+  if (v === "lpips" || v === "baseline") return v;
+  try {
+    return findMetric(v).name;
+  } catch {
+    throw new UsageError(`--model must be one of ${EVAL_MODELS.join(", ")} (got "${v}")`);
+  }
+}
+
 /** `eval`: 2AFC score or JND mAP of a model on BAPPS datasets. */
 export const evalCommand: Command = {
   synopsis: "eval --root DIR",
@@ -123,10 +136,12 @@ export const evalCommand: Command = {
         `${TWOAFC_VAL_DATASETS.join(" ")}; jnd: ${JND_VAL_DATASETS.join(" ")})`,
       ],
       [
-        "--model lpips|baseline|l2|ssim",
+        "--model NAME",
         "default lpips; baseline = LPIPS without the linear heads (uncalibrated; it honours " +
-        "--version, whose default 0.1 is the reference's baseline); ssim ranks by " +
-        "DSSIM = (1 - SSIM) / 2",
+        "--version, whose default 0.1 is the reference's baseline); l2, ssim (ranked by " +
+        "DSSIM = (1 - SSIM) / 2) or any metric of `lpips metrics` (psnr, msssim, fsim, fsimc, " +
+        "gmsd, flip, pyiqa's spellings too), ranked by its distance: 2AFC and JND follow the " +
+        "metric's direction",
       ],
       ["--colorspace Lab|RGB", "l2 and ssim only (default Lab)"],
       ["--batch-size N", "items per batch (default 50)"],
@@ -179,12 +194,7 @@ export const evalCommand: Command = {
     if (values.help) return console.log(this.usage);
     positionals(p, 0, "subsets go after --datasets");
     const mode = oneOf<BappsMode>("dataset-mode", values["dataset-mode"], BAPPS_MODES, "2afc");
-    const model = oneOf<EvalModel>(
-      "model",
-      values.model,
-      EVAL_MODELS,
-      "lpips",
-    );
+    const model = evalModelOption(values.model);
     const root = values.root as string | undefined;
     if (!root) {
       throw new UsageError("--root DATASET_ROOT is required (the folder with 2afc/, jnd/)");
@@ -338,7 +348,9 @@ export async function reportEval(
   if (options.json) return console.log(JSON.stringify(evalJson(r)));
   const what = r.model === "lpips" || r.model === "baseline"
     ? `${r.model} (${r.net}, v${r.version})`
-    : `${r.model === "ssim" ? "ssim (DSSIM)" : "l2"} (${r.colorspace})`;
+    : r.model === "ssim" || r.model === "l2"
+    ? `${r.model === "ssim" ? "ssim (DSSIM)" : "l2"} (${r.colorspace})`
+    : `${r.model} (ranked by ${findMetric(r.model).distanceRule})`;
   console.log(`Evaluating ${r.mode} with ${what}`);
   for (const d of r.results) {
     const ci = d.ci95

@@ -205,3 +205,24 @@ Deno.test("perItemPath: one dataset keeps the name, several get the dataset in i
   assert.equal(perItemPath("a/out.csv", "val/traditional", 6), "a/out.val_traditional.csv");
   assert.equal(perItemPath("out", "val/cnn", 2), "out.val_cnn.csv");
 });
+
+Deno.test({
+  ...needsTestData("eval --model NAME: any registered metric, by name or alias; MS-SSIM's error"),
+  fn: async () => {
+    const root = testData("bapps-mini");
+    const ds = ["--root", root, "--datasets", "val/traditional", "--bootstrap", "0", "--quiet"];
+    const g = await lpips("eval", ...ds, "--model", "GMSD", "--json");
+    assert.equal(g.code, 0, g.stderr);
+    const j = JSON.parse(g.stdout);
+    assert.deepEqual([j.model, j.net, j.colorspace], ["gmsd", null, null]);
+    assert.ok(j.results["val/traditional"].score > 0.5);
+    const f = await lpips("eval", ...ds, "--model", "ldr-flip", "--dataset-mode", "jnd");
+    assert.equal(f.code, 0, f.stderr);
+    assert.match(f.stdout, /^Evaluating jnd with flip \(ranked by score\)\n/);
+    await oneLineError([...ds, "--model", "ms_ssim"], /msssim: the images are 64x64; MS-SSIM's 5/);
+    await oneLineError(
+      [...ds, "--model", "vif"],
+      /--model must be one of lpips, baseline, l2, ssim, psnr, msssim, fsim, fsimc, gmsd, flip \(got "vif"\)$/,
+    );
+  },
+});

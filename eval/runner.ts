@@ -15,6 +15,11 @@
  * - `l2`, `ssim`: the paper's baselines in `colorspace` (default Lab); `ssim` is the DSSIM
  *   `(1 - SSIM) / 2` the reference ranks by. The reference forces batch size 1 for them; their
  *   distances are per image here, so the batch size only changes how many images are in memory.
+ * - any other metric of the registry (`psnr`, `msssim`, `fsim`, `fsimc`, `gmsd`, `flip`, by
+ *   name or alias): ranked by its distance (`MetricInfo.toDistance`: `1 - score` for the bounded
+ *   similarities, `10^(-PSNR / 10)` for PSNR, the score itself for distances), so the 2AFC score
+ *   and JND mAP follow the metric's direction (docs/metrics.md). MS-SSIM needs 176 px a side:
+ *   on BAPPS's 64x64 patches it fails with its own one-line error.
  *
  * For 2AFC with LPIPS the reference image's features are computed once per batch and compared
  * with both `p0` and `p1` (the reference runs the trunk on `ref` twice; the numbers are the same).
@@ -41,16 +46,27 @@ import {
   jndBatches,
   twoAFCBatches,
 } from "../bappsloader/dataset.ts";
-import { dssim } from "../baselines/ssim.ts";
-import { type Colorspace, COLORSPACES, l2 } from "../baselines/l2.ts";
+import { type Colorspace, COLORSPACES } from "../baselines/l2.ts";
+import type { Metric } from "../metrics/contract.ts";
+import { findMetric, METRIC_NAMES } from "../metrics/registry.ts";
 import { type JNDItems, scoreDataset, type TwoAFCItems } from "./score.ts";
 import { fileListHash, shardRange, type ShardSpec } from "./shard.ts";
 
-/** The reference's `--model` choices. */
-export const EVAL_MODELS = ["lpips", "baseline", "l2", "ssim"] as const;
+/**
+ * The models `evaluate` scores: the reference's `--model` choices (`lpips`, `baseline`, `l2`,
+ * `ssim`) and every other metric of the registry, by canonical name.
+ */
+export const EVAL_MODELS: readonly string[] = Object.freeze([
+  "lpips",
+  "baseline",
+  ...METRIC_NAMES.filter((n) => n !== "lpips"),
+]);
 
-/** A model `evaluate` scores. */
-export type EvalModel = typeof EVAL_MODELS[number];
+/**
+ * A model `evaluate` scores: one of {@linkcode EVAL_MODELS}, or an alias of a metric (`ms_ssim`);
+ * results name it by its canonical name.
+ */
+export type EvalModel = string;
 
 /** The six 2AFC validation sets, the reference's default `--datasets`. */
 export const TWOAFC_VAL_DATASETS: readonly string[] = Object.freeze([
@@ -208,10 +224,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
   if (!BAPPS_MODES.includes(mode)) {
     throw new RangeError(`unknown dataset mode "${mode}" (expected 2afc or jnd)`);
   }
-  const model = options.model ?? "lpips";
-  if (!EVAL_MODELS.includes(model)) {
-    throw new RangeError(`unknown model "${model}" (expected lpips, baseline, l2 or ssim)`);
-  }
+  const model = evalModel(options.model ?? "lpips");
   const given = options.datasets ?? (mode === "2afc" ? TWOAFC_VAL_DATASETS : JND_VAL_DATASETS);
   if (given.length === 0) throw new RangeError("no datasets given");
   // One folder, one name: `val//traditional` is `val/traditional`, and is not scored twice.
@@ -248,7 +261,8 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
         `but the model is "${model}"`,
     );
   }
-  const colorspace = deep ? null : options.colorspace ?? "Lab";
+  const info = deep ? null : findMetric(model);
+  const colorspace = model === "l2" || model === "ssim" ? options.colorspace ?? "Lab" : null;
   if (colorspace !== null && !COLORSPACES.includes(colorspace)) {
     throw new RangeError(`unknown colorspace "${colorspace}" (expected Lab or RGB)`);
   }
@@ -279,12 +293,12 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
       threads: options.threads ?? inferenceThreads(workers),
     });
   }
+  let other: Metric | undefined;
   try {
+    other = info ? await info.create({ colorspace: colorspace ?? undefined }) : undefined;
     const distance: PairDistance = metric
       ? (a, b) => metric!.distance(a, b)
-      : model === "l2"
-      ? (a, b) => Promise.resolve(l2(a, b, { colorspace: colorspace! }))
-      : (a, b) => Promise.resolve(dssim(a, b, { colorspace: colorspace! }));
+      : async (a, b) => Float32Array.from(await other!.scores(a, b), info!.toDistance);
     const batchOptions = { batchSize, workers };
     const boot = { resamples, seed };
     const results: DatasetResult[] = [];
@@ -363,6 +377,17 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     };
   } finally {
     if (owned) metric?.dispose();
+    other?.dispose();
+  }
+}
+
+/** The canonical name of a model: `lpips`, `baseline`, or a registered metric's name. */
+function evalModel(model: string): EvalModel {
+  if (model === "lpips" || model === "baseline") return model;
+  try {
+    return findMetric(model).name;
+  } catch {
+    throw new RangeError(`unknown model "${model}" (expected ${EVAL_MODELS.join(", ")})`);
   }
 }
 

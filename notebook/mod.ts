@@ -42,6 +42,12 @@ export {
   type LayerTerm,
 } from "./comparison.ts";
 export {
+  type MetricCandidate,
+  MetricTable,
+  metricTable,
+  type MetricTableRow,
+} from "./metric_table.ts";
+export {
   type RankCandidate,
   type RankedImage,
   rankImages,

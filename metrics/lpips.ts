@@ -1,0 +1,41 @@
+/**
+ * LPIPS in the registry (`lpips/lpips.ts`): the model is built by `create` from
+ * `options.lpips` (net, version, calibration, engine) and the shared weight options, and freed
+ * by `dispose`; its map is the spatial distance map.
+ *
+ * @module
+ */
+import { LPIPS } from "../lpips/lpips.ts";
+import type { Metric, MetricInfo } from "./contract.ts";
+import { firstPair } from "./_stateless.ts";
+
+/** LPIPS (default alex, v0.1, calibrated). */
+export const LPIPS_METRIC: MetricInfo = {
+  name: "lpips",
+  aliases: [],
+  title: "LPIPS",
+  lowerIsBetter: true,
+  range: [0, Infinity],
+  input: "RGB",
+  citation: "Zhang, Isola, Efros, Shechtman, Wang, CVPR 2018",
+  hasMap: true,
+  minSize: 1,
+  distanceRule: "score",
+  toDistance: (s) => s,
+  async create(options = {}): Promise<Metric> {
+    const { weightsDir, trunkPath, quiet } = options;
+    const m = await LPIPS.create({ weightsDir, trunkPath, quiet, ...options.lpips });
+    return {
+      info: LPIPS_METRIC,
+      setting: `${m.net}, v${m.version}${m.lpips ? "" : ", uncalibrated"}`,
+      scores: async (a, b) => Float64Array.from(await m.distance(a, b)),
+      async map(a, b) {
+        const [x, y] = firstPair(a, b);
+        const r = await m.distance(x, y, { spatial: true });
+        const [, , height, width] = r.map!.shape;
+        return { data: r.map!.data, width, height, kind: "distance", label: "LPIPS distance" };
+      },
+      dispose: () => m.dispose(),
+    };
+  },
+};
