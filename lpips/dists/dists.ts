@@ -44,6 +44,7 @@ type OrtModule = typeof Ort;
  *
  * @example
  * ```ts ignore
+ * // Not run by the doc tests: it needs the ImageNet VGG16 (528 MB, downloaded once).
  * import { DISTS } from "@perceptual/lpips/lpips";
  * const d = await DISTS.create(); // VGG16 and alpha/beta: LPIPS_WEIGHTS_DIR, cache or download
  * const [score] = await d.score("ex_ref.png", "ex_p0.png");
@@ -115,12 +116,16 @@ export class DISTS {
   async score(a: LPIPSInput, b: LPIPSInput): Promise<Float32Array> {
     const session = this.#session;
     if (!session) throw new Error("DISTS: score() after dispose()");
-    const [pa, pb] = await Promise.all([this.#prepared(a), this.#prepared(b)]);
+    const [[pa, shrunkA], [pb, shrunkB]] = await Promise.all([
+      this.#prepared(a),
+      this.#prepared(b),
+    ]);
     const sa = sizeOf(pa), sb = sizeOf(pb);
     if (sa && sb && (sa[0] !== sb[0] || sa[1] !== sb[1])) {
+      const resized = shrunkA || shrunkB;
       throw new InputError(
         `DISTS compares images of one size: input 0 is ${sa[1]}x${sa[0]} and input 1 is ` +
-          `${sb[1]}x${sb[0]} (WxH${this.resize ? ", after the resize to 256 px" : ""})`,
+          `${sb[1]}x${sb[0]} (WxH${resized ? ", after the resize to 256 px" : ""})`,
       );
     }
     const { inputs } = await preparePair(pa, pb, { normalize: true, minSize: 1, net: "dists" });
@@ -138,12 +143,12 @@ export class DISTS {
     await s?.release();
   }
 
-  /** Files read; 8-bit images shrunk as the official script does (when `resize`). */
-  async #prepared(x: LPIPSInput): Promise<LPIPSInput> {
+  /** Files read; 8-bit images shrunk as the official script does (when `resize`), and whether. */
+  async #prepared(x: LPIPSInput): Promise<[LPIPSInput, boolean]> {
     const img = isImageFile(x) ? await readImage(x) : x;
-    if (!this.resize || !isRgbImage(img)) return img;
-    if (Math.min(img.width, img.height) <= DISTS_RESIZE_SIDE) return img;
-    return resizeShorterSide(img, DISTS_RESIZE_SIDE);
+    if (!this.resize || !isRgbImage(img)) return [img, false];
+    if (Math.min(img.width, img.height) <= DISTS_RESIZE_SIDE) return [img, false];
+    return [resizeShorterSide(img, DISTS_RESIZE_SIDE), true];
   }
 }
 

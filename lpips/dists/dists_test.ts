@@ -16,14 +16,23 @@ import { DISTS } from "./dists.ts";
 import { DISTS_WEIGHTS_FILE, loadDistsWeights } from "./dists_weights.ts";
 import { l2PooledSize, l2PoolWindow } from "./dists_graph.ts";
 
-/** docs/algorithm.md §13: every golden value is met to this absolute difference. */
-const TOLERANCE = 1e-5;
+/**
+ * docs/algorithm.md §13: every value is within 1e-6 of the official code run in float64, and
+ * within 2e-6 of the official code as published (float32) wherever that float32 value is itself
+ * within 2e-6 of its float64 one.
+ */
+const TOLERANCE_F64 = 1e-6;
+const TOLERANCE = 2e-6;
+/** The cases where the official float32 arithmetic is off its float64 value by more than 2e-6. */
+const ILL_CONDITIONED = ["crop_2x2", "crop_3x5", "constant_equal", "constant_vs_constant"];
 
 interface Golden {
   name: string;
   size: [number, number];
   resize: number;
   no_resize: number;
+  resize_f64: number;
+  no_resize_f64: number;
 }
 
 const goldens: Golden[] = JSON.parse(
@@ -61,23 +70,38 @@ Deno.test("the golden cases cover the official script's cases", () => {
   }
 });
 
+Deno.test("the official float32 values stray from float64 only on the documented cases", () => {
+  const stray = goldens.filter((g) =>
+    Math.abs(g.resize - g.resize_f64) > TOLERANCE ||
+    Math.abs(g.no_resize - g.no_resize_f64) > TOLERANCE
+  );
+  assert.deepEqual(stray.map((g) => g.name), ILL_CONDITIONED);
+});
+
 for (const resize of [true, false]) {
   Deno.test(
     needsTestData(`DISTS equals the official code on every golden case (resize ${resize})`),
     async () => {
       await withDists({ resize }, async (d) => {
         const cache = new Map<string, Promise<RGBImage>>();
-        let worst = 0;
+        let worst = 0, worst64 = 0;
         for (const c of GOLDEN_CASES) {
           const g = goldens.find((x) => x.name === c.name)!;
           const [a, b] = await Promise.all([buildSource(c.ref, cache), buildSource(c.dist, cache)]);
           const [got] = await d.score(a, b);
-          const want = resize ? g.resize : g.no_resize;
+          const [want, want64] = resize ? [g.resize, g.resize_f64] : [g.no_resize, g.no_resize_f64];
+          const dev64 = Math.abs(got - want64);
+          worst64 = Math.max(worst64, dev64);
+          assert.ok(dev64 <= TOLERANCE_F64, `${c.name}: ${got} vs official float64 ${want64}`);
+          if (ILL_CONDITIONED.includes(c.name)) continue;
           const dev = Math.abs(got - want);
           worst = Math.max(worst, dev);
           assert.ok(dev <= TOLERANCE, `${c.name}: ${got} vs official ${want} (|d| = ${dev})`);
         }
-        console.log(`largest deviation (resize ${resize}): ${worst.toExponential(2)}`);
+        console.log(
+          `largest deviation (resize ${resize}): ${worst.toExponential(2)} from the official ` +
+            `code, ${worst64.toExponential(2)} from it in float64`,
+        );
       });
     },
   );

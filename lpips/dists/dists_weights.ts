@@ -34,7 +34,7 @@ const TOTAL_CHANNELS = DISTS_CHANNELS.reduce((a, b) => a + b, 0); // 1475
  *
  * @example
  * ```ts
- * import { DISTS_WEIGHTS_FILE } from "@perceptual/lpips/lpips";
+ * import { DISTS_WEIGHTS_FILE } from "./dists_weights.ts";
  * console.log(DISTS_WEIGHTS_FILE.name, DISTS_WEIGHTS_FILE.size); // dists/weights.pt 12288
  * ```
  */
@@ -53,15 +53,27 @@ const PINNED: Readonly<Record<string, string>> = {
   beta: "6f06a5eea768f9b7f2391c3f1c069973aab1c40e4065e92b750713f95cd8c84c",
 };
 
-/** Where DISTS looks for its files. */
-export interface DistsWeightSource
-  extends Pick<ResolveOptions, "weightsDir" | "cacheDir" | "download" | "env" | "fetch"> {
+/**
+ * Where DISTS looks for its two files: explicit paths, else `weightsDir` (else
+ * `$LPIPS_WEIGHTS_DIR`), else the user cache, else a download into it (docs/algorithm.md §13.2).
+ */
+export interface DistsWeightSource {
   /** An explicit VGG16 file (torchvision layout) instead of `vgg16-397923af.pth`. */
   trunkPath?: string;
-  /** An explicit `alpha`/`beta` file instead of `dists/weights.pt`. */
+  /** An explicit `alpha`/`beta` file instead of `dists/weights.pt` (not hash-pinned). */
   weightsPath?: string;
+  /** Folder with the files under their official names (overrides `LPIPS_WEIGHTS_DIR`). */
+  weightsDir?: string;
+  /** Cache folder (overrides `$XDG_CACHE_HOME/lpips` and `~/.cache/lpips`). */
+  cacheDir?: string;
+  /** When `false`, a file found nowhere is an error instead of a download. Default `true`. */
+  download?: boolean;
   /** No progress bar while downloading. */
   quiet?: boolean;
+  /** Environment to read instead of `Deno.env` (replaces it entirely). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** `fetch` to use instead of the global one. */
+  fetch?: typeof fetch;
 }
 
 /** DISTS's loaded weights. */
