@@ -60,8 +60,8 @@ export { InputError } from "./validate.ts";
 export { heatmapPng } from "./heatmap.ts";
 export { defaultTileSide, needsTiling, TILE_BUDGET_BYTES, TILE_THRESHOLD_BYTES } from "./tiled.ts";
 export { linFileName, trunkFileName, WeightsError } from "./weights.ts";
-export { DISTS, DISTS_RESIZE_SIDE, type DISTSOptions } from "./dists/dists.ts";
-export type { DistsWeightSource } from "./dists/dists_weights.ts";
+export { DISTS, DISTS_RESIZE_SIDE, type DISTSOptions } from "./dists.ts";
+export type { DistsWeightSource } from "./dists_weights.ts";
 export {
   MAX_PTH_BYTES,
   type PthData,

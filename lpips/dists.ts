@@ -6,12 +6,12 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type * as Ort from "onnxruntime-node";
-import { isImageFile, readImage, type RGBImage } from "../../bappsloader/image.ts";
-import { resizeShorterSide } from "../../bappsloader/resize.ts";
-import { toNchw } from "../engine.ts";
-import { type LPIPSInput, preparePair } from "../inputs.ts";
-import { loadOrt } from "../onnx_engine.ts";
-import { InputError } from "../validate.ts";
+import { isImageFile, readImage, type RGBImage } from "../bappsloader/image.ts";
+import { resizeShorterSide } from "../bappsloader/resize.ts";
+import { toNchw } from "./engine.ts";
+import { type LPIPSInput, preparePair } from "./inputs.ts";
+import { loadOrt } from "./onnx_engine.ts";
+import { InputError } from "./validate.ts";
 import { buildDistsGraph } from "./dists_graph.ts";
 import { type DistsWeightSource, loadDistsWeights } from "./dists_weights.ts";
 

@@ -6,9 +6,9 @@
  *
  * @module
  */
-import { arch, convLayers } from "../arch.ts";
-import { needWeight, type WeightMap } from "../engine.ts";
-import { DOUBLE, GraphBuilder } from "../onnx_proto.ts";
+import { arch, convLayers } from "./arch.ts";
+import { needWeight, type WeightMap } from "./engine.ts";
+import { DOUBLE, GraphBuilder } from "./onnx_proto.ts";
 import { DISTS_CHANNELS } from "./dists_weights.ts";
 
 /** ImageNet's per-channel mean and standard deviation, as the official code normalises. */

@@ -8,17 +8,17 @@
  *
  * @module
  */
-import { arch } from "../arch.ts";
-import { loadTrunkWeights, type WeightSource } from "../load_weights.ts";
-import { readPthFile, toFloat32 } from "../pth/pth.ts";
-import type { WeightMap } from "../engine.ts";
+import { arch } from "./arch.ts";
+import { loadTrunkWeights, type WeightSource } from "./load_weights.ts";
+import { readPthFile, toFloat32 } from "./pth/pth.ts";
+import type { WeightMap } from "./engine.ts";
 import {
   checkTensors,
   type OfficialFile,
   resolveFile,
   type ResolveOptions,
   WeightsError,
-} from "../weights.ts";
+} from "./weights.ts";
 
 /** Commit of dingkeyan93/DISTS from which `alpha` and `beta` are fetched. */
 export const DISTS_REPO_COMMIT = "1267d8cb626c98706db3697422701c56a85ebf2e";
