@@ -12,7 +12,7 @@
  */
 import { encode } from "fast-png";
 import { readImage, type RGBImage } from "../bappsloader/image.ts";
-import { DISTS } from "../lpips/dists/dists.ts";
+import { DISTS } from "../lpips/dists.ts";
 import { testData } from "../_internal/test_data.ts";
 
 const rounds = Number(Deno.args[0] ?? 5);
