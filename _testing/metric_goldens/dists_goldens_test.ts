@@ -10,11 +10,11 @@ import { DISTS } from "../../lpips/dists.ts";
 import { buildSource, GOLDEN_CASES } from "./cases.ts";
 
 /**
- * docs/algorithm.md §13: every value is within 1e-6 of the official code run in float64, and
+ * docs/algorithm.md §13: every value is within 2e-7 of the official code run in float64, and
  * within 2e-6 of the official code as published (float32) wherever that float32 value is itself
  * within 2e-6 of its float64 one.
  */
-const TOLERANCE_F64 = 1e-6;
+const TOLERANCE_F64 = 2e-7;
 const TOLERANCE = 2e-6;
 /** The cases where the official float32 arithmetic is off its float64 value by more than 2e-6. */
 const ILL_CONDITIONED = ["crop_2x2", "crop_3x5", "constant_equal", "constant_vs_constant"];
