@@ -2,7 +2,8 @@
  * The LPIPS metric (`@perceptual/lpips/lpips`): the {@link LPIPS} class, which compares images
  * through a pretrained trunk (alex, squeeze or vgg) and learnt linear heads, the trunks'
  * descriptions, the TF.js backends, the weight-file names, the safe `.pth` reader and writer, and
- * the distance-map heatmap. Calibration training is `@perceptual/lpips/train`.
+ * the distance-map heatmap, and {@link DISTS} (Ding et al. 2020), which shares LPIPS-vgg's trunk
+ * file. Calibration training is `@perceptual/lpips/train`.
  *
  * Weights are found in this order: an explicit path option, `weightsDir` /
  * `$LPIPS_WEIGHTS_DIR` (files under their official names, {@link trunkFileName} and
@@ -60,6 +61,8 @@ export { InputError } from "./validate.ts";
 export { heatmapPng } from "./heatmap.ts";
 export { defaultTileSide, needsTiling, TILE_BUDGET_BYTES, TILE_THRESHOLD_BYTES } from "./tiled.ts";
 export { linFileName, trunkFileName, WeightsError } from "./weights.ts";
+export { DISTS, DISTS_RESIZE_SIDE, type DISTSOptions } from "./dists.ts";
+export type { DistsWeightSource } from "./dists_weights.ts";
 export {
   MAX_PTH_BYTES,
   type PthData,

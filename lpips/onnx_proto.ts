@@ -10,6 +10,7 @@
 /** ONNX TensorProto.DataType values used here. */
 export const FLOAT = 1;
 export const INT64 = 7;
+export const DOUBLE = 11;
 
 /** An attribute value: number (int unless `float()`), string, number lists. */
 export type AttrValue =
@@ -163,10 +164,10 @@ export class GraphBuilder {
     return name;
   }
 
-  /** A graph output named `name`, an Identity of `value` when the names differ. */
-  output(name: string, value: string, dims: (number | string)[]): void {
+  /** A graph output named `name` (float32 unless `elemType`), an Identity of `value` when the names differ. */
+  output(name: string, value: string, dims: (number | string)[], elemType = FLOAT): void {
     if (value !== name) this.node("Identity", [value], {}, [name]);
-    this.#ios.message(12, valueInfo(name, FLOAT, dims));
+    this.#ios.message(12, valueInfo(name, elemType, dims));
   }
 
   /** The serialised ModelProto (IR version 8, default-domain opset `opset`). */
