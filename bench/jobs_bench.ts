@@ -3,7 +3,8 @@
  * own scripts: whole processes, each side's defaults, alternating rounds.
  *
  *   deno task bench:eval  [options]   # `lpips eval` vs `test_dataset_model.py`
- *   deno task bench:train [options]   # `lpips train --mode lin` vs `train.py`
+ *   deno task bench:train [options]   # `lpips train --mode lin` vs `train.py` (`--mode tune`:
+ *                                     # vs `train.py --train_trunk`)
  *
  * - eval: `cli.ts eval --root D --datasets val/traditional val/cnn -q` (LPIPS alex v0.1, the
  *   default engine, decode workers and bootstrap) against `test_dataset_model.py --datasets
@@ -11,7 +12,9 @@
  *   repeated `--times` times (default 15: 3,600 triplets). The scores both print must agree.
  * - train: `cli.ts train --datasets train/traditional --epochs 1 --epochs-decay 0` (lin mode)
  *   against `train.py --datasets train/traditional --nepoch 1 --nepoch_decay 0`, on
- *   train/traditional repeated `--times` times (default 10: 3,000 triplets).
+ *   train/traditional repeated `--times` times (default 10: 3,000 triplets). `--mode tune`
+ *   trains the trunk too (the reference's `--train_trunk`), `--mode scratch` a random trunk
+ *   (`--train_trunk --from_scratch`).
  *
  * The bigger sets are made with the test data's `reference-code/replicate_bapps.py` (hard links)
  * in `--data DIR` (kept and reused) or a temporary folder. The reference runs through
@@ -19,7 +22,8 @@
  * Debian's python3-torch and friends, see that folder's README). Each process is timed by the
  * wall clock here and its peak RSS read by GNU time (`/usr/bin/time`, when installed).
  *
- * Options: `--rounds R` (3), `--times N`, `--data DIR`, `--no-reference` (ours only),
+ * Options: `--rounds R` (3), `--times N`, `--data DIR`, `--mode lin|tune|scratch` (train),
+ * `--no-reference` (ours only),
  * `--our-args "..."` (extra arguments for our side, e.g. `--workers 0`).
  * Weights: `LPIPS_WEIGHTS_DIR`, else the test data's `weights/` (`LPIPS_TEST_DATA`, `../shared`).
  *
@@ -44,11 +48,18 @@ const { values: args, positionals } = parseArgs({
     times: { type: "string" },
     data: { type: "string" },
     "no-reference": { type: "boolean", default: false },
+    mode: { type: "string", default: "lin" },
     "our-args": { type: "string", default: "" },
   },
 });
 const job = positionals[0] as Job;
 if (!(job in JOBS)) throw new Error("usage: jobs_bench.ts eval|train [options]");
+const TRUNK_ARGS: Record<string, string[]> = {
+  lin: [],
+  tune: ["--train_trunk"],
+  scratch: ["--train_trunk", "--from_scratch"],
+};
+if (!(args.mode in TRUNK_ARGS)) throw new Error(`--mode: lin, tune or scratch, not ${args.mode}`);
 const testData = resolve(Deno.env.get("LPIPS_TEST_DATA") ?? "../shared");
 const weightsDir = resolve(Deno.env.get("LPIPS_WEIGHTS_DIR") ?? join(testData, "weights"));
 const refCode = join(testData, "reference-code");
@@ -151,6 +162,8 @@ function commands(root: string, cwd: string): { ours: string[]; reference: strin
       ckpt,
       "--name",
       "ours",
+      "--mode",
+      args.mode,
       ...extra,
     ],
     reference: [
@@ -166,6 +179,7 @@ function commands(root: string, cwd: string): { ours: string[]; reference: strin
       ckpt,
       "--name",
       "reference",
+      ...TRUNK_ARGS[args.mode],
     ],
   };
 }

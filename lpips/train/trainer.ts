@@ -5,7 +5,9 @@
  *
  * Modes: `lin` (pretrained trunk frozen; its features are computed once per batch without
  * gradients, by ONNX Runtime when it loads), `tune` (pretrained trunk trained too), `scratch`
- * (random trunk, trained). Everything that is trained runs on TF.js.
+ * (random trunk, trained). The ranking net, the loss and Adam run on TF.js and in JavaScript; in
+ * `tune` and `scratch` the trunk and heads run forward and backward on ONNX Runtime when it
+ * loads (else on TF.js).
  *
  * @module
  */
@@ -20,6 +22,7 @@ import { Adam } from "./_adam.ts";
 import { bceLoss, rankAccuracy, RankHead, rankTarget, rankTensorSpec } from "./_rank_head.ts";
 import { initLinHeads, initRankNet, initTrunk } from "./_init.ts";
 import { Prng, STREAM } from "./_prng.ts";
+import { type Feed, OnnxTrainStep } from "./_onnx_step.ts";
 import type { ImageTensor } from "../../bappsloader/image.ts";
 
 /** `lin`: frozen pretrained trunk; `tune`: pretrained trunk trained; `scratch`: random trunk trained. */
@@ -70,12 +73,13 @@ export interface TrainerOptions {
   /** TF.js backend (default "wasm"). */
   backend?: BackendName;
   /**
-   * `lin` mode: the engine that computes the frozen trunk's features (default "auto": ONNX
-   * Runtime when it loads, which needs `--allow-ffi`, else TF.js). The heads, dropout and the
-   * ranking net train on TF.js in every mode; `tune` and `scratch` run on TF.js only.
+   * The engine of the LPIPS network (default "auto": ONNX Runtime when it loads, which needs
+   * `--allow-ffi`, else TF.js). `lin`: it computes the frozen trunk's features, and the heads
+   * train on TF.js. `tune`, `scratch`: it runs the trunk and heads forward and backward (their
+   * weight gradients); the ranking net, the loss and Adam are the same on both engines.
    */
   engine?: EngineName;
-  /** `lin` on ONNX Runtime: its intra-op threads (default: the number of logical cores). */
+  /** ONNX Runtime's intra-op threads (default: the number of logical cores). */
   threads?: number;
   /**
    * In `tune`/`scratch`: compute the convolutions' filter gradients from strided slices and matrix
@@ -145,6 +149,8 @@ interface Param {
   clamp: boolean;
   /** HWIO conv weight stored in TF.js layout (PyTorch's is OIHW). */
   hwio: boolean;
+  /** Trunk and heads: the name of its input (and gradient) in the ONNX training graphs. */
+  feed?: string;
 }
 
 /**
@@ -167,11 +173,13 @@ export class Trainer {
   private readonly optimizer: Adam;
   /** Steps taken (the next step's dropout masks are drawn from this number). */
   steps = 0;
-  /** What computes the trunk's features: "onnx" (frozen trunk only) or "tfjs". */
+  /** What runs the trunk: "onnx" (`lin`: its features; `tune`, `scratch`: also its gradients) or "tfjs". */
   readonly featureEngine: EngineKind;
   readonly #net: TfjsLpips;
   /** `lin` on ONNX Runtime: the frozen trunk's features, and its threads. */
   #onnx?: OnnxLpips;
+  /** `tune`, `scratch` on ONNX Runtime: distances and weight gradients. */
+  #train?: OnnxTrainStep;
   readonly #threads?: number;
   readonly #rank: RankHead;
   readonly #params: Param[];
@@ -191,11 +199,13 @@ export class Trainer {
     net: TfjsLpips,
     rank: RankHead,
     onnx?: OnnxLpips,
+    train?: OnnxTrainStep,
   ) {
     this.arch = a;
     this.#onnx = onnx;
+    this.#train = train;
     this.#threads = opts.threads;
-    this.featureEngine = onnx ? "onnx" : "tfjs";
+    this.featureEngine = onnx || train ? "onnx" : "tfjs";
     this.mode = opts.mode ?? "lin";
     this.seed = opts.seed ?? 0;
     this.dropout = opts.dropout ?? true;
@@ -216,12 +226,14 @@ export class Trainer {
       variable,
       clamp: clampTrunk && kernels.get(key) === 1,
       hwio: key.endsWith(".weight"),
+      feed: key,
     }));
     const lin: Param[] = net.linVariables.map((variable, k) => ({
       name: `net.lin${k}.model.1.weight`,
       variable,
       clamp: true,
       hwio: false,
+      feed: `lin${k}`,
     }));
     const rankParams: Param[] = [...rank.variables].map(([key, variable]) => ({
       name: `rank.${key}`,
@@ -262,11 +274,6 @@ export class Trainer {
     if (!ENGINE_NAMES.includes(engine)) {
       throw new RangeError(`unknown engine "${engine}" (expected ${ENGINE_NAMES.join(", ")})`);
     }
-    if (engine === "onnx" && mode !== "lin") {
-      throw new RangeError(
-        `mode ${mode} trains the trunk, which needs gradients: only the tfjs engine has them`,
-      );
-    }
     const rng = new Prng(opts.seed ?? 0, STREAM.init);
     const lin = opts.initial?.lin ?? initLinHeads(a, rng);
     const rankInit = opts.initial?.rank ?? initRankNet(rng);
@@ -278,7 +285,12 @@ export class Trainer {
       }));
     const backend = opts.backend ?? "wasm";
     await useBackend(backend);
-    if (mode !== "lin") {
+    const train = mode === "lin" ? undefined : await openOnnx(
+      engine,
+      backend,
+      (ort) => new OnnxTrainStep(ort, a, opts.dropout ?? true, opts.threads),
+    );
+    if (mode !== "lin" && !train) {
       const missing = TRUNK_GRAD_KERNELS.filter((k) =>
         !tf.getKernel(k, tf.getBackend()) &&
         !(k === "Conv2DBackpropFilter" && (opts.portableConvGrad ?? true))
@@ -296,7 +308,7 @@ export class Trainer {
       ? await openOnnx(engine, backend, (ort) => frozenTrunk(ort, a, trunk, opts.threads))
       : undefined;
     const net = new TfjsLpips(a, { version: "0.1", lpips: true }, trunk, lin);
-    return new Trainer(a, opts, net, new RankHead(rankInit), onnx);
+    return new Trainer(a, opts, net, new RankHead(rankInit), onnx, train);
   }
 
   /** The current learning rate. */
@@ -317,10 +329,15 @@ export class Trainer {
       );
     }
     const [n, , h, w] = batch.ref.shape;
+    if (this.#train) return await this.#onnxStep(batch, opts);
     const inputs = [batch.ref, batch.p0, batch.p1].map((x) => tf.tensor4d(x.data, x.shape));
     const [ref, p0, p1] = inputs;
     const target = tf.tensor1d(rankTarget(batch.judge));
-    const masks = this.dropout ? this.#masks(n, h, w, opts.masks) : undefined;
+    const masks = this.dropout
+      ? this.#maskArrays(n, h, w, opts.masks).map((pass) =>
+        pass.map((m) => tf.tensor4d(m.data, m.shape as [number, number, number, number]))
+      )
+      : undefined;
     this.steps++;
     const frozen = this.mode === "lin" ? await this.#frozenFeatures(batch, inputs) : undefined;
     let kept: tf.Tensor[] = [];
@@ -349,12 +366,7 @@ export class Trainer {
       for (const p of this.#trained) {
         const gt = result.grads[p.variable.name];
         if (!gt) continue; // no gradient reaches it: PyTorch skips such a parameter
-        const g = (await gt.data() as Float32Array).slice();
-        const value = (await p.variable.data() as Float32Array).slice();
-        this.optimizer.update(p.name, value, g);
-        if (p.clamp) clampMin0(value);
-        assign(p.variable, value);
-        if (grads) grads.set(p.name, p.hwio ? hwioToOihw(g, p.variable.shape) : g);
+        await this.#update(p, (await gt.data() as Float32Array).slice(), grads);
       }
       if (!this.#frozenClamped) {
         for (const p of this.#frozenClamp) {
@@ -373,6 +385,65 @@ export class Trainer {
       if (frozen) tf.dispose(frozen.flat());
       if (result) tf.dispose([result.value, ...Object.values(result.grads)]);
     }
+  }
+
+  /**
+   * `tune`/`scratch` on ONNX Runtime: the distances there, the ranking net's forward and backward
+   * on TF.js (the loss's gradient with respect to the distances), then the weight gradients there.
+   */
+  async #onnxStep(batch: TrainBatch, opts: StepOptions): Promise<StepResult> {
+    const [n, , h, w] = batch.ref.shape;
+    const feeds = new Map<string, Feed>([["ref", batch.ref], ["p0", batch.p0], ["p1", batch.p1]]);
+    for (const p of this.#params) if (p.feed) feeds.set(p.feed, await this.#torchValue(p));
+    if (this.dropout) {
+      this.#maskArrays(n, h, w, opts.masks).forEach((pass, i) =>
+        pass.forEach((m, k) => feeds.set(`mask${i}_l${k}`, nhwcToNchw(m)))
+      );
+    }
+    this.steps++;
+    const [d0, d1] = await this.#train!.distances(feeds);
+    const rankParams = this.#trained.filter((p) => !p.feed);
+    const dist = [d0, d1].map((d) => tf.tidy(() => tf.variable(tf.tensor1d(d))));
+    const target = tf.tensor1d(rankTarget(batch.judge));
+    let output: tf.Tensor | undefined;
+    let result: { value: tf.Scalar; grads: tf.NamedTensorMap } | undefined;
+    try {
+      result = tf.variableGrads(() => {
+        const out = this.#rank.forward(dist[0] as tf.Tensor1D, dist[1] as tf.Tensor1D);
+        output = tf.keep(out);
+        return bceLoss(out, target);
+      }, [...rankParams.map((p) => p.variable), ...dist]);
+      const read = async (t: tf.Tensor) => (await t.data() as Float32Array).slice();
+      const [g0, g1] = await Promise.all(dist.map((d) => read(result!.grads[d.name])));
+      const weightGrads = await this.#train!.gradients(feeds, g0, g1);
+      const grads = opts.grads ? new Map<string, Float32Array>() : undefined;
+      for (const p of this.#trained) {
+        const g = p.feed ? weightGrads.get(p.feed) : await read(result.grads[p.variable.name]);
+        if (!g) throw new Error(`no gradient for ${p.name}`);
+        await this.#update(p, p.hwio ? oihwToHwio(g, p.variable.shape) : g, grads);
+      }
+      return {
+        loss: (await result.value.data())[0],
+        accuracy: rankAccuracy(d0, d1, batch.judge),
+        d0,
+        d1,
+        output: await read(output!),
+        grads,
+      };
+    } finally {
+      tf.dispose([...dist, target]);
+      if (output) tf.dispose(output);
+      if (result) tf.dispose([result.value, ...Object.values(result.grads)]);
+    }
+  }
+
+  /** Adam on one parameter with gradient `g` (TF.js layout), then its clamp. */
+  async #update(p: Param, g: Float32Array, grads?: Map<string, Float32Array>): Promise<void> {
+    const value = (await p.variable.data() as Float32Array).slice();
+    this.optimizer.update(p.name, value, g);
+    if (p.clamp) clampMin0(value);
+    assign(p.variable, value);
+    if (grads) grads.set(p.name, p.hwio ? hwioToOihw(g, p.variable.shape) : g);
   }
 
   /**
@@ -460,7 +531,9 @@ export class Trainer {
     this.#net.dispose();
     this.#rank.dispose();
     void this.#onnx?.dispose();
+    void this.#train?.dispose();
     this.#onnx = undefined;
+    this.#train = undefined;
   }
 
   /** `lin`: the frozen trunk's taps of ref, p0 and p1 as NHWC tensors, without gradients. */
@@ -499,8 +572,8 @@ export class Trainer {
     return { shape: torchShape(p), data: p.hwio ? hwioToOihw(data, p.variable.shape) : data };
   }
 
-  /** The two passes' dropout masks (0 or 2, NHWC tensors), replayed or drawn from the seed. */
-  #masks(n: number, h: number, w: number, replay?: MaskSource): tf.Tensor4D[][] {
+  /** The two passes' dropout masks (0 or 2, NHWC), replayed or drawn from the seed. */
+  #maskArrays(n: number, h: number, w: number, replay?: MaskSource): Feed[][] {
     const sizes = tapSizesOf(this.arch, h, w);
     const rng = new Prng(this.seed, STREAM.dropout, this.steps);
     return (["d0", "d1"] as const).map((pass) =>
@@ -528,7 +601,7 @@ export class Trainer {
             out[i] = (bits >>> (i & 31)) & 1 ? 2 : 0;
           }
         }
-        return tf.tensor4d(out, [n, th, tw, c]);
+        return { data: out, shape: [n, th, tw, c] };
       })
     );
   }
@@ -542,6 +615,21 @@ function frozenTrunk(
   threads?: number,
 ): OnnxLpips {
   return new OnnxLpips(ort, a, { version: "0.1", lpips: false }, trunk, undefined, { threads });
+}
+
+/** An NHWC array as the NCHW one the ONNX graphs take. */
+function nhwcToNchw(m: Feed): Feed {
+  const [n, h, w, c] = m.shape;
+  const out = new Float32Array(m.data.length);
+  let i = 0;
+  for (let b = 0; b < n; b++) {
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        for (let ch = 0; ch < c; ch++) out[((b * c + ch) * h + y) * w + x] = m.data[i++];
+      }
+    }
+  }
+  return { data: out, shape: [n, c, h, w] };
 }
 
 /** An NCHW array as the NHWC tensor the TF.js heads take. */
