@@ -327,10 +327,15 @@ Deno.test({
 
 Deno.test({
   ...needsTestData(
-    "train: tune on wasm trains the trunk; without the portable conv grad it refuses",
+    "train: tune on the tfjs engine (wasm) trains the trunk; without the portable conv grad it refuses",
   ),
   fn: async () => {
-    const opts = { mode: "tune" as const, backend: "wasm" as const, quiet: true };
+    const opts = {
+      mode: "tune" as const,
+      backend: "wasm" as const,
+      quiet: true,
+      engine: "tfjs" as const,
+    };
     await assert.rejects(
       Trainer.create({ ...opts, weightsDir: testData("weights"), portableConvGrad: false }),
       /convolution gradients.*cpu, webgpu or tensorflow/,
@@ -483,6 +488,17 @@ for (const mode of ["tune", "scratch"] as const) {
             const net = await t.netState();
             assert.deepEqual([...file.keys()], [...net.keys()]);
             for (const [k, v] of net) assert.deepEqual(toFloat32(file.get(k)!), v.data, k);
+            // Resuming (Adam's moments included) takes the step that continuing takes.
+            const { trainer: u } = await loadCheckpoint(dir, "latest");
+            try {
+              assert.equal(u.featureEngine, "onnx");
+              const [a, c] = [await t.step(small[0]), await u.step(small[0])];
+              assert.equal(c.loss, a.loss);
+              const [na, nc] = [await t.netState(), await u.netState()];
+              for (const [k, v] of na) assert.deepEqual(nc.get(k)!.data, v.data, k);
+            } finally {
+              u.dispose();
+            }
           } finally {
             await Deno.remove(dir, { recursive: true });
           }

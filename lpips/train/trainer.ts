@@ -180,6 +180,12 @@ export class Trainer {
   #onnx?: OnnxLpips;
   /** `tune`, `scratch` on ONNX Runtime: distances and weight gradients. */
   #train?: OnnxTrainStep;
+  /**
+   * On ONNX Runtime, the trunk's and heads' current values in PyTorch layout, by graph input
+   * (Adam's moments are kept in that layout too); the TF.js variables follow when read.
+   */
+  #values?: Map<string, Float32Array>;
+  #variablesStale = false;
   readonly #threads?: number;
   readonly #rank: RankHead;
   readonly #params: Param[];
@@ -394,7 +400,15 @@ export class Trainer {
   async #onnxStep(batch: TrainBatch, opts: StepOptions): Promise<StepResult> {
     const [n, , h, w] = batch.ref.shape;
     const feeds = new Map<string, Feed>([["ref", batch.ref], ["p0", batch.p0], ["p1", batch.p1]]);
-    for (const p of this.#params) if (p.feed) feeds.set(p.feed, await this.#torchValue(p));
+    if (!this.#values) {
+      this.#values = new Map();
+      for (const p of this.#params) {
+        if (p.feed) this.#values.set(p.feed, (await this.#torchValue(p)).data);
+      }
+    }
+    for (const p of this.#params) {
+      if (p.feed) feeds.set(p.feed, { data: this.#values.get(p.feed)!, shape: torchShape(p) });
+    }
     if (this.dropout) {
       this.#maskArrays(n, h, w, opts.masks).forEach((pass, i) =>
         pass.forEach((m, k) => feeds.set(`mask${i}_l${k}`, nhwcToNchw(m)))
@@ -418,10 +432,18 @@ export class Trainer {
       const weightGrads = await this.#train!.gradients(feeds, g0, g1);
       const grads = opts.grads ? new Map<string, Float32Array>() : undefined;
       for (const p of this.#trained) {
-        const g = p.feed ? weightGrads.get(p.feed) : await read(result.grads[p.variable.name]);
+        if (!p.feed) {
+          await this.#update(p, await read(result.grads[p.variable.name]), grads);
+          continue;
+        }
+        const g = weightGrads.get(p.feed);
         if (!g) throw new Error(`no gradient for ${p.name}`);
-        await this.#update(p, p.hwio ? oihwToHwio(g, p.variable.shape) : g, grads);
+        const value = this.#values.get(p.feed)!;
+        this.optimizer.update(p.name, value, g);
+        if (p.clamp) clampMin0(value);
+        grads?.set(p.name, g);
       }
+      this.#variablesStale = true;
       return {
         loss: (await result.value.data())[0],
         accuracy: rankAccuracy(d0, d1, batch.judge),
@@ -437,6 +459,16 @@ export class Trainer {
     }
   }
 
+  /** On ONNX Runtime: the TF.js variables take the trained values (PyTorch layout) after steps. */
+  #syncVariables(): void {
+    if (!this.#variablesStale) return;
+    for (const p of this.#params) {
+      const v = p.feed ? this.#values?.get(p.feed) : undefined;
+      if (v) assign(p.variable, p.hwio ? oihwToHwio(v, p.variable.shape) : v);
+    }
+    this.#variablesStale = false;
+  }
+
   /** Adam on one parameter with gradient `g` (TF.js layout), then its clamp. */
   async #update(p: Param, g: Float32Array, grads?: Map<string, Float32Array>): Promise<void> {
     const value = (await p.variable.data() as Float32Array).slice();
@@ -450,6 +482,7 @@ export class Trainer {
    * Distances with the current weights in evaluation mode (no dropout), for a 2AFC score.
    */
   async distance(a: ImageTensor, b: ImageTensor): Promise<Float32Array> {
+    this.#syncVariables();
     const ta = tf.tensor4d(a.data, a.shape), tb = tf.tensor4d(b.data, b.shape);
     const r = this.#net.forward(ta, tb);
     try {
@@ -461,6 +494,7 @@ export class Trainer {
 
   /** The LPIPS state dict with the reference's keys (see the module doc), PyTorch layout. */
   async netState(): Promise<StateDict> {
+    this.#syncVariables();
     const out: StateDict = new Map();
     out.set("scaling_layer.shift", {
       shape: [1, 3, 1, 1],
@@ -498,7 +532,8 @@ export class Trainer {
     for (const p of this.#params) {
       const s = this.optimizer.state.get(p.name);
       if (!s) continue;
-      const conv = (d: Float32Array) => p.hwio ? hwioToOihw(d, p.variable.shape) : d.slice();
+      const conv = (d: Float32Array) =>
+        p.hwio && !this.#train ? hwioToOihw(d, p.variable.shape) : d.slice();
       const shape = torchShape(p);
       tensors.set(`exp_avg.${p.name}`, { shape, data: conv(s.expAvg) });
       tensors.set(`exp_avg_sq.${p.name}`, { shape, data: conv(s.expAvgSq) });
@@ -516,7 +551,8 @@ export class Trainer {
     for (const p of this.#params) {
       const m = tensors.get(`exp_avg.${p.name}`), v = tensors.get(`exp_avg_sq.${p.name}`);
       if (!m || !v || steps[p.name] === undefined) continue;
-      const conv = (d: Float32Array) => p.hwio ? oihwToHwio(d, p.variable.shape) : d.slice();
+      const conv = (d: Float32Array) =>
+        p.hwio && !this.#train ? oihwToHwio(d, p.variable.shape) : d.slice();
       this.optimizer.state.set(p.name, { step: steps[p.name], expAvg: conv(m), expAvgSq: conv(v) });
     }
   }
