@@ -309,7 +309,7 @@ export class Trainer {
         );
       }
     }
-    // Only `lin` has a frozen trunk whose features ONNX Runtime can compute.
+    // `lin`: the frozen trunk's features come from ONNX Runtime (`tune`, `scratch`: `train` above).
     const onnx = mode === "lin"
       ? await openOnnx(engine, backend, (ort) => frozenTrunk(ort, a, trunk, opts.threads))
       : undefined;

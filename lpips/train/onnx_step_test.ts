@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
-import { needsTestData, testData } from "../_internal/test_data.ts";
+import { needsTestData, testData } from "../../_internal/test_data.ts";
 import {
   gradientCases,
   relativeMaxDiff,
   weightGradientGoldens,
   weightGradientMismatch,
-} from "./_gradient_goldens.ts";
-import { arch, convLayers } from "./arch.ts";
-import { loadLinWeights, loadTrunkWeights } from "./load_weights.ts";
-import { loadOrt } from "./onnx_engine.ts";
-import { type Feed, OnnxTrainStep } from "./train/_onnx_step.ts";
+} from "../_gradient_goldens.ts";
+import { arch, convLayers } from "../arch.ts";
+import { loadLinWeights, loadTrunkWeights } from "../load_weights.ts";
+import { loadOrt } from "../onnx_engine.ts";
+import { type Feed, OnnxTrainStep } from "./_onnx_step.ts";
 
 // The triplet graphs with g = dL/dd of 1 for one pair and 0 for the other differentiate the sum
 // of that pair's distances: the reference's autograd gave the goldens of exactly that.
