@@ -1,15 +1,15 @@
 /**
- * The trunk-training half of a `tune`/`scratch` step on ONNX Runtime: the two distances of each
- * triplet, then every LPIPS weight's gradient given the loss's gradient with respect to them
- * (the graphs of `../onnx_train_graph.ts`). One session per graph serves every step: the weights
- * are inputs.
+ * A `tune`/`scratch` training step on ONNX Runtime (the graphs of `./_onnx_graph.ts`): in one
+ * run, the distances, the ranking net, the loss and every weight's gradient; or, separately, the
+ * distances and the weight gradients of any loss given its gradient with respect to them. One
+ * session per graph serves every step: the weights are inputs.
  *
  * @module
  */
 import type * as Ort from "onnxruntime-node";
 import type { Arch } from "../arch.ts";
 import type { OrtModule } from "../onnx_engine.ts";
-import { buildTrainingGraph } from "../onnx_train_graph.ts";
+import { buildTrainingGraph, type TrainingGraphOptions } from "./_onnx_graph.ts";
 
 /** A float32 array with its NCHW (or OIHW) shape. */
 export interface Feed {
@@ -23,8 +23,7 @@ export class OnnxTrainStep {
   readonly #arch: Arch;
   readonly #dropout: boolean;
   readonly #threads: number;
-  #forward?: Promise<Ort.InferenceSession>;
-  #backward?: Promise<Ort.InferenceSession>;
+  readonly #sessions = new Map<TrainingGraphOptions["kind"], Promise<Ort.InferenceSession>>();
 
   constructor(ort: OrtModule, a: Arch, dropout: boolean, threads?: number) {
     this.#ort = ort;
@@ -35,9 +34,30 @@ export class OnnxTrainStep {
 
   /** `d0`, `d1` of each triplet; `feeds` are the graph inputs by name (images, weights, masks). */
   async distances(feeds: Map<string, Feed>): Promise<[Float32Array, Float32Array]> {
-    this.#forward ??= this.#session(false);
-    const out = await (await this.#forward).run(this.#tensors(feeds));
+    const out = await this.#run("forward", feeds);
     return [out.d0.data as Float32Array, out.d1.data as Float32Array];
+  }
+
+  /**
+   * One training step's numbers: `feeds` as for {@link distances} plus the ranking net's
+   * `rank.<key>` weights and `target` (N); the distances, the ranking net's output, the loss and
+   * the gradients (`<key>`, `lin{k}`, `rank.<key>`).
+   */
+  async step(feeds: Map<string, Feed>): Promise<{
+    d0: Float32Array;
+    d1: Float32Array;
+    output: Float32Array;
+    loss: number;
+    grads: Map<string, Float32Array>;
+  }> {
+    const out = await this.#run("step", feeds);
+    return {
+      d0: out.d0.data as Float32Array,
+      d1: out.d1.data as Float32Array,
+      output: out.output.data as Float32Array,
+      loss: (out.loss.data as Float32Array)[0],
+      grads: gradients(out),
+    };
   }
 
   /** `<key>.weight`, `<key>.bias`, `lin{k}` -> the gradient, given dL/dd0 and dL/dd1. */
@@ -46,32 +66,31 @@ export class OnnxTrainStep {
     g0: Float32Array,
     g1: Float32Array,
   ): Promise<Map<string, Float32Array>> {
-    this.#backward ??= this.#session(true);
     const all = new Map(feeds);
     all.set("g0", { data: g0, shape: [g0.length] }).set("g1", { data: g1, shape: [g1.length] });
-    const out = await (await this.#backward).run(this.#tensors(all));
-    const grads = new Map<string, Float32Array>();
-    for (const [name, t] of Object.entries(out)) {
-      if (name.startsWith("grad.")) grads.set(name.slice(5), t.data as Float32Array);
-    }
-    return grads;
+    return gradients(await this.#run("backward", all));
   }
 
   /** Releases the sessions. */
   async dispose(): Promise<void> {
-    const sessions = [this.#forward, this.#backward];
-    this.#forward = this.#backward = undefined;
-    for (const s of sessions) if (s) await (await s).release();
+    const sessions = [...this.#sessions.values()];
+    this.#sessions.clear();
+    for (const s of sessions) await (await s).release();
   }
 
-  #tensors(feeds: Map<string, Feed>): Record<string, Ort.Tensor> {
-    const out: Record<string, Ort.Tensor> = {};
-    for (const [name, f] of feeds) out[name] = new this.#ort.Tensor("float32", f.data, f.shape);
-    return out;
+  async #run(
+    kind: TrainingGraphOptions["kind"],
+    feeds: Map<string, Feed>,
+  ): Promise<Ort.InferenceSession.ReturnType> {
+    let s = this.#sessions.get(kind);
+    if (!s) this.#sessions.set(kind, s = this.#session(kind));
+    const tensors: Record<string, Ort.Tensor> = {};
+    for (const [name, f] of feeds) tensors[name] = new this.#ort.Tensor("float32", f.data, f.shape);
+    return await (await s).run(tensors);
   }
 
-  #session(backward: boolean): Promise<Ort.InferenceSession> {
-    const model = buildTrainingGraph(this.#arch, { backward, dropout: this.#dropout });
+  #session(kind: TrainingGraphOptions["kind"]): Promise<Ort.InferenceSession> {
+    const model = buildTrainingGraph(this.#arch, { kind, dropout: this.#dropout });
     return this.#ort.InferenceSession.create(model, {
       graphOptimizationLevel: "all",
       intraOpNumThreads: this.#threads,
@@ -81,4 +100,13 @@ export class OnnxTrainStep {
       extra: { session: { intra_op: { allow_spinning: "0" } } },
     });
   }
+}
+
+/** The `grad.<name>` outputs of a run, by name. */
+function gradients(out: Ort.InferenceSession.ReturnType): Map<string, Float32Array> {
+  const grads = new Map<string, Float32Array>();
+  for (const [name, t] of Object.entries(out)) {
+    if (name.startsWith("grad.")) grads.set(name.slice(5), t.data as Float32Array);
+  }
+  return grads;
 }

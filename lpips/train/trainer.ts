@@ -394,12 +394,13 @@ export class Trainer {
   }
 
   /**
-   * `tune`/`scratch` on ONNX Runtime: the distances there, the ranking net's forward and backward
-   * on TF.js (the loss's gradient with respect to the distances), then the weight gradients there.
+   * `tune`/`scratch` on ONNX Runtime: one run gives the distances, the ranking net's output, the
+   * loss and every gradient; then Adam and the clamps, as on TF.js.
    */
   async #onnxStep(batch: TrainBatch, opts: StepOptions): Promise<StepResult> {
     const [n, , h, w] = batch.ref.shape;
     const feeds = new Map<string, Feed>([["ref", batch.ref], ["p0", batch.p0], ["p1", batch.p1]]);
+    feeds.set("target", { data: rankTarget(batch.judge), shape: [n] });
     if (!this.#values) {
       this.#values = new Map();
       for (const p of this.#params) {
@@ -408,6 +409,10 @@ export class Trainer {
     }
     for (const p of this.#params) {
       if (p.feed) feeds.set(p.feed, { data: this.#values.get(p.feed)!, shape: torchShape(p) });
+      else {feeds.set(p.name, {
+          data: await p.variable.data() as Float32Array,
+          shape: p.variable.shape,
+        });}
     }
     if (this.dropout) {
       this.#maskArrays(n, h, w, opts.masks).forEach((pass, i) =>
@@ -415,48 +420,23 @@ export class Trainer {
       );
     }
     this.steps++;
-    const [d0, d1] = await this.#train!.distances(feeds);
-    const rankParams = this.#trained.filter((p) => !p.feed);
-    const dist = [d0, d1].map((d) => tf.tidy(() => tf.variable(tf.tensor1d(d))));
-    const target = tf.tensor1d(rankTarget(batch.judge));
-    let output: tf.Tensor | undefined;
-    let result: { value: tf.Scalar; grads: tf.NamedTensorMap } | undefined;
-    try {
-      result = tf.variableGrads(() => {
-        const out = this.#rank.forward(dist[0] as tf.Tensor1D, dist[1] as tf.Tensor1D);
-        output = tf.keep(out);
-        return bceLoss(out, target);
-      }, [...rankParams.map((p) => p.variable), ...dist]);
-      const read = async (t: tf.Tensor) => (await t.data() as Float32Array).slice();
-      const [g0, g1] = await Promise.all(dist.map((d) => read(result!.grads[d.name])));
-      const weightGrads = await this.#train!.gradients(feeds, g0, g1);
-      const grads = opts.grads ? new Map<string, Float32Array>() : undefined;
-      for (const p of this.#trained) {
-        if (!p.feed) {
-          await this.#update(p, await read(result.grads[p.variable.name]), grads);
-          continue;
-        }
-        const g = weightGrads.get(p.feed);
-        if (!g) throw new Error(`no gradient for ${p.name}`);
-        const value = this.#values.get(p.feed)!;
-        this.optimizer.update(p.name, value, g);
-        if (p.clamp) clampMin0(value);
-        grads?.set(p.name, g);
+    const r = await this.#train!.step(feeds);
+    const grads = opts.grads ? new Map<string, Float32Array>() : undefined;
+    for (const p of this.#trained) {
+      const g = r.grads.get(p.feed ?? p.name);
+      if (!g) throw new Error(`no gradient for ${p.name}`);
+      if (!p.feed) {
+        await this.#update(p, g, grads);
+        continue;
       }
-      this.#variablesStale = true;
-      return {
-        loss: (await result.value.data())[0],
-        accuracy: rankAccuracy(d0, d1, batch.judge),
-        d0,
-        d1,
-        output: await read(output!),
-        grads,
-      };
-    } finally {
-      tf.dispose([...dist, target]);
-      if (output) tf.dispose(output);
-      if (result) tf.dispose([result.value, ...Object.values(result.grads)]);
+      const value = this.#values.get(p.feed)!;
+      this.optimizer.update(p.name, value, g);
+      if (p.clamp) clampMin0(value);
+      grads?.set(p.name, g);
     }
+    this.#variablesStale = true;
+    const { loss, d0, d1, output } = r;
+    return { loss, accuracy: rankAccuracy(d0, d1, batch.judge), d0, d1, output, grads };
   }
 
   /** On ONNX Runtime: the TF.js variables take the trained values (PyTorch layout) after steps. */
