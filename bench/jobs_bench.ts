@@ -20,7 +20,8 @@
  * in `--data DIR` (kept and reused) or a temporary folder. The reference runs through
  * `reference-code/setup.sh` (its scripts unmodified, PyTorch at 2 threads, 4 loader workers;
  * Debian's python3-torch and friends, see that folder's README). Each process is timed by the
- * wall clock here and its peak RSS read by GNU time (`/usr/bin/time`, when installed).
+ * wall clock here, and its peak RSS and CPU time (user + system: a steadier measure on a busy
+ * machine) read by GNU time (`/usr/bin/time`, when installed).
  *
  * Options: `--rounds R` (3), `--times N`, `--data DIR`, `--mode lin|tune|scratch` (train),
  * `--no-reference` (ours only),
@@ -68,16 +69,17 @@ const times = Number(args.times ?? JOBS[job].times);
 const repo = new URL("..", import.meta.url).pathname;
 const gnuTime = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
 
-/** One finished process: wall seconds, peak RSS in MiB (if known), its output. */
+/** One finished process: wall seconds, peak RSS in MiB and CPU seconds (if known), its output. */
 interface Run {
   seconds: number;
   rssMiB?: number;
+  cpuSeconds?: number;
   out: string;
 }
 
 async function run(cmd: string[], cwd: string, env: Record<string, string> = {}): Promise<Run> {
   const rssFile = await Deno.makeTempFile();
-  const argv = gnuTime ? [gnuTime, "-f", "%M", "-o", rssFile, ...cmd] : cmd;
+  const argv = gnuTime ? [gnuTime, "-f", "%M %U %S", "-o", rssFile, ...cmd] : cmd;
   const t0 = performance.now();
   const r = await new Deno.Command(argv[0], {
     args: argv.slice(1),
@@ -88,10 +90,17 @@ async function run(cmd: string[], cwd: string, env: Record<string, string> = {})
   }).output();
   const seconds = (performance.now() - t0) / 1000;
   const out = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
-  const rss = gnuTime ? Number((await Deno.readTextFile(rssFile)).trim().split("\n").pop()) : NaN;
+  const [rss, user, sys] = gnuTime
+    ? (await Deno.readTextFile(rssFile)).trim().split("\n").pop()!.split(" ").map(Number)
+    : [NaN, NaN, NaN];
   await Deno.remove(rssFile);
   if (!r.success) throw new Error(`${cmd.join(" ")} failed (exit ${r.code}):\n${out.slice(-2000)}`);
-  return { seconds, rssMiB: Number.isFinite(rss) ? rss / 1024 : undefined, out };
+  return {
+    seconds,
+    rssMiB: Number.isFinite(rss) ? rss / 1024 : undefined,
+    cpuSeconds: Number.isFinite(user + sys) ? user + sys : undefined,
+    out,
+  };
 }
 
 /** The BAPPS-format set of this job, made once. */
@@ -213,7 +222,8 @@ try {
     for (const side of sides) {
       const x = await run(cmd[side], cwd, env);
       results[side].push(x);
-      const rss = x.rssMiB ? `, peak RSS ${x.rssMiB.toFixed(0)} MiB` : "";
+      const rss = (x.rssMiB ? `, peak RSS ${x.rssMiB.toFixed(0)} MiB` : "") +
+        (x.cpuSeconds !== undefined ? `, CPU ${x.cpuSeconds.toFixed(1)} s` : "");
       const extra = job === "eval" ? `  (${scores(x.out)})` : "";
       console.log(`  round ${r + 1} ${side.padEnd(9)} ${x.seconds.toFixed(2)} s${rss}${extra}`);
     }

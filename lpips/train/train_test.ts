@@ -441,9 +441,8 @@ Deno.test("train: an unknown engine is named", async () => {
   );
 });
 
-// tune and scratch run the trunk forward and backward on ONNX Runtime by default; the ranking
-// net, the loss, Adam and the clamps are the same code on both engines, and so are the dropout
-// masks drawn from the seed. (onnx_step_test.ts checks the ONNX graphs against the
+// tune and scratch run the whole step on ONNX Runtime by default; Adam, the clamps and the
+// dropout masks drawn from the seed are the same code on both engines. (onnx_step_test.ts checks the ONNX graphs against the
 // reference's autograd, squeeze included.)
 for (const mode of ["tune", "scratch"] as const) {
   Deno.test({

@@ -5,9 +5,9 @@
  *
  * Modes: `lin` (pretrained trunk frozen; its features are computed once per batch without
  * gradients, by ONNX Runtime when it loads), `tune` (pretrained trunk trained too), `scratch`
- * (random trunk, trained). The ranking net, the loss and Adam run on TF.js and in JavaScript; in
- * `tune` and `scratch` the trunk and heads run forward and backward on ONNX Runtime when it
- * loads (else on TF.js).
+ * (random trunk, trained). Adam and the clamps run in JavaScript. `lin` trains the heads and the
+ * ranking net on TF.js; `tune` and `scratch` run the whole step (trunk, heads, ranking net, loss,
+ * and their gradients) as one ONNX Runtime graph when it loads, else on TF.js.
  *
  * @module
  */
@@ -75,8 +75,8 @@ export interface TrainerOptions {
   /**
    * The engine of the LPIPS network (default "auto": ONNX Runtime when it loads, which needs
    * `--allow-ffi`, else TF.js). `lin`: it computes the frozen trunk's features, and the heads
-   * train on TF.js. `tune`, `scratch`: it runs the trunk and heads forward and backward (their
-   * weight gradients); the ranking net, the loss and Adam are the same on both engines.
+   * train on TF.js. `tune`, `scratch`: it runs the network, the ranking net and the loss forward
+   * and backward; the dropout masks, Adam and the clamps are the same on both engines.
    */
   engine?: EngineName;
   /** ONNX Runtime's intra-op threads (default: the number of logical cores). */
