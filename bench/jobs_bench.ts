@@ -3,7 +3,8 @@
  * own scripts: whole processes, each side's defaults, alternating rounds.
  *
  *   deno task bench:eval  [options]   # `lpips eval` vs `test_dataset_model.py`
- *   deno task bench:train [options]   # `lpips train --mode lin` vs `train.py`
+ *   deno task bench:train [options]   # `lpips train --mode lin` vs `train.py` (`--mode tune`:
+ *                                     # vs `train.py --train_trunk`)
  *
  * - eval: `cli.ts eval --root D --datasets val/traditional val/cnn -q` (LPIPS alex v0.1, the
  *   default engine, decode workers and bootstrap) against `test_dataset_model.py --datasets
@@ -11,15 +12,19 @@
  *   repeated `--times` times (default 15: 3,600 triplets). The scores both print must agree.
  * - train: `cli.ts train --datasets train/traditional --epochs 1 --epochs-decay 0` (lin mode)
  *   against `train.py --datasets train/traditional --nepoch 1 --nepoch_decay 0`, on
- *   train/traditional repeated `--times` times (default 10: 3,000 triplets).
+ *   train/traditional repeated `--times` times (default 10: 3,000 triplets). `--mode tune`
+ *   trains the trunk too (the reference's `--train_trunk`), `--mode scratch` a random trunk
+ *   (`--train_trunk --from_scratch`).
  *
  * The bigger sets are made with the test data's `reference-code/replicate_bapps.py` (hard links)
  * in `--data DIR` (kept and reused) or a temporary folder. The reference runs through
  * `reference-code/setup.sh` (its scripts unmodified, PyTorch at 2 threads, 4 loader workers;
  * Debian's python3-torch and friends, see that folder's README). Each process is timed by the
- * wall clock here and its peak RSS read by GNU time (`/usr/bin/time`, when installed).
+ * wall clock here, and its peak RSS and CPU time (user + system: a steadier measure on a busy
+ * machine) read by GNU time (`/usr/bin/time`, when installed).
  *
- * Options: `--rounds R` (3), `--times N`, `--data DIR`, `--no-reference` (ours only),
+ * Options: `--rounds R` (3), `--times N`, `--data DIR`, `--mode lin|tune|scratch` (train),
+ * `--no-reference` (ours only),
  * `--our-args "..."` (extra arguments for our side, e.g. `--workers 0`).
  * Weights: `LPIPS_WEIGHTS_DIR`, else the test data's `weights/` (`LPIPS_TEST_DATA`, `../shared`).
  *
@@ -44,11 +49,18 @@ const { values: args, positionals } = parseArgs({
     times: { type: "string" },
     data: { type: "string" },
     "no-reference": { type: "boolean", default: false },
+    mode: { type: "string", default: "lin" },
     "our-args": { type: "string", default: "" },
   },
 });
 const job = positionals[0] as Job;
 if (!(job in JOBS)) throw new Error("usage: jobs_bench.ts eval|train [options]");
+const TRUNK_ARGS: Record<string, string[]> = {
+  lin: [],
+  tune: ["--train_trunk"],
+  scratch: ["--train_trunk", "--from_scratch"],
+};
+if (!(args.mode in TRUNK_ARGS)) throw new Error(`--mode: lin, tune or scratch, not ${args.mode}`);
 const testData = resolve(Deno.env.get("LPIPS_TEST_DATA") ?? "../shared");
 const weightsDir = resolve(Deno.env.get("LPIPS_WEIGHTS_DIR") ?? join(testData, "weights"));
 const refCode = join(testData, "reference-code");
@@ -57,16 +69,17 @@ const times = Number(args.times ?? JOBS[job].times);
 const repo = new URL("..", import.meta.url).pathname;
 const gnuTime = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
 
-/** One finished process: wall seconds, peak RSS in MiB (if known), its output. */
+/** One finished process: wall seconds, peak RSS in MiB and CPU seconds (if known), its output. */
 interface Run {
   seconds: number;
   rssMiB?: number;
+  cpuSeconds?: number;
   out: string;
 }
 
 async function run(cmd: string[], cwd: string, env: Record<string, string> = {}): Promise<Run> {
   const rssFile = await Deno.makeTempFile();
-  const argv = gnuTime ? [gnuTime, "-f", "%M", "-o", rssFile, ...cmd] : cmd;
+  const argv = gnuTime ? [gnuTime, "-f", "%M %U %S", "-o", rssFile, ...cmd] : cmd;
   const t0 = performance.now();
   const r = await new Deno.Command(argv[0], {
     args: argv.slice(1),
@@ -77,10 +90,17 @@ async function run(cmd: string[], cwd: string, env: Record<string, string> = {})
   }).output();
   const seconds = (performance.now() - t0) / 1000;
   const out = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
-  const rss = gnuTime ? Number((await Deno.readTextFile(rssFile)).trim().split("\n").pop()) : NaN;
+  const [rss, user, sys] = gnuTime
+    ? (await Deno.readTextFile(rssFile)).trim().split("\n").pop()!.split(" ").map(Number)
+    : [NaN, NaN, NaN];
   await Deno.remove(rssFile);
   if (!r.success) throw new Error(`${cmd.join(" ")} failed (exit ${r.code}):\n${out.slice(-2000)}`);
-  return { seconds, rssMiB: Number.isFinite(rss) ? rss / 1024 : undefined, out };
+  return {
+    seconds,
+    rssMiB: Number.isFinite(rss) ? rss / 1024 : undefined,
+    cpuSeconds: Number.isFinite(user + sys) ? user + sys : undefined,
+    out,
+  };
 }
 
 /** The BAPPS-format set of this job, made once. */
@@ -151,6 +171,8 @@ function commands(root: string, cwd: string): { ours: string[]; reference: strin
       ckpt,
       "--name",
       "ours",
+      "--mode",
+      args.mode,
       ...extra,
     ],
     reference: [
@@ -166,6 +188,7 @@ function commands(root: string, cwd: string): { ours: string[]; reference: strin
       ckpt,
       "--name",
       "reference",
+      ...TRUNK_ARGS[args.mode],
     ],
   };
 }
@@ -199,7 +222,8 @@ try {
     for (const side of sides) {
       const x = await run(cmd[side], cwd, env);
       results[side].push(x);
-      const rss = x.rssMiB ? `, peak RSS ${x.rssMiB.toFixed(0)} MiB` : "";
+      const rss = (x.rssMiB ? `, peak RSS ${x.rssMiB.toFixed(0)} MiB` : "") +
+        (x.cpuSeconds !== undefined ? `, CPU ${x.cpuSeconds.toFixed(1)} s` : "");
       const extra = job === "eval" ? `  (${scores(x.out)})` : "";
       console.log(`  round ${r + 1} ${side.padEnd(9)} ${x.seconds.toFixed(2)} s${rss}${extra}`);
     }

@@ -74,11 +74,11 @@ export const trainCommand: Command = {
       ],
       ["--save-latest-freq N", "save latest_* every N items (default 20000)"],
       ["--workers N", "image decoding workers (default: half the cores; 0: none)"],
-      ["--threads N", "lin on onnx: ONNX Runtime threads (default: the cores the workers leave)"],
+      ["--threads N", "on onnx: ONNX Runtime threads (default: the cores the workers leave)"],
       [
         "--engine auto|onnx|tfjs",
-        "lin: what computes the frozen trunk's features (default auto: onnx when it loads, " +
-        "else tfjs); the heads always train on TF.js",
+        "what runs the trunk (default auto: onnx when it loads, else tfjs): lin: its features; " +
+        "tune, scratch: trunk and heads forward and backward",
       ],
       ["--backend wasm|cpu|webgpu|tensorflow", "TF.js backend (default wasm)"],
       ["--weights-dir DIR", "folder with the trunk weights under their official names"],

@@ -99,3 +99,56 @@ export function relativeMaxDiff(got: Float32Array, want: Float32Array): number {
   }
   return d / m;
 }
+
+/**
+ * The golden weight gradients of _testing/weight_gradient_goldens.json (its docstring has the
+ * command), by case name then key: per tensor the sum, the sum of |.|, the largest |.|, then the
+ * values at the 8 positions i * 7919 * 104729 mod size.
+ */
+export async function weightGradientGoldens(): Promise<Map<string, Map<string, Float32Array>>> {
+  const path = new URL("../_testing/weight_gradient_goldens.json", import.meta.url);
+  const raw = JSON.parse(await Deno.readTextFile(path)) as {
+    cases: { name: string; tensors: Record<string, string> }[];
+  };
+  return new Map(raw.cases.map((c) => [
+    c.name,
+    new Map(
+      Object.entries(c.tensors).map(([k, b64]) => {
+        const bytes = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+        return [k, new Float32Array(bytes.buffer)];
+      }),
+    ),
+  ]));
+}
+
+/**
+ * Where a gradient differs from its golden summary by more than 1e-4 (of the sum of |.| for the
+ * sums, of the largest |.| for the values): a message naming it, else undefined.
+ */
+export function weightGradientMismatch(
+  what: string,
+  got: Float32Array,
+  golden: Float32Array,
+): string | undefined {
+  let sum = 0, sumAbs = 0, maxAbs = 0;
+  for (const v of got) {
+    sum += v;
+    sumAbs += Math.abs(v);
+    maxAbs = Math.max(maxAbs, Math.abs(v));
+  }
+  const tol = 1e-4 * golden[2];
+  if (!(Math.abs(sum - golden[0]) <= 1e-4 * golden[1])) {
+    return `${what}: sum ${sum} vs ${golden[0]}`;
+  }
+  if (!(Math.abs(sumAbs - golden[1]) <= 1e-4 * golden[1])) {
+    return `${what}: sum |.| ${sumAbs} vs ${golden[1]}`;
+  }
+  if (!(Math.abs(maxAbs - golden[2]) <= tol)) return `${what}: max |.| ${maxAbs} vs ${golden[2]}`;
+  for (let i = 0; i < 8; i++) {
+    const j = Number((BigInt(i) * 7919n * 104729n) % BigInt(got.length));
+    if (!(Math.abs(got[j] - golden[3 + i]) <= tol)) {
+      return `${what}[${j}]: ${got[j]} vs ${golden[3 + i]}`;
+    }
+  }
+  return undefined;
+}

@@ -99,7 +99,7 @@ export function buildGradientGraph(
   opts: GradientGraphOptions,
 ): Uint8Array {
   const g = new GraphBuilder();
-  const weights = new Map(
+  const weights: ConvWeights = new Map(
     convLayers(a).map((c) => {
       const w = g.initializer(
         `${c.key}.weight`,
@@ -110,19 +110,14 @@ export function buildGradientGraph(
       return [c.key, [w, b]];
     }),
   );
-  const scalar = (v: number) => g.floats([], [v]);
-  const eps = scalar(EPS), tiny = scalar(NORM_FLOOR), zero = scalar(0);
+  const { scalar, forward, backward, normGrad, collected } = trunkOps(
+    g,
+    a,
+    weights,
+    (c) => flippedInitializer(g, c, trunk),
+    opts.weightGradients ?? false,
+  );
   const chanAxis = g.ints([1]);
-  const flat = g.ints([-1]);
-
-  const conv = (c: ConvLayer, x: string) =>
-    g.node("Conv", [x, ...weights.get(c.key)!], {
-      kernel_shape: { ints: [c.kernel, c.kernel] },
-      strides: { ints: [c.stride, c.stride] },
-      pads: { ints: [c.pad, c.pad, c.pad, c.pad] },
-    });
-  const mask = (h: string) => g.node("Greater", [h, zero]);
-
   /** The scaled input: [0, 1] -> [-1, 1], then v0.1's shift and scale. */
   const scaled = (x: string) => {
     let h = x;
@@ -139,6 +134,107 @@ export function buildGradientGraph(
     return h;
   };
 
+  const x0 = g.input("x0", ["N", 3, "H", "W"]);
+  const x1 = g.input("x1", ["N", 3, "H", "W"]);
+  const f0 = forward(scaled(x0), true);
+  const f1 = forward(scaled(x1), opts.weightGradients ?? false);
+  // Forward maps, and the gradient of sum_n mean_hw(map) with respect to each unit feature of x0:
+  // 2 w_c (fhat0 - fhat1) / (h w) (w_c = 1 without the linear heads).
+  const tapGrads = f0.taps.map((t0, k) => {
+    const diff = g.node("Sub", [t0.unit, f1.taps[k].unit]);
+    const sq = g.node("Mul", [diff, diff]);
+    let coef: string;
+    if (config.lpips) {
+      const w = needWeight(lin, `lin${k}.model.1.weight`);
+      const lw = g.initializer(`lin${k}`, [1, a.channels[k], 1, 1], w);
+      g.output(
+        `d0_l${k}`,
+        g.node("Conv", [sq, lw], { kernel_shape: { ints: [1, 1] } }),
+        ["N", 1, `h${k}`, `w${k}`],
+      );
+      coef = g.floats([1, a.channels[k], 1, 1], Array.from(w, (v) => 2 * v));
+    } else {
+      g.output(`d0_l${k}`, g.node("ReduceSum", [sq, chanAxis], { keepdims: 1 }), [
+        "N",
+        1,
+        `h${k}`,
+        `w${k}`,
+      ]);
+      coef = scalar(2);
+    }
+    const area = g.node("Cast", [
+      g.node("ReduceProd", [g.node("Shape", [t0.f], { start: 2, end: 4 })], { keepdims: 1 }),
+    ], { to: 1 });
+    if (config.lpips && opts.weightGradients) {
+      // d/dw_c of sum_n mean_hw sum_c w_c sq_c.
+      const dLin = g.node("ReduceSum", [g.node("Div", [sq, area]), g.ints([0, 2, 3])], {
+        keepdims: 1,
+      });
+      g.output(`grad.lin${k}`, dLin, [1, a.channels[k], 1, 1]);
+    }
+    const dUnit = g.node("Div", [g.node("Mul", [diff, coef]), area]);
+    // x1's unit feature enters with the opposite sign (weight gradients only).
+    return [
+      normGrad(dUnit, t0),
+      opts.weightGradients ? normGrad(g.node("Neg", [dUnit]), f1.taps[k]) : "",
+    ];
+  });
+
+  const dh = backward(f0.saved, tapGrads.map(([d0]) => d0), true);
+  if (opts.weightGradients) {
+    backward(f1.saved, tapGrads.map(([, d1]) => d1), false);
+    for (const c of convLayers(a)) {
+      for (
+        const [key, dims] of [
+          [`${c.key}.weight`, [c.outChannels, c.inChannels, c.kernel, c.kernel]],
+          [`${c.key}.bias`, [c.outChannels]],
+        ] as const
+      ) {
+        const [p, q] = collected.get(key)!;
+        g.output(`grad.${key}`, g.node("Add", [p, q]), [...dims]);
+      }
+    }
+  }
+  // Through the input scaling (and normalize's 2x - 1).
+  const factor = opts.normalize ? 2 : 1;
+  const dx = config.version === "0.1"
+    ? g.node("Mul", [dh, g.floats([1, 3, 1, 1], SCALE.map((s) => factor / s))])
+    : factor === 1
+    ? dh
+    : g.node("Mul", [dh, scalar(factor)]);
+  g.output("grad", dx, ["N", 3, "H", "W"]);
+  return g.model(17);
+}
+
+/** A trunk convolution's weight and bias tensor names in a graph. */
+export type ConvWeights = Map<string, [string, string]>;
+
+/**
+ * The trunk's forward and backward pieces, shared by the gradient graphs: `weights` names each
+ * convolution's weight and bias (initializers or graph inputs), `flipped` gives a layer's
+ * flipped, transposed weight (see {@link flippedConv}); with `weightGradients`, `backward`
+ * collects every convolution's weight and bias gradient by key.
+ */
+export function trunkOps(
+  g: GraphBuilder,
+  a: Arch,
+  weights: ConvWeights,
+  flipped: (c: ConvLayer) => string,
+  weightGradients: boolean,
+) {
+  const scalar = (v: number) => g.floats([], [v]);
+  const eps = scalar(EPS), tiny = scalar(NORM_FLOOR), zero = scalar(0);
+  const chanAxis = g.ints([1]);
+  const flat = g.ints([-1]);
+
+  const conv = (c: ConvLayer, x: string) =>
+    g.node("Conv", [x, ...weights.get(c.key)!], {
+      kernel_shape: { ints: [c.kernel, c.kernel] },
+      strides: { ints: [c.stride, c.stride] },
+      pads: { ints: [c.pad, c.pad, c.pad, c.pad] },
+    });
+  const mask = (h: string) => g.node("Greater", [h, zero]);
+
   const tap = (f: string): Tap => {
     const norm = g.node("Sqrt", [g.node("ReduceSumSquare", [f], { axes: { ints: [1] } })]);
     const denom = g.node("Add", [norm, eps]);
@@ -147,7 +243,7 @@ export function buildGradientGraph(
 
   /** The trunk forward: taps, and (when `save`) what the backward needs of each module. */
   const forward = (x: string, save: boolean) => {
-    let h = scaled(x);
+    let h = x;
     const saved: Saved[] = [];
     const taps: Tap[] = [];
     a.layers.forEach((layer, i) => {
@@ -204,7 +300,7 @@ export function buildGradientGraph(
     const pads = { ints: [c.pad, c.pad, c.pad, c.pad] };
     const sameSize = c.stride === 1 && 2 * c.pad === c.kernel - 1;
     if (flippedConv(c)) {
-      return g.node("Conv", [dy, flippedWeight(c)], { kernel_shape, pads });
+      return g.node("Conv", [dy, flipped(c)], { kernel_shape, pads });
     }
     if (sameSize) return g.node("ConvTranspose", [dy, w], { kernel_shape, pads });
     // The rows and columns the forward's last window did not reach (or reached only partly)
@@ -217,24 +313,6 @@ export function buildGradientGraph(
     });
     const size = g.node("Shape", [input], { start: 2, end: 4 });
     return g.node("Slice", [full, g.ints([0, 0]), size, g.ints([2, 3])]);
-  };
-
-  /** W (O, I, k, k) flipped in space and transposed to (I, O, k, k). */
-  const flippedWeight = (c: ConvLayer) => {
-    const w = needWeight(trunk, `${c.key}.weight`);
-    const [o, i, k] = [c.outChannels, c.inChannels, c.kernel];
-    const t = new Float32Array(w.length);
-    for (let co = 0; co < o; co++) {
-      for (let ci = 0; ci < i; ci++) {
-        for (let y = 0; y < k; y++) {
-          for (let x = 0; x < k; x++) {
-            t[((ci * o + co) * k + y) * k + x] =
-              w[((co * i + ci) * k + (k - 1 - y)) * k + (k - 1 - x)];
-          }
-        }
-      }
-    }
-    return g.initializer(g.name(`${c.key}.flipped`), [i, o, k, k], t);
   };
 
   /** dL/dx of a max pool: each output's gradient added at its argmax. */
@@ -258,7 +336,7 @@ export function buildGradientGraph(
   const collected = new Map<string, string[]>();
   const collect = (key: string, v: string) => collected.set(key, [...collected.get(key) ?? [], v]);
   const weightGrads = (c: ConvLayer, dy: string, input: string) => {
-    if (!opts.weightGradients) return;
+    if (!weightGradients) return;
     const full = g.node("Conv", [
       g.node("Transpose", [input], perm),
       g.node("Transpose", [dy], perm),
@@ -276,58 +354,12 @@ export function buildGradientGraph(
     collect(`${c.key}.bias`, g.node("ReduceSum", [dy, g.ints([0, 2, 3])], { keepdims: 0 }));
   };
 
-  const x0 = g.input("x0", ["N", 3, "H", "W"]);
-  const x1 = g.input("x1", ["N", 3, "H", "W"]);
-  const f0 = forward(x0, true), f1 = forward(x1, opts.weightGradients ?? false);
-
-  // Forward maps, and the gradient of sum_n mean_hw(map) with respect to each unit feature of x0:
-  // 2 w_c (fhat0 - fhat1) / (h w) (w_c = 1 without the linear heads).
   /** dL/df from dL/dfhat through f / (|f| + eps), in closed form. */
   const normGrad = (dUnit: string, t0: Tap) => {
     const dot = g.node("ReduceSum", [g.node("Mul", [dUnit, t0.f]), chanAxis], { keepdims: 1 });
     const t = g.node("Div", [dot, g.node("Max", [t0.norm, tiny])]);
     return g.node("Div", [g.node("Sub", [dUnit, g.node("Mul", [t0.unit, t])]), t0.denom]);
   };
-
-  const tapGrads = f0.taps.map((t0, k) => {
-    const diff = g.node("Sub", [t0.unit, f1.taps[k].unit]);
-    const sq = g.node("Mul", [diff, diff]);
-    let coef: string;
-    if (config.lpips) {
-      const w = needWeight(lin, `lin${k}.model.1.weight`);
-      const lw = g.initializer(`lin${k}`, [1, a.channels[k], 1, 1], w);
-      g.output(
-        `d0_l${k}`,
-        g.node("Conv", [sq, lw], { kernel_shape: { ints: [1, 1] } }),
-        ["N", 1, `h${k}`, `w${k}`],
-      );
-      coef = g.floats([1, a.channels[k], 1, 1], Array.from(w, (v) => 2 * v));
-    } else {
-      g.output(`d0_l${k}`, g.node("ReduceSum", [sq, chanAxis], { keepdims: 1 }), [
-        "N",
-        1,
-        `h${k}`,
-        `w${k}`,
-      ]);
-      coef = scalar(2);
-    }
-    const area = g.node("Cast", [
-      g.node("ReduceProd", [g.node("Shape", [t0.f], { start: 2, end: 4 })], { keepdims: 1 }),
-    ], { to: 1 });
-    if (config.lpips && opts.weightGradients) {
-      // d/dw_c of sum_n mean_hw sum_c w_c sq_c.
-      const dLin = g.node("ReduceSum", [g.node("Div", [sq, area]), g.ints([0, 2, 3])], {
-        keepdims: 1,
-      });
-      g.output(`grad.lin${k}`, dLin, [1, a.channels[k], 1, 1]);
-    }
-    const dUnit = g.node("Div", [g.node("Mul", [diff, coef]), area]);
-    // x1's unit feature enters with the opposite sign (weight gradients only).
-    return [
-      normGrad(dUnit, t0),
-      opts.weightGradients ? normGrad(g.node("Neg", [dUnit]), f1.taps[k]) : "",
-    ];
-  });
 
   /**
    * Backward through one image's trunk, last module first, adding each tap's gradient where it
@@ -368,28 +400,23 @@ export function buildGradientGraph(
     }
     return dh!;
   };
-  const dh = backward(f0.saved, tapGrads.map(([d0]) => d0), true);
-  if (opts.weightGradients) {
-    backward(f1.saved, tapGrads.map(([, d1]) => d1), false);
-    for (const c of convLayers(a)) {
-      for (
-        const [key, dims] of [
-          [`${c.key}.weight`, [c.outChannels, c.inChannels, c.kernel, c.kernel]],
-          [`${c.key}.bias`, [c.outChannels]],
-        ] as const
-      ) {
-        const [p, q] = collected.get(key)!;
-        g.output(`grad.${key}`, g.node("Add", [p, q]), [...dims]);
+  return { scalar, zero, forward, backward, normGrad, collected };
+}
+
+/** W (O, I, k, k) flipped in space and transposed to (I, O, k, k), as an initializer. */
+function flippedInitializer(g: GraphBuilder, c: ConvLayer, trunk: WeightMap): string {
+  const w = needWeight(trunk, `${c.key}.weight`);
+  const [o, i, k] = [c.outChannels, c.inChannels, c.kernel];
+  const t = new Float32Array(w.length);
+  for (let co = 0; co < o; co++) {
+    for (let ci = 0; ci < i; ci++) {
+      for (let y = 0; y < k; y++) {
+        for (let x = 0; x < k; x++) {
+          t[((ci * o + co) * k + y) * k + x] =
+            w[((co * i + ci) * k + (k - 1 - y)) * k + (k - 1 - x)];
+        }
       }
     }
   }
-  // Through the input scaling (and normalize's 2x - 1).
-  const factor = opts.normalize ? 2 : 1;
-  const dx = config.version === "0.1"
-    ? g.node("Mul", [dh, g.floats([1, 3, 1, 1], SCALE.map((s) => factor / s))])
-    : factor === 1
-    ? dh
-    : g.node("Mul", [dh, scalar(factor)]);
-  g.output("grad", dx, ["N", 3, "H", "W"]);
-  return g.model(17);
+  return g.initializer(g.name(`${c.key}.flipped`), [i, o, k, k], t);
 }

@@ -46,7 +46,8 @@ import type { EngineName } from "./engine.ts";
 import { noteAutoFallback } from "./_engine_notice.ts";
 import { upsampleMatrix } from "./upsample.ts";
 
-type OrtModule = typeof Ort;
+/** The onnxruntime-node module. */
+export type OrtModule = typeof Ort;
 
 /** Where ONNX Runtime runs the network: its CPU or its WebGPU execution provider. */
 export type OnnxDevice = "cpu" | "webgpu";
@@ -96,11 +97,11 @@ function ffiGranted(): boolean {
  * cannot load); undefined for "tfjs", and for "auto" without the flag, which then says once on
  * stderr that `backend` runs instead (`auto` never prompts for the permission).
  */
-export async function openOnnx(
+export async function openOnnx<T = OnnxLpips>(
   engine: EngineName,
   backend: BackendName,
-  make: (ort: OrtModule) => OnnxLpips,
-): Promise<OnnxLpips | undefined> {
+  make: (ort: OrtModule) => T,
+): Promise<T | undefined> {
   const ffi = ffiGranted();
   if (engine === "auto" && !ffi) noteAutoFallback(backend);
   if (engine === "tfjs" || (engine === "auto" && !ffi)) return undefined;

@@ -5,7 +5,9 @@
  *
  * Modes: `lin` (pretrained trunk frozen; its features are computed once per batch without
  * gradients, by ONNX Runtime when it loads), `tune` (pretrained trunk trained too), `scratch`
- * (random trunk, trained). Everything that is trained runs on TF.js.
+ * (random trunk, trained). Adam and the clamps run in JavaScript. `lin` trains the heads and the
+ * ranking net on TF.js; `tune` and `scratch` run the whole step (trunk, heads, ranking net, loss,
+ * and their gradients) as one ONNX Runtime graph when it loads, else on TF.js.
  *
  * @module
  */
@@ -20,6 +22,7 @@ import { Adam } from "./_adam.ts";
 import { bceLoss, rankAccuracy, RankHead, rankTarget, rankTensorSpec } from "./_rank_head.ts";
 import { initLinHeads, initRankNet, initTrunk } from "./_init.ts";
 import { Prng, STREAM } from "./_prng.ts";
+import { type Feed, OnnxTrainStep } from "./_onnx_step.ts";
 import type { ImageTensor } from "../../bappsloader/image.ts";
 
 /** `lin`: frozen pretrained trunk; `tune`: pretrained trunk trained; `scratch`: random trunk trained. */
@@ -70,12 +73,13 @@ export interface TrainerOptions {
   /** TF.js backend (default "wasm"). */
   backend?: BackendName;
   /**
-   * `lin` mode: the engine that computes the frozen trunk's features (default "auto": ONNX
-   * Runtime when it loads, which needs `--allow-ffi`, else TF.js). The heads, dropout and the
-   * ranking net train on TF.js in every mode; `tune` and `scratch` run on TF.js only.
+   * The engine of the LPIPS network (default "auto": ONNX Runtime when it loads, which needs
+   * `--allow-ffi`, else TF.js). `lin`: it computes the frozen trunk's features, and the heads
+   * train on TF.js. `tune`, `scratch`: it runs the network, the ranking net and the loss forward
+   * and backward; the dropout masks, Adam and the clamps are the same on both engines.
    */
   engine?: EngineName;
-  /** `lin` on ONNX Runtime: its intra-op threads (default: the number of logical cores). */
+  /** ONNX Runtime's intra-op threads (default: the number of logical cores). */
   threads?: number;
   /**
    * In `tune`/`scratch`: compute the convolutions' filter gradients from strided slices and matrix
@@ -145,6 +149,8 @@ interface Param {
   clamp: boolean;
   /** HWIO conv weight stored in TF.js layout (PyTorch's is OIHW). */
   hwio: boolean;
+  /** Trunk and heads: the name of its input (and gradient) in the ONNX training graphs. */
+  feed?: string;
 }
 
 /**
@@ -167,11 +173,19 @@ export class Trainer {
   private readonly optimizer: Adam;
   /** Steps taken (the next step's dropout masks are drawn from this number). */
   steps = 0;
-  /** What computes the trunk's features: "onnx" (frozen trunk only) or "tfjs". */
+  /** What runs the trunk: "onnx" (`lin`: its features; `tune`, `scratch`: also its gradients) or "tfjs". */
   readonly featureEngine: EngineKind;
   readonly #net: TfjsLpips;
   /** `lin` on ONNX Runtime: the frozen trunk's features, and its threads. */
   #onnx?: OnnxLpips;
+  /** `tune`, `scratch` on ONNX Runtime: distances and weight gradients. */
+  #train?: OnnxTrainStep;
+  /**
+   * On ONNX Runtime, the trunk's and heads' current values in PyTorch layout, by graph input
+   * (Adam's moments are kept in that layout too); the TF.js variables follow when read.
+   */
+  #values?: Map<string, Float32Array>;
+  #variablesStale = false;
   readonly #threads?: number;
   readonly #rank: RankHead;
   readonly #params: Param[];
@@ -191,11 +205,13 @@ export class Trainer {
     net: TfjsLpips,
     rank: RankHead,
     onnx?: OnnxLpips,
+    train?: OnnxTrainStep,
   ) {
     this.arch = a;
     this.#onnx = onnx;
+    this.#train = train;
     this.#threads = opts.threads;
-    this.featureEngine = onnx ? "onnx" : "tfjs";
+    this.featureEngine = onnx || train ? "onnx" : "tfjs";
     this.mode = opts.mode ?? "lin";
     this.seed = opts.seed ?? 0;
     this.dropout = opts.dropout ?? true;
@@ -216,12 +232,14 @@ export class Trainer {
       variable,
       clamp: clampTrunk && kernels.get(key) === 1,
       hwio: key.endsWith(".weight"),
+      feed: key,
     }));
     const lin: Param[] = net.linVariables.map((variable, k) => ({
       name: `net.lin${k}.model.1.weight`,
       variable,
       clamp: true,
       hwio: false,
+      feed: `lin${k}`,
     }));
     const rankParams: Param[] = [...rank.variables].map(([key, variable]) => ({
       name: `rank.${key}`,
@@ -262,11 +280,6 @@ export class Trainer {
     if (!ENGINE_NAMES.includes(engine)) {
       throw new RangeError(`unknown engine "${engine}" (expected ${ENGINE_NAMES.join(", ")})`);
     }
-    if (engine === "onnx" && mode !== "lin") {
-      throw new RangeError(
-        `mode ${mode} trains the trunk, which needs gradients: only the tfjs engine has them`,
-      );
-    }
     const rng = new Prng(opts.seed ?? 0, STREAM.init);
     const lin = opts.initial?.lin ?? initLinHeads(a, rng);
     const rankInit = opts.initial?.rank ?? initRankNet(rng);
@@ -278,7 +291,12 @@ export class Trainer {
       }));
     const backend = opts.backend ?? "wasm";
     await useBackend(backend);
-    if (mode !== "lin") {
+    const train = mode === "lin" ? undefined : await openOnnx(
+      engine,
+      backend,
+      (ort) => new OnnxTrainStep(ort, a, opts.dropout ?? true, opts.threads),
+    );
+    if (mode !== "lin" && !train) {
       const missing = TRUNK_GRAD_KERNELS.filter((k) =>
         !tf.getKernel(k, tf.getBackend()) &&
         !(k === "Conv2DBackpropFilter" && (opts.portableConvGrad ?? true))
@@ -291,12 +309,12 @@ export class Trainer {
         );
       }
     }
-    // Only `lin` has a frozen trunk whose features ONNX Runtime can compute.
+    // `lin`: the frozen trunk's features come from ONNX Runtime (`tune`, `scratch`: `train` above).
     const onnx = mode === "lin"
       ? await openOnnx(engine, backend, (ort) => frozenTrunk(ort, a, trunk, opts.threads))
       : undefined;
     const net = new TfjsLpips(a, { version: "0.1", lpips: true }, trunk, lin);
-    return new Trainer(a, opts, net, new RankHead(rankInit), onnx);
+    return new Trainer(a, opts, net, new RankHead(rankInit), onnx, train);
   }
 
   /** The current learning rate. */
@@ -317,10 +335,15 @@ export class Trainer {
       );
     }
     const [n, , h, w] = batch.ref.shape;
+    if (this.#train) return await this.#onnxStep(batch, opts);
     const inputs = [batch.ref, batch.p0, batch.p1].map((x) => tf.tensor4d(x.data, x.shape));
     const [ref, p0, p1] = inputs;
     const target = tf.tensor1d(rankTarget(batch.judge));
-    const masks = this.dropout ? this.#masks(n, h, w, opts.masks) : undefined;
+    const masks = this.dropout
+      ? this.#maskArrays(n, h, w, opts.masks).map((pass) =>
+        pass.map((m) => tf.tensor4d(m.data, m.shape as [number, number, number, number]))
+      )
+      : undefined;
     this.steps++;
     const frozen = this.mode === "lin" ? await this.#frozenFeatures(batch, inputs) : undefined;
     let kept: tf.Tensor[] = [];
@@ -349,12 +372,7 @@ export class Trainer {
       for (const p of this.#trained) {
         const gt = result.grads[p.variable.name];
         if (!gt) continue; // no gradient reaches it: PyTorch skips such a parameter
-        const g = (await gt.data() as Float32Array).slice();
-        const value = (await p.variable.data() as Float32Array).slice();
-        this.optimizer.update(p.name, value, g);
-        if (p.clamp) clampMin0(value);
-        assign(p.variable, value);
-        if (grads) grads.set(p.name, p.hwio ? hwioToOihw(g, p.variable.shape) : g);
+        await this.#update(p, (await gt.data() as Float32Array).slice(), grads);
       }
       if (!this.#frozenClamped) {
         for (const p of this.#frozenClamp) {
@@ -376,9 +394,75 @@ export class Trainer {
   }
 
   /**
+   * `tune`/`scratch` on ONNX Runtime: one run gives the distances, the ranking net's output, the
+   * loss and every gradient; then Adam and the clamps, as on TF.js.
+   */
+  async #onnxStep(batch: TrainBatch, opts: StepOptions): Promise<StepResult> {
+    const [n, , h, w] = batch.ref.shape;
+    const feeds = new Map<string, Feed>([["ref", batch.ref], ["p0", batch.p0], ["p1", batch.p1]]);
+    feeds.set("target", { data: rankTarget(batch.judge), shape: [n] });
+    if (!this.#values) {
+      this.#values = new Map();
+      for (const p of this.#params) {
+        if (p.feed) this.#values.set(p.feed, (await this.#torchValue(p)).data);
+      }
+    }
+    for (const p of this.#params) {
+      if (p.feed) feeds.set(p.feed, { data: this.#values.get(p.feed)!, shape: torchShape(p) });
+      else {feeds.set(p.name, {
+          data: await p.variable.data() as Float32Array,
+          shape: p.variable.shape,
+        });}
+    }
+    if (this.dropout) {
+      this.#maskArrays(n, h, w, opts.masks).forEach((pass, i) =>
+        pass.forEach((m, k) => feeds.set(`mask${i}_l${k}`, nhwcToNchw(m)))
+      );
+    }
+    this.steps++;
+    const r = await this.#train!.step(feeds);
+    const grads = opts.grads ? new Map<string, Float32Array>() : undefined;
+    for (const p of this.#trained) {
+      const g = r.grads.get(p.feed ?? p.name);
+      if (!g) throw new Error(`no gradient for ${p.name}`);
+      if (!p.feed) {
+        await this.#update(p, g, grads);
+        continue;
+      }
+      const value = this.#values.get(p.feed)!;
+      this.optimizer.update(p.name, value, g);
+      if (p.clamp) clampMin0(value);
+      grads?.set(p.name, g);
+    }
+    this.#variablesStale = true;
+    const { loss, d0, d1, output } = r;
+    return { loss, accuracy: rankAccuracy(d0, d1, batch.judge), d0, d1, output, grads };
+  }
+
+  /** On ONNX Runtime: the TF.js variables take the trained values (PyTorch layout) after steps. */
+  #syncVariables(): void {
+    if (!this.#variablesStale) return;
+    for (const p of this.#params) {
+      const v = p.feed ? this.#values?.get(p.feed) : undefined;
+      if (v) assign(p.variable, p.hwio ? oihwToHwio(v, p.variable.shape) : v);
+    }
+    this.#variablesStale = false;
+  }
+
+  /** Adam on one parameter with gradient `g` (TF.js layout), then its clamp. */
+  async #update(p: Param, g: Float32Array, grads?: Map<string, Float32Array>): Promise<void> {
+    const value = (await p.variable.data() as Float32Array).slice();
+    this.optimizer.update(p.name, value, g);
+    if (p.clamp) clampMin0(value);
+    assign(p.variable, value);
+    if (grads) grads.set(p.name, p.hwio ? hwioToOihw(g, p.variable.shape) : g);
+  }
+
+  /**
    * Distances with the current weights in evaluation mode (no dropout), for a 2AFC score.
    */
   async distance(a: ImageTensor, b: ImageTensor): Promise<Float32Array> {
+    this.#syncVariables();
     const ta = tf.tensor4d(a.data, a.shape), tb = tf.tensor4d(b.data, b.shape);
     const r = this.#net.forward(ta, tb);
     try {
@@ -390,6 +474,7 @@ export class Trainer {
 
   /** The LPIPS state dict with the reference's keys (see the module doc), PyTorch layout. */
   async netState(): Promise<StateDict> {
+    this.#syncVariables();
     const out: StateDict = new Map();
     out.set("scaling_layer.shift", {
       shape: [1, 3, 1, 1],
@@ -427,7 +512,8 @@ export class Trainer {
     for (const p of this.#params) {
       const s = this.optimizer.state.get(p.name);
       if (!s) continue;
-      const conv = (d: Float32Array) => p.hwio ? hwioToOihw(d, p.variable.shape) : d.slice();
+      const conv = (d: Float32Array) =>
+        p.hwio && !this.#train ? hwioToOihw(d, p.variable.shape) : d.slice();
       const shape = torchShape(p);
       tensors.set(`exp_avg.${p.name}`, { shape, data: conv(s.expAvg) });
       tensors.set(`exp_avg_sq.${p.name}`, { shape, data: conv(s.expAvgSq) });
@@ -445,7 +531,8 @@ export class Trainer {
     for (const p of this.#params) {
       const m = tensors.get(`exp_avg.${p.name}`), v = tensors.get(`exp_avg_sq.${p.name}`);
       if (!m || !v || steps[p.name] === undefined) continue;
-      const conv = (d: Float32Array) => p.hwio ? oihwToHwio(d, p.variable.shape) : d.slice();
+      const conv = (d: Float32Array) =>
+        p.hwio && !this.#train ? oihwToHwio(d, p.variable.shape) : d.slice();
       this.optimizer.state.set(p.name, { step: steps[p.name], expAvg: conv(m), expAvgSq: conv(v) });
     }
   }
@@ -460,7 +547,9 @@ export class Trainer {
     this.#net.dispose();
     this.#rank.dispose();
     void this.#onnx?.dispose();
+    void this.#train?.dispose();
     this.#onnx = undefined;
+    this.#train = undefined;
   }
 
   /** `lin`: the frozen trunk's taps of ref, p0 and p1 as NHWC tensors, without gradients. */
@@ -499,8 +588,8 @@ export class Trainer {
     return { shape: torchShape(p), data: p.hwio ? hwioToOihw(data, p.variable.shape) : data };
   }
 
-  /** The two passes' dropout masks (0 or 2, NHWC tensors), replayed or drawn from the seed. */
-  #masks(n: number, h: number, w: number, replay?: MaskSource): tf.Tensor4D[][] {
+  /** The two passes' dropout masks (0 or 2, NHWC), replayed or drawn from the seed. */
+  #maskArrays(n: number, h: number, w: number, replay?: MaskSource): Feed[][] {
     const sizes = tapSizesOf(this.arch, h, w);
     const rng = new Prng(this.seed, STREAM.dropout, this.steps);
     return (["d0", "d1"] as const).map((pass) =>
@@ -528,7 +617,7 @@ export class Trainer {
             out[i] = (bits >>> (i & 31)) & 1 ? 2 : 0;
           }
         }
-        return tf.tensor4d(out, [n, th, tw, c]);
+        return { data: out, shape: [n, th, tw, c] };
       })
     );
   }
@@ -542,6 +631,21 @@ function frozenTrunk(
   threads?: number,
 ): OnnxLpips {
   return new OnnxLpips(ort, a, { version: "0.1", lpips: false }, trunk, undefined, { threads });
+}
+
+/** An NHWC array as the NCHW one the ONNX graphs take. */
+function nhwcToNchw(m: Feed): Feed {
+  const [n, h, w, c] = m.shape;
+  const out = new Float32Array(m.data.length);
+  let i = 0;
+  for (let b = 0; b < n; b++) {
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        for (let ch = 0; ch < c; ch++) out[((b * c + ch) * h + y) * w + x] = m.data[i++];
+      }
+    }
+  }
+  return { data: out, shape: [n, c, h, w] };
 }
 
 /** An NCHW array as the NHWC tensor the TF.js heads take. */
