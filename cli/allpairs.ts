@@ -63,6 +63,7 @@ export const allpairs: Command = {
       metric: { type: "string" },
       colorspace: { type: "string" },
       ppd: { type: "string" },
+      "trunk-path": { type: "string" },
       out: { type: "string" },
     });
     if (values.help) return console.log(this.usage);

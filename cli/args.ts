@@ -200,6 +200,7 @@ export function metricOptions(v: Values): MetricOptions {
     colorspace,
     ppd,
     weightsDir: v["weights-dir"] as string | undefined,
+    trunkPath: v["trunk-path"] as string | undefined,
     lpips: modelOptions(v),
   };
 }
@@ -210,11 +211,17 @@ export const METRIC_HELP: OptionSection = {
   options: [
     [
       "--metric NAME[,NAME...]",
-      "lpips (default), l2, ssim, psnr, msssim, fsim, fsimc, gmsd, flip, or pyiqa's spellings " +
+      "lpips (default), l2, ssim, psnr, msssim, fsim, fsimc, gmsd, flip, dists, or pyiqa's " +
+      "spellings " +
       "(ms_ssim, ...); `lpips metrics` lists them with their direction and range",
     ],
     ["--colorspace Lab|RGB", "colour space of l2 and ssim (default Lab, the reference's)"],
     ["--ppd N", "flip: pixels per degree (default 67.02, FLIP's viewing conditions)"],
+    [
+      "--trunk-path FILE",
+      "dists, lpips --net vgg: an explicit VGG16 file (default vgg16-397923af.pth, resolved " +
+      "as the other weights)",
+    ],
   ],
 };
 

@@ -84,6 +84,7 @@ export const compare: Command = {
       metric: { type: "string" },
       colorspace: { type: "string" },
       ppd: { type: "string" },
+      "trunk-path": { type: "string" },
       mask: { type: "string" },
       "resize-to-reference": { type: "boolean" },
     });

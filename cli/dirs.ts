@@ -59,6 +59,7 @@ export const dirs: Command = {
       metric: { type: "string" },
       colorspace: { type: "string" },
       ppd: { type: "string" },
+      "trunk-path": { type: "string" },
     });
     if (values.help) return console.log(this.usage);
     const [d0, d1] = positionals(p, 2, "two folders: dirs DIR0 DIR1");

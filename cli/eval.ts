@@ -56,6 +56,7 @@ const EVAL_OPTIONS = {
   colorspace: { type: "string" },
   "batch-size": { type: "string" },
   "model-path": { type: "string" },
+  "trunk-path": { type: "string" },
   "per-item": { type: "string" },
   bootstrap: { type: "string" },
   seed: { type: "string" },
@@ -149,6 +150,7 @@ export const evalCommand: Command = {
         "--model-path FILE",
         "lpips: linear heads (.pth with lin{k}.model.1.weight), the reference's --model_path",
       ],
+      ["--trunk-path FILE", "dists, lpips --net vgg: an explicit VGG16 file"],
       [
         "--json",
         "print one JSON object: dataset_mode, model, net, version, colorspace, results " +
@@ -272,6 +274,7 @@ export const evalCommand: Command = {
           engine: m.engine,
           backend: m.backend,
           weightsDir: m.weightsDir,
+          trunkPath: values["trunk-path"] as string | undefined,
           quiet: !!values.quiet,
           bootstrap: out === undefined ? bootstrap : 0,
           seed,

@@ -222,7 +222,7 @@ Deno.test({
     await oneLineError([...ds, "--model", "ms_ssim"], /msssim: the images are 64x64; MS-SSIM's 5/);
     await oneLineError(
       [...ds, "--model", "vif"],
-      /--model must be one of lpips, baseline, l2, ssim, psnr, msssim, fsim, fsimc, gmsd, flip \(got "vif"\)$/,
+      /--model must be one of lpips, baseline, l2, ssim, psnr, msssim, fsim, fsimc, gmsd, flip, dists \(got "vif"\)$/,
     );
   },
 });

@@ -30,15 +30,25 @@ Deno.test("lpips metrics: one row per registered metric; --json carries every fi
 });
 
 Deno.test({
-  ...needsTestData("compare --metric: all nine at once, each as the library computes it"),
+  ...needsTestData("compare --metric: all ten at once, each as the library computes it"),
   fn: async () => {
     const [ref, dist] = [img("tid_I03_ref.png"), img("tid_I03_dist.png")];
-    const r = await runCli(["compare", ref, dist, "--metric", METRIC_NAMES.join(","), "--json"]);
+    const vgg = testData("weights", "vgg16-random-seed0.pth");
+    const r = await runCli([
+      "compare",
+      ref,
+      dist,
+      "--metric",
+      METRIC_NAMES.join(","),
+      "--trunk-path",
+      vgg,
+      "--json",
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const got = JSON.parse(r.stdout).metrics;
     assert.deepEqual(got.map((m: { metric: string }) => m.metric), METRIC_NAMES);
     const lpips = { weightsDir: testData("weights"), quiet: true };
-    const want = await measure(METRICS, ref, dist, { lpips });
+    const want = await measure(METRICS, ref, dist, { ...lpips, lpips, trunkPath: vgg });
     for (const [i, w] of want.entries()) {
       const g = got[i];
       assert.equal(g.lower_is_better, w.lowerIsBetter, w.metric);
@@ -152,7 +162,7 @@ Deno.test({
       [
         ["--metric", "vif"],
         'lpips compare: --metric: unknown metric "vif" (known: lpips, l2, ssim, psnr, msssim, ' +
-        "fsim, fsimc, gmsd, flip; lpips metrics lists them)\n",
+        "fsim, fsimc, gmsd, flip, dists; lpips metrics lists them)\n",
       ],
       [["--metric", "l2,,ssim"], 'lpips compare: --metric: empty metric name in "l2,,ssim"\n'],
       [

@@ -6,8 +6,11 @@ import { needsTestData, testData } from "../_internal/test_data.ts";
 import { METRICS } from "../metrics/registry.ts";
 import { evaluate } from "./runner.ts";
 
-/** Every registered metric but LPIPS (runner_test.ts covers it) and MS-SSIM (too small here). */
-const CLASSICAL = METRICS.filter((m) => m.name !== "lpips" && m.name !== "msssim");
+/**
+ * Every registered metric but LPIPS (runner_test.ts covers it), MS-SSIM (too small here) and
+ * DISTS (it loads weights: its own test below).
+ */
+const CLASSICAL = METRICS.filter((m) => !["lpips", "msssim", "dists"].includes(m.name));
 
 /** A 64x64 texture, plus noise of amplitude `noise` drawn from `seed`. */
 function texture(noise: number, seed: number): Uint8Array {
@@ -128,6 +131,32 @@ Deno.test({
 Deno.test("eval: an unknown model names every valid one", async () => {
   await assert.rejects(
     () => evaluate({ root: ".", model: "vif" }),
-    /^RangeError: unknown model "vif" \(expected lpips, baseline, l2, ssim, psnr, msssim, fsim, fsimc, gmsd, flip\)$/,
+    /^RangeError: unknown model "vif" \(expected lpips, baseline, l2, ssim, psnr, msssim, fsim, fsimc, gmsd, flip, dists\)$/,
   );
+});
+
+Deno.test({
+  ...needsTestData("eval --model dists on bapps-mini: 2AFC and JND, every distance finite"),
+  fn: async () => {
+    for (const mode of ["2afc", "jnd"] as const) {
+      const r = await evaluate({
+        root: testData("bapps-mini"),
+        mode,
+        datasets: ["val/traditional"],
+        model: "dists",
+        weightsDir: testData("weights"),
+        // Random weights stand in for ImageNet's VGG16 here: the scores check the plumbing only.
+        trunkPath: testData("weights", "vgg16-random-seed0.pth"),
+        batchSize: 40,
+        bootstrap: 0,
+        workers: 0,
+        quiet: true,
+      });
+      const d = r.results[0];
+      assert.equal(r.model, "dists");
+      assert.ok(d.n > 0 && d.score >= 0 && d.score <= 1, `${mode}: ${d.score}`);
+      const all = "d0" in d.items ? [...d.items.d0, ...d.items.d1] : [...d.items.d];
+      assert.ok(all.every((v) => v >= 0 && v < 1 && Number.isFinite(v)), mode);
+    }
+  },
 });

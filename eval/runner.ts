@@ -295,7 +295,14 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
   }
   let other: Metric | undefined;
   try {
-    other = info ? await info.create({ colorspace: colorspace ?? undefined }) : undefined;
+    other = info
+      ? await info.create({
+        colorspace: colorspace ?? undefined,
+        weightsDir: options.weightsDir,
+        trunkPath: options.trunkPath,
+        quiet: options.quiet,
+      })
+      : undefined;
     const distance: PairDistance = metric
       ? (a, b) => metric!.distance(a, b)
       : async (a, b) => Float32Array.from(await other!.scores(a, b), info!.toDistance);

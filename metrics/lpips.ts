@@ -23,7 +23,10 @@ export const LPIPS_METRIC: MetricInfo = {
   distanceRule: "score",
   toDistance: (s) => s,
   async create(options = {}): Promise<Metric> {
-    const { weightsDir, trunkPath, quiet } = options;
+    const { weightsDir, quiet } = options;
+    // The shared VGG16 file (DISTS's trunk) is LPIPS's trunk only when LPIPS runs on vgg.
+    const vgg = options.lpips?.net === "vgg" || options.lpips?.net === "vgg16";
+    const trunkPath = vgg ? options.trunkPath : undefined;
     const m = await LPIPS.create({ weightsDir, trunkPath, quiet, ...options.lpips });
     return {
       info: LPIPS_METRIC,

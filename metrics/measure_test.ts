@@ -77,7 +77,8 @@ Deno.test(
 
 Deno.test("every metric: identical images score their best, distance 0", async () => {
   const a = noise(7);
-  for (const info of METRICS.filter((m) => m.name !== "lpips")) {
+  // LPIPS and DISTS load weights: their own tests below.
+  for (const info of METRICS.filter((m) => m.name !== "lpips" && m.name !== "dists")) {
     const [r] = await measure([info], a, a);
     assert.equal(r.distances[0], 0, info.name);
     assert.equal(r.scores[0], info.name === "psnr" ? Infinity : info.lowerIsBetter ? 0 : 1);
@@ -139,5 +140,24 @@ Deno.test(
       m.dispose();
       direct.dispose();
     }
+  },
+);
+
+Deno.test(
+  needsTestData("dists: the official code's value through the registry; identical images ~0"),
+  async () => {
+    // The random-weight VGG16 of the test data stands in for ImageNet's (it checks the arithmetic);
+    // the official DISTS_pt.py gives 0.0395989 for ex_ref vs ex_p0 with it.
+    const options = {
+      weightsDir: testData("weights"),
+      trunkPath: testData("weights", "vgg16-random-seed0.pth"),
+      quiet: true,
+    };
+    const [r] = await measure(["dists"], img("ex_ref.png"), img("ex_p0.png"), options);
+    assert.ok(Math.abs(r.scores[0] - 0.0395989) <= 1e-6, `DISTS ${r.scores[0]}`);
+    assert.equal(r.distances[0], r.scores[0]);
+    assert.equal(r.lowerIsBetter, true);
+    const [same] = await measure(["dists"], img("ex_ref.png"), img("ex_ref.png"), options);
+    assert.ok(same.scores[0] >= 0 && same.scores[0] < 1e-6, `DISTS(x, x) ${same.scores[0]}`);
   },
 );

@@ -13,6 +13,7 @@ import { MSSSIM_METRIC } from "./msssim.ts";
 import { FSIM_METRIC, FSIMC_METRIC } from "./fsim.ts";
 import { GMSD_METRIC } from "./gmsd.ts";
 import { FLIP_METRIC } from "./flip.ts";
+import { DISTS_METRIC } from "./dists.ts";
 
 /** Every registered metric. */
 export const METRICS: readonly MetricInfo[] = Object.freeze([
@@ -25,6 +26,7 @@ export const METRICS: readonly MetricInfo[] = Object.freeze([
   FSIMC_METRIC,
   GMSD_METRIC,
   FLIP_METRIC,
+  DISTS_METRIC,
 ]);
 
 /** The canonical names of the registered metrics, in registry order. */

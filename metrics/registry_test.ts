@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { findMetric, findMetrics, METRIC_NAMES, METRICS } from "./registry.ts";
 
-Deno.test("the registry holds the nine metrics, each name and alias once, in lower case", () => {
+Deno.test("the registry holds the ten metrics, each name and alias once, in lower case", () => {
   assert.deepEqual(METRIC_NAMES, [
     "lpips",
     "l2",
@@ -12,6 +12,7 @@ Deno.test("the registry holds the nine metrics, each name and alias once, in low
     "fsimc",
     "gmsd",
     "flip",
+    "dists",
   ]);
   const all = METRICS.flatMap((m) => [m.name, ...m.aliases]);
   assert.equal(new Set(all).size, all.length);
