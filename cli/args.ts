@@ -149,8 +149,11 @@ export function integer(name: string, v: unknown, def: number, min: number): num
 }
 
 export function modelOptions(v: Values): LPIPSOptions {
+  const net = oneOf<NetName | "vgg16">("net", v.net, [...NET_NAMES, "vgg16"], "alex");
   return {
-    net: oneOf<NetName | "vgg16">("net", v.net, [...NET_NAMES, "vgg16"], "alex"),
+    net,
+    // --trunk-path names the VGG16 file DISTS and LPIPS-vgg share: other trunks ignore it.
+    trunkPath: net === "vgg" || net === "vgg16" ? v["trunk-path"] as string | undefined : undefined,
     version: oneOf<Version>("version", v.version, VERSIONS, "0.1"),
     lpips: !v.uncalibrated,
     engine: oneOf<EngineName>("engine", v.engine, ENGINE_NAMES, "auto"),

@@ -216,6 +216,14 @@ export const evalCommand: Command = {
     if (modelPath !== undefined && model !== "lpips") {
       throw new UsageError(`--model-path applies to --model lpips only (got --model ${model})`);
     }
+    const trunkPath = values["trunk-path"] as string | undefined;
+    const vgg = values.net === "vgg" || values.net === "vgg16";
+    if (
+      trunkPath !== undefined && model !== "dists" &&
+      !((model === "lpips" || model === "baseline") && vgg)
+    ) {
+      throw new UsageError("--trunk-path applies to --model dists and to lpips with --net vgg");
+    }
     const perItem = values["per-item"] as string | undefined;
     // One name per subset (`val//traditional` is `val/traditional`), so none is scored twice.
     const defaults = mode === "2afc" ? TWOAFC_VAL_DATASETS : JND_VAL_DATASETS;
@@ -274,7 +282,7 @@ export const evalCommand: Command = {
           engine: m.engine,
           backend: m.backend,
           weightsDir: m.weightsDir,
-          trunkPath: values["trunk-path"] as string | undefined,
+          trunkPath,
           quiet: !!values.quiet,
           bootstrap: out === undefined ? bootstrap : 0,
           seed,

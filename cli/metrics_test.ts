@@ -251,3 +251,52 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  ...needsTestData("--trunk-path: DISTS and LPIPS-vgg read it, other trunks and models refuse it"),
+  fn: async () => {
+    const [ref, p0] = [img("ex_ref.png"), img("ex_p0.png")];
+    const vgg = testData("weights", "vgg16-random-seed0.pth");
+    // The official DISTS_pt.py gives 0.0395989 for this pair on the test data's random VGG16.
+    const d = await runCli([
+      "compare",
+      ref,
+      p0,
+      "--metric",
+      "dists",
+      "--trunk-path",
+      vgg,
+      "--json",
+    ]);
+    assert.equal(d.code, 0, d.stderr);
+    const dists = JSON.parse(d.stdout);
+    assert.ok(Math.abs(dists.score - 0.0395989) <= 1e-6, d.stdout);
+    assert.equal(dists.lower_is_better, true);
+    // LPIPS-vgg on the same file: what the library gives with that trunk.
+    const l = await runCli(["compare", ref, p0, "--net", "vgg", "--trunk-path", vgg, "--json"]);
+    assert.equal(l.code, 0, l.stderr);
+    const [want] = await measure(["lpips"], ref, p0, {
+      lpips: { net: "vgg", trunkPath: vgg, weightsDir: testData("weights"), quiet: true },
+    });
+    assert.ok(Math.abs(JSON.parse(l.stdout).distance - want.scores[0]) <= 1e-6, l.stdout);
+    // alex ignores it in compare (lpips,dists share one command line); eval refuses it.
+    const both = await runCli(["compare", ref, p0, "--metric", "lpips,dists", "--trunk-path", vgg]);
+    assert.equal(both.code, 0, both.stderr);
+    const e = await runCli([
+      "eval",
+      "--root",
+      testData("bapps-mini"),
+      "--datasets",
+      "val/traditional",
+      "--model",
+      "l2",
+      "--trunk-path",
+      vgg,
+    ]);
+    assert.equal(e.code, 1);
+    assert.equal(
+      e.stderr,
+      "lpips eval: --trunk-path applies to --model dists and to lpips with --net vgg\n",
+    );
+  },
+});
