@@ -221,7 +221,7 @@ function isLargeVgg(c: LpipsCase): boolean {
  * Registers a test that runs every case on `target` and asserts the worst deviation. With
  * `largeVggOnDemand` (the pure-JS cpu backend and software WebGPU, where VGG on the large inputs
  * takes tens of minutes) those cases form a second test that runs only with
- * `LPIPS_FULL_CONFORMANCE=1` (every target) or a comma list naming this one (`=webgpu`, as CI).
+ * `LPIPS_FULL_CONFORMANCE=1` (every target) or a comma list naming this one (`=webgpu`).
  */
 export function conformanceTest(
   target: Target,
