@@ -74,7 +74,10 @@ export const trainCommand: Command = {
       ],
       ["--save-latest-freq N", "save latest_* every N items (default 20000)"],
       ["--workers N", "image decoding workers (default: half the cores; 0: none)"],
-      ["--threads N", "on onnx: ONNX Runtime threads (default: the cores the workers leave)"],
+      [
+        "--threads N",
+        "on onnx: ONNX Runtime threads (default: lin, the cores the workers leave; tune, scratch: all)",
+      ],
       [
         "--engine auto|onnx|tfjs",
         "what runs the trunk (default auto: onnx when it loads, else tfjs): lin: its features; " +

@@ -106,7 +106,10 @@ async function readFloats(path: string): Promise<Map<string, Float32Array>> {
 export async function loadCheckpoint(
   dir: string,
   label = "latest",
-  opts: Pick<TrainerOptions, "backend" | "engine" | "threads"> = {},
+  opts: Pick<TrainerOptions, "backend" | "engine"> & {
+    /** ONNX Runtime's threads, or a function of the saved run's mode that gives them. */
+    threads?: number | ((mode: TrainMode) => number);
+  } = {},
 ): Promise<{ trainer: Trainer; state: TrainState }> {
   const statePath = join(dir, `${label}_state.json`);
   let text: string;
@@ -145,7 +148,7 @@ export async function loadCheckpoint(
     clampTrunk1x1: state.clampTrunk1x1,
     backend: opts.backend,
     engine: opts.engine,
-    threads: opts.threads,
+    threads: typeof opts.threads === "function" ? opts.threads(state.mode) : opts.threads,
     initial: { lin, rank, trunk: trunkFromCheckpoint(net) },
   });
   trainer.loadOptimizerState(await readFloats(join(dir, `${label}_optim.pth`)), state.adamSteps);

@@ -32,7 +32,7 @@ import {
   twoAFCBatches,
 } from "../../bappsloader/dataset.ts";
 
-import { Trainer, type TrainerOptions } from "./trainer.ts";
+import { Trainer, type TrainerOptions, type TrainMode } from "./trainer.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 
 /** Progress of a run, reported after every step. */
@@ -85,6 +85,11 @@ export interface TrainOptions extends Omit<TrainerOptions, "initial"> {
   saveLatestFreq?: number;
   /** Decoding workers for the loader (default: half the cores; 0: on this thread). */
   workers?: number;
+  /**
+   * ONNX Runtime's intra-op threads (default: `lin`, the cores the workers leave; `tune` and
+   * `scratch`, every core).
+   */
+  threads?: number;
   /** Called after every step. */
   onProgress?: (p: TrainProgress) => void;
   /**
@@ -173,7 +178,11 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   if (n === 0) throw new Error("no training items");
   const batches = Math.ceil(n / batchSize);
   const workers = opts.workers ?? defaultDecodeWorkers(n, batchSize);
-  const threads = opts.threads ?? inferenceThreads(workers);
+  // lin's frozen-trunk forward is short next to decoding, so it leaves the workers their cores;
+  // tune/scratch are mostly the trunk's backward, which wants every core (the workers idle).
+  const threadsFor = (mode: TrainMode) =>
+    opts.threads ??
+      (mode === "lin" ? inferenceThreads(workers) : navigator.hardwareConcurrency ?? 1);
   const lr0 = opts.lr ?? 1e-4;
   let trainer: Trainer;
   let epoch = 1, startBatch = 0;
@@ -181,7 +190,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     const r = await loadCheckpoint(dir, "latest", {
       backend: opts.backend,
       engine: opts.engine,
-      threads,
+      threads: threadsFor,
     });
     trainer = r.trainer;
     epoch = r.state.epoch;
@@ -191,7 +200,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
       throw new Error(`resume: the run used --batch-size ${r.state.batchSize}`);
     }
   } else {
-    trainer = await Trainer.create({ ...opts, threads });
+    trainer = await Trainer.create({ ...opts, threads: threadsFor(opts.mode ?? "lin") });
   }
   const seed = trainer.seed;
   const stateAt = (e: number, b: number) => ({
