@@ -26,7 +26,6 @@ import type { WeightMap } from "./engine.ts";
 import { readPthFile } from "./pth/pth.ts";
 import { PINNED_TENSOR_SHA256 } from "./_pinned_hashes.ts";
 import {
-  type Env,
   loadWeightFile,
   type OfficialFile,
   type ResolveOptions,
@@ -345,7 +344,7 @@ export interface DistsWeightSource {
   /** No progress bar while downloading. */
   quiet?: boolean;
   /** Environment to read instead of `Deno.env` (replaces it entirely). */
-  env?: Env;
+  env?: Readonly<Record<string, string | undefined>>;
   /** `fetch` to use instead of the global one. */
   fetch?: typeof fetch;
 }
