@@ -22,7 +22,7 @@ import {
   type NetName,
   trunkTensorSpec,
 } from "./arch.ts";
-import type { WeightMap } from "./engine.ts";
+import { VERSIONS, type WeightMap } from "./engine.ts";
 import { readPthFile } from "./pth/pth.ts";
 import { PINNED_TENSOR_SHA256 } from "./_pinned_hashes.ts";
 import {
@@ -84,27 +84,6 @@ const TRUNKS: Readonly<Record<NetName, WeightFile>> = {
 };
 
 /**
- * Official torchvision file name of each trunk's ImageNet weights.
- *
- * @example
- * ```ts
- * import { TRUNK_FILES } from "./weight_files.ts";
- * console.log(TRUNK_FILES.alex); // alexnet-owt-7be5be79.pth
- * ```
- */
-export const TRUNK_FILES: Readonly<Record<NetName, string>> = {
-  alex: TRUNKS.alex.name,
-  squeeze: TRUNKS.squeeze.name,
-  vgg: TRUNKS.vgg.name,
-};
-
-function checkNet(net: NetName): void {
-  if (!Object.hasOwn(TRUNKS, net)) {
-    throw new WeightsError(`unknown network "${net}" (expected alex, squeeze or vgg)`);
-  }
-}
-
-/**
  * The official file name of a trunk's ImageNet weights (torchvision's), as LPIPS looks for it in
  * `weightsDir` / `$LPIPS_WEIGHTS_DIR` and the user cache.
  *
@@ -115,14 +94,13 @@ function checkNet(net: NetName): void {
  * ```
  */
 export function trunkFileName(net: NetName): string {
-  checkNet(net);
-  return TRUNK_FILES[net];
+  if (!Object.hasOwn(TRUNKS, net)) {
+    throw new WeightsError(`unknown network "${net}" (expected alex, squeeze or vgg)`);
+  }
+  return TRUNKS[net].name;
 }
 
 // ---------------------------------------------------------------- LPIPS heads
-
-/** LPIPS versions with official heads. */
-const HEAD_VERSIONS = ["0.1", "0.0"] as const;
 
 /** Official head files: name -> [size in bytes, SHA-256]. */
 const HEAD_HASHES: Readonly<Record<string, readonly [number, string]>> = {
@@ -151,8 +129,8 @@ const HEAD_HASHES: Readonly<Record<string, readonly [number, string]>> = {
  * ```
  */
 export function linFileName(net: NetName, version: string = "0.1"): string {
-  checkNet(net);
-  if (!(HEAD_VERSIONS as readonly string[]).includes(version)) {
+  trunkFileName(net);
+  if (!(VERSIONS as readonly string[]).includes(version)) {
     throw new WeightsError(`unknown LPIPS version "${version}" (expected 0.1 or 0.0)`);
   }
   return `lpips/v${version}/${net}.pth`;
@@ -180,7 +158,7 @@ function headWeightFile(net: NetName, version: string): WeightFile {
 
 const HEADS: ReadonlyMap<string, WeightFile> = new Map(
   NET_NAMES.flatMap((net) =>
-    HEAD_VERSIONS.map((v) => [linFileName(net, v), headWeightFile(net, v)] as const)
+    VERSIONS.map((v) => [linFileName(net, v), headWeightFile(net, v)] as const)
   ),
 );
 
@@ -406,19 +384,18 @@ const IMAGE_FILES: readonly OfficialFile[] = EXAMPLE_IMAGES.map((name, i) => ({
   size: IMAGE_HASHES[i][0],
 }));
 
-/** Each file once, in first-seen order. */
-function unique<T extends OfficialFile>(files: readonly T[]): T[] {
-  return [...new Map(files.map((f) => [f.name, f])).values()];
-}
-
 /**
- * Every weight file some metric loads (every LPIPS trunk and version, DISTS), each once: the
- * files a weights folder or mirror holds.
+ * Every weight file some metric loads (every LPIPS trunk and version, DISTS), each once, in
+ * first-seen order: the files a weights folder or mirror holds.
  */
-export const WEIGHT_FILES: readonly WeightFile[] = unique([
-  ...NET_NAMES.flatMap((net) => HEAD_VERSIONS.flatMap((v) => lpipsWeightFiles(net, v))),
-  ...DISTS_WEIGHT_FILES,
-]);
+export const WEIGHT_FILES: readonly WeightFile[] = [
+  ...new Map(
+    [
+      ...NET_NAMES.flatMap((net) => VERSIONS.flatMap((v) => lpipsWeightFiles(net, v))),
+      ...DISTS_WEIGHT_FILES,
+    ].map((f) => [f.name, f]),
+  ).values(),
+];
 
 /**
  * Every official file this package can resolve: {@linkcode WEIGHT_FILES} and the example images.

@@ -29,7 +29,6 @@ import {
   OFFICIAL_FILES,
   officialFile,
   pinnedTensorHashes,
-  TRUNK_FILES,
   trunkFileName,
   WEIGHT_FILES,
 } from "./weight_files.ts";
@@ -145,11 +144,11 @@ Deno.test("official names, URLs and hashes", () => {
   assert.throws(() => linFileName("alex", "0.2"), WeightsError);
   assert.throws(() => trunkFileName("resnet" as "alex"), WeightsError);
 
-  const alex = officialFile(TRUNK_FILES.alex);
+  const alex = officialFile(trunkFileName("alex"));
   assert.equal(alex.url, "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth");
   assert.equal(alex.sha256Prefix, "7be5be79");
-  assert.equal(officialFile(TRUNK_FILES.squeeze).sha256Prefix, "b8a52dc0");
-  assert.equal(officialFile(TRUNK_FILES.vgg).sha256Prefix, "397923af");
+  assert.equal(officialFile(trunkFileName("squeeze")).sha256Prefix, "b8a52dc0");
+  assert.equal(officialFile(trunkFileName("vgg")).sha256Prefix, "397923af");
 
   assert.equal(
     ALEX_V01.url,
@@ -215,7 +214,7 @@ Deno.test("the official files are exactly those of the metrics' lists, plus the 
 Deno.test("mirror URLs: <base>/<relative name>, separate base for images", () => {
   const env = { LPIPS_WEIGHTS_URL: "http://mirror.test/w/", LPIPS_IMAGES_URL: "http://img.test" };
   assert.equal(
-    downloadUrl(officialFile(TRUNK_FILES.alex), { env }),
+    downloadUrl(officialFile(trunkFileName("alex")), { env }),
     "http://mirror.test/w/alexnet-owt-7be5be79.pth",
   );
   assert.equal(downloadUrl(ALEX_V01, { env }), "http://mirror.test/w/lpips/v0.1/alex.pth");
@@ -343,7 +342,7 @@ Deno.test("a weights dir that lacks the file is an error naming the path (no dow
       join(cache, "images", "ex_ref.png"),
     );
     assert.equal(
-      await resolveFile(officialFile(TRUNK_FILES.alex), {
+      await resolveFile(officialFile(trunkFileName("alex")), {
         imagesDir: root,
         cacheDir: cache,
         env: {},
@@ -367,8 +366,8 @@ Deno.test(needsTestData("the shared folders resolve under their official names")
   const env = {};
   for (
     const name of [
-      TRUNK_FILES.alex,
-      TRUNK_FILES.squeeze,
+      trunkFileName("alex"),
+      trunkFileName("squeeze"),
       ...OFFICIAL_FILES.filter((f) => f.kind === "head").map((f) => f.name),
     ]
   ) {
@@ -583,7 +582,7 @@ Deno.test("an unreachable host gives one error with the LPIPS_WEIGHTS_DIR hint",
   await withTempDir(async (cache) => {
     const env = { LPIPS_WEIGHTS_URL: `http://127.0.0.1:${closedPort()}/w` };
     await rejectsWith(
-      resolveFile(officialFile(TRUNK_FILES.squeeze), { cacheDir: cache, env, quiet: true }),
+      resolveFile(officialFile(trunkFileName("squeeze")), { cacheDir: cache, env, quiet: true }),
       /cannot download squeezenet1_1-b8a52dc0\.pth from http:\/\/127\.0\.0\.1:\d+\/w\/squeezenet1_1-b8a52dc0\.pth: /,
       /Set LPIPS_WEIGHTS_DIR to a folder holding squeezenet1_1-b8a52dc0\.pth, or download .* by hand to /,
     );
@@ -748,8 +747,8 @@ function readTsv(): { file: string; key: string; shape: number[]; sha: string }[
 
 /** The files `_pinned_hashes.ts` (generated from tensors.tsv) covers: LPIPS's, but VGG16. */
 const PINNED_FILES = [
-  TRUNK_FILES.alex,
-  TRUNK_FILES.squeeze,
+  trunkFileName("alex"),
+  trunkFileName("squeeze"),
   ...OFFICIAL_FILES.filter((f) => f.name.startsWith("lpips/")).map((f) => f.name),
 ];
 
@@ -758,13 +757,13 @@ Deno.test("pinned hashes cover exactly the real official files", () => {
   // Every weight file but VGG16 is pinned, DISTS's through its own table.
   assert.deepEqual(
     WEIGHT_FILES.filter((f) => pinnedTensorHashes(f.name) !== undefined).map((f) => f.name),
-    WEIGHT_FILES.filter((f) => f.name !== TRUNK_FILES.vgg).map((f) => f.name),
+    WEIGHT_FILES.filter((f) => f.name !== trunkFileName("vgg")).map((f) => f.name),
   );
   assert.deepEqual(Object.keys(pinnedTensorHashes("dists/weights.pt") ?? {}), ["alpha", "beta"]);
-  assert.equal(pinnedTensorHashes(TRUNK_FILES.vgg), undefined);
+  assert.equal(pinnedTensorHashes(trunkFileName("vgg")), undefined);
   assert.equal(pinnedTensorHashes("vgg16-random-seed0.pth"), undefined);
-  assert.equal(Object.keys(pinnedTensorHashes(TRUNK_FILES.alex) ?? {}).length, 10);
-  assert.equal(Object.keys(pinnedTensorHashes(TRUNK_FILES.squeeze) ?? {}).length, 50);
+  assert.equal(Object.keys(pinnedTensorHashes(trunkFileName("alex")) ?? {}).length, 10);
+  assert.equal(Object.keys(pinnedTensorHashes(trunkFileName("squeeze")) ?? {}).length, 50);
   assert.equal(Object.keys(pinnedTensorHashes("lpips/v0.0/squeeze.pth") ?? {}).length, 7);
   assert.equal(pinnedTensorHashes("toString"), undefined);
 });
@@ -808,7 +807,7 @@ Deno.test(needsTestData("checkTensors on the real shared files, pinned hashes"),
 });
 
 Deno.test(needsTestData("loadWeightFile: every shared official file, found by name"), async (t) => {
-  for (const f of WEIGHT_FILES.filter((f) => f.name !== TRUNK_FILES.vgg)) {
+  for (const f of WEIGHT_FILES.filter((f) => f.name !== trunkFileName("vgg"))) {
     await t.step(f.name, async () => {
       const o = { weightsDir: testData("weights"), env: {}, fetch: noFetch };
       const w = await loadWeightFile(f, o);
