@@ -10,7 +10,7 @@
  * pins, extra check); {@linkcode loadWeightFile} resolves, reads and verifies any of them. The
  * official file list ({@linkcode OFFICIAL_FILES}) and the pinned-hash lookup are derived from the
  * metrics' lists ({@linkcode lpipsWeightFiles}, {@linkcode DISTS_WEIGHT_FILES}). A new metric
- * with weights adds its records and its list here, and its list to {@linkcode OFFICIAL_FILES}.
+ * with weights adds its records and its list here, and its list to {@linkcode WEIGHT_FILES}.
  *
  * @module
  */
