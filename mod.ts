@@ -63,7 +63,8 @@ export { NET_NAMES, type NetName } from "./lpips/arch.ts";
 export { BACKEND_NAMES, type BackendName } from "./lpips/backend.ts";
 export type { OnnxDevice } from "./lpips/onnx_engine.ts";
 export type { Tensor, Tensor4D } from "./lpips/tensor_types.ts";
-export { linFileName, trunkFileName, WeightsError } from "./lpips/weights.ts";
+export { linFileName, trunkFileName } from "./lpips/weight_files.ts";
+export { WeightsError } from "./lpips/weights.ts";
 // Images.
 export {
   decodeImage,

@@ -315,7 +315,7 @@ async function main(): Promise<void> {
   const { evaluate } = await import("../eval/runner.ts");
   const { LPIPS } = await import("../lpips/lpips.ts");
   const { arch } = await import("../lpips/arch.ts");
-  const { linFileName } = await import("../lpips/weights.ts");
+  const { linFileName } = await import("../lpips/weight_files.ts");
   const args = parseArgs({
     args: Deno.args,
     options: {

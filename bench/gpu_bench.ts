@@ -33,7 +33,7 @@ import { dirname, join } from "node:path";
 import type { ImageTensor } from "../bappsloader/image.ts";
 import { LPIPS } from "../lpips/lpips.ts";
 import type { NetName } from "../lpips/arch.ts";
-import { linFileName } from "../lpips/weights.ts";
+import { linFileName } from "../lpips/weight_files.ts";
 import { type LpipsCase, lpipsCases, runCases } from "../lpips/conformance.ts";
 import { testData } from "../_internal/test_data.ts";
 import { TorchWorker } from "./_torch_worker.ts";

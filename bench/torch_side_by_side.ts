@@ -25,7 +25,7 @@ import { join } from "node:path";
 import type { ImageTensor } from "../bappsloader/image.ts";
 import { LPIPS } from "../lpips/lpips.ts";
 import { arch, convLayers, layerSizes, type NetName } from "../lpips/arch.ts";
-import { linFileName } from "../lpips/weights.ts";
+import { linFileName } from "../lpips/weight_files.ts";
 import { loadOrt } from "../lpips/onnx_engine.ts";
 import { GraphBuilder } from "../lpips/onnx_proto.ts";
 import { TorchWorker } from "./_torch_worker.ts";

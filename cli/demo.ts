@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { LPIPS } from "../lpips/lpips.ts";
 import { resolveFile } from "../lpips/weights.ts";
+import { EXAMPLE_IMAGES, officialFile } from "../lpips/weight_files.ts";
 import { type Command, MODEL_HELP, modelOptions, parse } from "./args.ts";
 import { helpText } from "./help.ts";
 import { loadImage } from "../bappsloader/image.ts";
@@ -33,8 +34,8 @@ export const demo: Command = {
     const imagesDir = Deno.env.get("LPIPS_IMAGES_DIR") ??
       (testData ? join(testData, "images") : undefined);
     const [ref, p0, p1] = await Promise.all(
-      ["ex_ref.png", "ex_p0.png", "ex_p1.png"].map(async (n) =>
-        await loadImage(await resolveFile(n, { imagesDir }))
+      EXAMPLE_IMAGES.map(async (n) =>
+        await loadImage(await resolveFile(officialFile(n), { imagesDir }))
       ),
     );
     const m = await LPIPS.create(modelOptions(values));

@@ -13,7 +13,7 @@ import { type LPIPSInput, preparePair } from "./inputs.ts";
 import { loadOrt } from "./onnx_engine.ts";
 import { InputError } from "./validate.ts";
 import { buildDistsGraph } from "./dists_graph.ts";
-import { type DistsWeightSource, loadDistsWeights } from "./dists_weights.ts";
+import { type DistsWeightSource, loadDistsWeights } from "./weight_files.ts";
 
 /** The shorter side the official input preparation shrinks a larger image to. */
 export const DISTS_RESIZE_SIDE = 256;

@@ -9,7 +9,7 @@
 import { arch, convLayers } from "./arch.ts";
 import { needWeight, type WeightMap } from "./engine.ts";
 import { DOUBLE, GraphBuilder } from "./onnx_proto.ts";
-import { DISTS_CHANNELS } from "./dists_weights.ts";
+import { DISTS_CHANNELS } from "./weight_files.ts";
 
 /** ImageNet's per-channel mean and standard deviation, as the official code normalises. */
 const IMAGENET_MEAN = [0.485, 0.456, 0.406];

@@ -11,7 +11,7 @@ import { readPthFile, toFloat32, writePth } from "./pth/pth.ts";
 import { InputError } from "./validate.ts";
 import { WeightsError } from "./weights.ts";
 import { DISTS } from "./dists.ts";
-import { DISTS_WEIGHTS_FILE, loadDistsWeights } from "./dists_weights.ts";
+import { DISTS_WEIGHTS_FILE, loadDistsWeights } from "./weight_files.ts";
 import { l2PooledSize, l2PoolWindow } from "./dists_graph.ts";
 
 const trunkPath = () => testData("weights", "vgg16-random-seed0.pth");
@@ -150,6 +150,20 @@ Deno.test(needsTestData("alpha/beta: found, pinned and checked"), async () => {
     await assert.rejects(
       () => loadDistsWeights({ trunkPath: trunkPath(), weightsPath: custom }),
       /tensor alpha has a negative weight \(-1\) at flat index 3/,
+    );
+    const zeros = new Map(
+      ["alpha", "beta"].map((k) => [k, { shape: [1, 1475, 1, 1], data: new Float32Array(1475) }]),
+    );
+    await Deno.writeFile(custom, writePth(zeros));
+    await assert.rejects(
+      () => loadDistsWeights({ trunkPath: trunkPath(), weightsPath: custom }),
+      { name: "WeightsError", message: `${custom}: alpha and beta are all zero` },
+    );
+    const extra = new Map(zeros).set("gamma", { shape: [1], data: new Float32Array(1) });
+    await Deno.writeFile(custom, writePth(extra));
+    await assert.rejects(
+      () => loadDistsWeights({ trunkPath: trunkPath(), weightsPath: custom }),
+      { name: "WeightsError", message: `${custom}: unexpected tensor gamma` },
     );
     const short = new Map([["alpha", { shape: [1, 3, 1, 1], data: new Float32Array(3) }]]);
     await Deno.writeFile(custom, writePth(short));

@@ -24,7 +24,7 @@ import {
 } from "./engine.ts";
 import { TfjsEngine, TfjsLpips } from "./tfjs_engine.ts";
 import { type OnnxDevice, OnnxLpips, openOnnx } from "./onnx_engine.ts";
-import { loadCheckpointTrunk, loadLinWeights, loadTrunkWeights } from "./load_weights.ts";
+import { loadCheckpointTrunk, loadLinWeights, loadTrunkWeights } from "./weight_files.ts";
 import { checkShapes, InputError } from "./validate.ts";
 import {
   type LPIPSInput,

@@ -60,9 +60,10 @@ export { BACKEND_NAMES, type BackendName, useBackend } from "./backend.ts";
 export { InputError } from "./validate.ts";
 export { heatmapPng } from "./heatmap.ts";
 export { defaultTileSide, needsTiling, TILE_BUDGET_BYTES, TILE_THRESHOLD_BYTES } from "./tiled.ts";
-export { linFileName, trunkFileName, WeightsError } from "./weights.ts";
+export { linFileName, trunkFileName } from "./weight_files.ts";
+export { WeightsError } from "./weights.ts";
 export { DISTS, DISTS_RESIZE_SIDE, type DISTSOptions } from "./dists.ts";
-export type { DistsWeightSource } from "./dists_weights.ts";
+export type { DistsWeightSource } from "./weight_files.ts";
 export {
   MAX_PTH_BYTES,
   type PthData,

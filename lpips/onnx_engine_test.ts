@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { needsTestData, testData } from "../_internal/test_data.ts";
 import { LPIPS, type LPIPSOptions } from "./lpips.ts";
 import { arch, type NetName } from "./arch.ts";
-import { loadLinWeights, loadTrunkWeights } from "./load_weights.ts";
+import { loadLinWeights, loadTrunkWeights } from "./weight_files.ts";
 import type { Nchw } from "./engine.ts";
 import { loadOrt, OnnxLpips } from "./onnx_engine.ts";
 import { GraphBuilder } from "./onnx_proto.ts";

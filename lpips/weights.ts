@@ -1,36 +1,25 @@
 /**
- * Weight files (and the README's example images): their official names and URLs, where they are
- * found, how they are downloaded and verified, and the checks every loaded tensor goes through.
- *
- * ## Names
- *
- * Every file has an official relative name, which is also where it lives in every folder below:
- *
- * - trunks (torchvision ImageNet weights): `alexnet-owt-7be5be79.pth`,
- *   `squeezenet1_1-b8a52dc0.pth`, `vgg16-397923af.pth`, from
- *   `https://download.pytorch.org/models/<name>`;
- * - LPIPS linear heads: `lpips/v0.0/{alex,squeeze,vgg}.pth` and
- *   `lpips/v0.1/{alex,squeeze,vgg}.pth`, from `<repo>/lpips/weights/v0.x/<net>.pth`;
- * - example images: `ex_ref.png`, `ex_p0.png`, `ex_p1.png`, from `<repo>/imgs/<name>`.
- *
- * `<repo>` is `https://raw.githubusercontent.com/richzhang/PerceptualSimilarity/<commit>` at the
- * pinned commit {@linkcode LPIPS_REPO_COMMIT}.
+ * The one flow every weight file goes through: {@linkcode loadWeightFile} takes a
+ * {@linkcode WeightFile} record (which file, which tensors, which checks; the records and each
+ * metric's list of them are in `weight_files.ts`), resolves it, reads it with the safe `.pth`
+ * reader, maps its keys, converts to float32, checks every tensor ({@linkcode checkTensors}, with
+ * the record's pins when the file was found by name) and runs the record's own check.
  *
  * ## Resolution order ({@linkcode resolveFile})
  *
  * 1. an explicit path (`opts.path`); if it does not exist that is an error;
  * 2. a local folder: `opts.weightsDir`, else `$LPIPS_WEIGHTS_DIR`, holding trunks and heads under
  *    their relative names (`$LPIPS_WEIGHTS_DIR/alexnet-owt-7be5be79.pth`,
- *    `$LPIPS_WEIGHTS_DIR/lpips/v0.1/alex.pth`); for images `opts.imagesDir`, else
- *    `$LPIPS_IMAGES_DIR` (`$LPIPS_IMAGES_DIR/ex_ref.png`). A folder that was named but lacks
- *    the file is an error, never a silent download;
+ *    `$LPIPS_WEIGHTS_DIR/lpips/v0.1/alex.pth`, `$LPIPS_WEIGHTS_DIR/dists/weights.pt`); for images
+ *    `opts.imagesDir`, else `$LPIPS_IMAGES_DIR` (`$LPIPS_IMAGES_DIR/ex_ref.png`). A folder that was
+ *    named but lacks the file is an error, never a silent download;
  * 3. the user cache: `opts.cacheDir`, else `$XDG_CACHE_HOME/lpips`, else `~/.cache/lpips`, with
  *    weights under their relative names and images under `images/<name>`;
  * 4. a download into that cache (unless `opts.download` is `false`).
  *
  * ## Mirrors
  *
- * `$LPIPS_WEIGHTS_URL` (or `opts.baseUrl`) replaces both official weight hosts with one base URL:
+ * `$LPIPS_WEIGHTS_URL` (or `opts.baseUrl`) replaces every official weight host with one base URL:
  * a file is fetched from `<base>/<relative name>`, e.g. `<base>/alexnet-owt-7be5be79.pth` and
  * `<base>/lpips/v0.1/alex.pth`. A mirror is therefore just a copy of an `LPIPS_WEIGHTS_DIR` folder
  * served over HTTP. `$LPIPS_IMAGES_URL` (or `opts.baseUrl` for an image) does the same for the
@@ -42,25 +31,18 @@
  * name (torchvision's check); a downloaded head or image must have its full pinned SHA-256. Files
  * found locally are not re-hashed as whole files (the shared test copies of the trunks are
  * re-serialisations whose file hash differs); instead every loaded tensor goes through
- * {@linkcode checkTensors}, with the per-tensor hashes of {@linkcode pinnedTensorHashes} where the
- * file is pinned, whatever its source.
+ * {@linkcode checkTensors}, with the record's per-tensor hashes where it has them, wherever the
+ * file was found by name (an explicit path need not hold the official tensors).
  *
  * @module
  */
 import { basename, dirname, join } from "node:path";
 import { startProgress } from "../_internal/progress_bar.ts";
 import { fetchFailure, sha256Hex, writeAll } from "../_internal/http_download.ts";
-import { PINNED_TENSOR_SHA256 } from "./_pinned_hashes.ts";
-import type { NetName } from "./arch.ts";
+import type { WeightMap } from "./engine.ts";
+import { type PthTensor, readPthFile, toFloat32 } from "./pth/pth.ts";
 
-/** Commit of richzhang/PerceptualSimilarity from which heads and example images are fetched. */
-export const LPIPS_REPO_COMMIT = "082bb24f84c091ea94de2867d34c4544f68e0963";
-
-const TORCHVISION_BASE = "https://download.pytorch.org/models";
-const REPO_BASE =
-  `https://raw.githubusercontent.com/richzhang/PerceptualSimilarity/${LPIPS_REPO_COMMIT}`;
-
-/** What an official file is: a torchvision trunk, an LPIPS linear head, or an example image. */
+/** What an official file is: a trunk, a metric's own weights (a "head"), or an example image. */
 export type OfficialFileKind = "trunk" | "head" | "image";
 
 /**
@@ -68,9 +50,14 @@ export type OfficialFileKind = "trunk" | "head" | "image";
  *
  * @example
  * ```ts
- * import { officialFile } from "./weights.ts";
- * const f = officialFile("alexnet-owt-7be5be79.pth");
- * console.log(f.kind, f.url, f.sha256Prefix); // trunk https://download.pytorch.org/... 7be5be79
+ * import type { OfficialFile } from "./weights.ts";
+ * const f: OfficialFile = {
+ *   name: "alexnet-owt-7be5be79.pth",
+ *   kind: "trunk",
+ *   url: "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth",
+ *   sha256Prefix: "7be5be79",
+ * };
+ * console.log(f.name);
  * ```
  */
 export interface OfficialFile {
@@ -89,95 +76,18 @@ export interface OfficialFile {
 }
 
 /**
- * Official torchvision file name of each trunk's ImageNet weights.
- *
- * @example
- * ```ts
- * import { TRUNK_FILES } from "./weights.ts";
- * console.log(TRUNK_FILES.alex); // alexnet-owt-7be5be79.pth
- * ```
+ * A weight file as a metric loads it: the official file, the tensors it must yield, how its raw
+ * keys map to them, its per-tensor pins and any further check of the values.
  */
-export const TRUNK_FILES: Readonly<Record<NetName, string>> = {
-  alex: "alexnet-owt-7be5be79.pth",
-  squeeze: "squeezenet1_1-b8a52dc0.pth",
-  vgg: "vgg16-397923af.pth",
-};
-
-/**
- * The example triplet of the LPIPS README (64x64 PNGs), used by the demo.
- *
- * @example
- * ```ts
- * import { EXAMPLE_IMAGES } from "./weights.ts";
- * console.log(EXAMPLE_IMAGES.join(" ")); // ex_ref.png ex_p0.png ex_p1.png
- * ```
- */
-export const EXAMPLE_IMAGES: readonly ["ex_ref.png", "ex_p0.png", "ex_p1.png"] = [
-  "ex_ref.png",
-  "ex_p0.png",
-  "ex_p1.png",
-];
-
-const HEADS: readonly [string, number, string][] = [
-  ["lpips/v0.0/alex.pth", 5455, "18720f55913d0af89042f13faa7e536a6ce1444a0914e6db9461355ece1e8cd5"],
-  [
-    "lpips/v0.0/squeeze.pth",
-    10057,
-    "c27abd3a0145541baa50990817df58d3759c3f8154949f42af3b59b4e042d0bf",
-  ],
-  ["lpips/v0.0/vgg.pth", 6735, "b9e4236260c3dd988fc79d2a48d645d885afcbb21f9fd595e6744cf7419b582c"],
-  ["lpips/v0.1/alex.pth", 6009, "df73285e35b22355a2df87cdb6b70b343713b667eddbda73e1977e0c860835c0"],
-  [
-    "lpips/v0.1/squeeze.pth",
-    10811,
-    "4a5350f23600cb79923ce65bb07cbf57dca461329894153e05a1346bd531cf76",
-  ],
-  ["lpips/v0.1/vgg.pth", 7289, "a78928a0af1e5f0fcb1f3b9e8f8c3a2a5a3de244d830ad5c1feddc79b8432868"],
-];
-
-const IMAGES: readonly [string, number, string][] = [
-  ["ex_ref.png", 9464, "57aff3a0aeb6ebea151411f35b4487ea130aedcac6addd91c8c015969f9df097"],
-  ["ex_p0.png", 7518, "f44901a99c82755cfe78cdbde66579ae06cd0ebbba4a2539aa35ef96bbe703db"],
-  ["ex_p1.png", 10078, "6ada2a42a3378bfa408027ba2d54a827c6f2cec30a0506e4f140fddaca661022"],
-];
-
-/**
- * Every official file this module can resolve.
- *
- * @example
- * ```ts
- * import { OFFICIAL_FILES } from "./weights.ts";
- * for (const f of OFFICIAL_FILES) console.log(f.kind, f.name);
- * ```
- */
-export const OFFICIAL_FILES: readonly OfficialFile[] = [
-  ...Object.values(TRUNK_FILES).map((name): OfficialFile => ({
-    name,
-    kind: "trunk",
-    url: `${TORCHVISION_BASE}/${name}`,
-    sha256Prefix: namePrefix(name),
-  })),
-  ...HEADS.map(([name, size, sha256]): OfficialFile => ({
-    name,
-    kind: "head",
-    url: `${REPO_BASE}/lpips/weights/${name.slice("lpips/".length)}`,
-    sha256,
-    size,
-  })),
-  ...IMAGES.map(([name, size, sha256]): OfficialFile => ({
-    name,
-    kind: "image",
-    url: `${REPO_BASE}/imgs/${name}`,
-    sha256,
-    size,
-  })),
-];
-
-/** The 8 (or more) hex digits between the last `-` and the next `.` of a torchvision name. */
-function namePrefix(name: string): string {
-  const m = /-([0-9a-f]{8,})\.[^-]*$/.exec(name);
-  if (!m) throw new Error(`internal: no hash prefix in ${name}`);
-  return m[1];
+export interface WeightFile extends OfficialFile {
+  /** The tensors the loaded map holds, by their final keys, with exact shapes. */
+  readonly tensors: readonly ExpectedTensor[];
+  /** Raw tensors -> the tensors to check, renamed (default: all, as stored). */
+  readonly select?: (raw: ReadonlyMap<string, PthTensor>) => Map<string, PthTensor>;
+  /** Tensor key -> SHA-256 of its float32 LE bytes, checked when the file is found by name. */
+  readonly pinned?: Readonly<Record<string, string>>;
+  /** A further check of the checked values; throws a {@linkcode WeightsError} naming `file`. */
+  readonly validate?: (file: string, weights: WeightMap) => void;
 }
 
 /**
@@ -203,71 +113,8 @@ export class WeightsError extends Error {
   }
 }
 
-/**
- * The official file name of a trunk's ImageNet weights (torchvision's), as LPIPS looks for it in
- * `weightsDir` / `$LPIPS_WEIGHTS_DIR` and the user cache.
- *
- * @example
- * ```ts
- * import { trunkFileName } from "@perceptual/lpips/lpips";
- * console.log(trunkFileName("squeeze")); // squeezenet1_1-b8a52dc0.pth
- * ```
- */
-export function trunkFileName(net: NetName): string {
-  const name = Object.hasOwn(TRUNK_FILES, net) ? TRUNK_FILES[net] : undefined;
-  if (!name) throw new WeightsError(`unknown network "${net}" (expected alex, squeeze or vgg)`);
-  return name;
-}
-
-/**
- * The official relative name of an LPIPS linear-head (`lin{k}`) file, as LPIPS looks for it below
- * `weightsDir` / `$LPIPS_WEIGHTS_DIR` and the user cache.
- *
- * @example
- * ```ts
- * import { linFileName } from "@perceptual/lpips/lpips";
- * console.log(linFileName("alex", "0.1")); // lpips/v0.1/alex.pth
- * ```
- */
-export function linFileName(net: NetName, version: string = "0.1"): string {
-  if (!Object.hasOwn(TRUNK_FILES, net)) {
-    throw new WeightsError(`unknown network "${net}" (expected alex, squeeze or vgg)`);
-  }
-  if (version !== "0.1" && version !== "0.0") {
-    throw new WeightsError(`unknown LPIPS version "${version}" (expected 0.1 or 0.0)`);
-  }
-  return `lpips/v${version}/${net}.pth`;
-}
-
-/**
- * Looks up an official file by its relative name; an unknown name is an error listing the known
- * ones.
- *
- * @example
- * ```ts
- * import { officialFile } from "./weights.ts";
- * console.log(officialFile("lpips/v0.1/alex.pth").sha256); // df73285e...
- * ```
- */
-export function officialFile(name: string): OfficialFile {
-  const f = OFFICIAL_FILES.find((x) => x.name === name);
-  if (!f) {
-    throw new WeightsError(
-      `unknown weight file "${name}"; known: ${OFFICIAL_FILES.map((x) => x.name).join(", ")}`,
-    );
-  }
-  return f;
-}
-
-/**
- * A file to resolve: an official relative name, or a description of another file (e.g. an older
- * torchvision release) with its own name, URL and hash.
- */
-export type FileRef = string | OfficialFile;
-
-/** The description of a file reference, checked: a safe relative name and some hash to verify. */
-function toFile(ref: FileRef): OfficialFile {
-  if (typeof ref === "string") return officialFile(ref);
+/** A file description, checked: a safe relative name and some hash to verify. */
+function toFile(ref: OfficialFile): OfficialFile {
   const parts = ref.name.split("/");
   if (
     /[\\:]/.test(ref.name) || parts.some((p) => p === "" || p === "." || p === "..")
@@ -278,22 +125,6 @@ function toFile(ref: FileRef): OfficialFile {
     throw new WeightsError(`weight file "${ref.name}" has neither a sha256 nor a sha256 prefix`);
   }
   return ref;
-}
-
-/**
- * Per-tensor SHA-256 pins (tensor key -> hex hash of its float32 little-endian bytes) for an
- * official file, or `undefined` where the file is not pinned (VGG16, whose ImageNet weights could
- * not be pinned here). Pass them to {@linkcode checkTensors} when loading that official file.
- *
- * @example
- * ```ts
- * import { pinnedTensorHashes } from "./weights.ts";
- * const pins = pinnedTensorHashes("lpips/v0.1/alex.pth");
- * console.log(Object.keys(pins ?? {})); // ["lin0.model.1.weight", ...]
- * ```
- */
-export function pinnedTensorHashes(name: string): Readonly<Record<string, string>> | undefined {
-  return Object.hasOwn(PINNED_TENSOR_SHA256, name) ? PINNED_TENSOR_SHA256[name] : undefined;
 }
 
 /** Environment variables, as a plain record; `undefined` or `""` means unset. */
@@ -358,17 +189,17 @@ function cacheRelative(file: OfficialFile): string {
 }
 
 /**
- * The path an official file has (or would have) in the user cache.
+ * The path a file has (or would have) in the user cache.
  *
  * @example
  * ```ts
  * import { cachePath } from "./weights.ts";
- * console.log(cachePath("lpips/v0.1/alex.pth", { cacheDir: "/tmp/c" }));
- * // /tmp/c/lpips/v0.1/alex.pth
+ * const head = { name: "lpips/v0.1/alex.pth", kind: "head", url: "", sha256: "df73" } as const;
+ * console.log(cachePath(head, { cacheDir: "/tmp/c" })); // /tmp/c/lpips/v0.1/alex.pth
  * ```
  */
-export function cachePath(name: FileRef, opts: { cacheDir?: string; env?: Env } = {}): string {
-  return join(userCacheDir(opts), cacheRelative(toFile(name)));
+export function cachePath(file: OfficialFile, opts: { cacheDir?: string; env?: Env } = {}): string {
+  return join(userCacheDir(opts), cacheRelative(toFile(file)));
 }
 
 /**
@@ -379,12 +210,13 @@ export function cachePath(name: FileRef, opts: { cacheDir?: string; env?: Env } 
  * @example
  * ```ts
  * import { downloadUrl } from "./weights.ts";
- * console.log(downloadUrl("lpips/v0.1/alex.pth", { baseUrl: "http://mirror/w/" }));
+ * const head = { name: "lpips/v0.1/alex.pth", kind: "head", url: "", sha256: "df73" } as const;
+ * console.log(downloadUrl(head, { baseUrl: "http://mirror/w/" }));
  * // http://mirror/w/lpips/v0.1/alex.pth
  * ```
  */
-export function downloadUrl(name: FileRef, opts: { baseUrl?: string; env?: Env } = {}): string {
-  const file = toFile(name);
+export function downloadUrl(ref: OfficialFile, opts: { baseUrl?: string; env?: Env } = {}): string {
+  const file = toFile(ref);
   const base = opts.baseUrl ??
     getEnv(opts, file.kind === "image" ? "LPIPS_IMAGES_URL" : "LPIPS_WEIGHTS_URL");
   if (!base) return file.url;
@@ -405,19 +237,20 @@ async function isFile(path: string): Promise<boolean> {
 }
 
 /**
- * Finds a file (an official relative name, or a {@linkcode FileRef} description) and returns its
- * path, downloading it into the user cache if needed. Order: `opts.path` -> `opts.weightsDir` / `$LPIPS_WEIGHTS_DIR` (images: `opts.imagesDir` /
- * `$LPIPS_IMAGES_DIR`) -> user cache -> download (see the module doc). A path or folder that was
- * given but lacks the file is an error naming the path.
+ * Finds a file (an official one of `weight_files.ts`, or another description) and returns its
+ * path, downloading it into the user cache if needed. Order: `opts.path` -> `opts.weightsDir` /
+ * `$LPIPS_WEIGHTS_DIR` (images: `opts.imagesDir` / `$LPIPS_IMAGES_DIR`) -> user cache ->
+ * download (see the module doc). A path or folder that was given but lacks the file is an error
+ * naming the path.
  *
  * @example
  * ```ts ignore
- * import { resolveFile, trunkFileName } from "./weights.ts";
- * const trunk = await resolveFile(trunkFileName("alex"));   // may download ~233 MiB once
- * const head = await resolveFile("lpips/v0.1/alex.pth", { weightsDir: "./weights" });
+ * import { resolveFile } from "./weights.ts";
+ * import { officialFile } from "./weight_files.ts";
+ * const head = await resolveFile(officialFile("lpips/v0.1/alex.pth"), { weightsDir: "./weights" });
  * ```
  */
-export async function resolveFile(ref: FileRef, opts: ResolveOptions = {}): Promise<string> {
+export async function resolveFile(ref: OfficialFile, opts: ResolveOptions = {}): Promise<string> {
   const file = toFile(ref);
   const name = file.name;
   if (opts.path !== undefined) {
@@ -470,10 +303,11 @@ export async function resolveFile(ref: FileRef, opts: ResolveOptions = {}): Prom
  * @example
  * ```ts ignore
  * import { downloadFile } from "./weights.ts";
- * const path = await downloadFile("lpips/v0.1/alex.pth"); // ~/.cache/lpips/lpips/v0.1/alex.pth
+ * import { officialFile } from "./weight_files.ts";
+ * const path = await downloadFile(officialFile("lpips/v0.1/alex.pth")); // ~/.cache/lpips/lpips/v0.1/alex.pth
  * ```
  */
-export async function downloadFile(ref: FileRef, opts: ResolveOptions = {}): Promise<string> {
+export async function downloadFile(ref: OfficialFile, opts: ResolveOptions = {}): Promise<string> {
   const file = toFile(ref);
   const dest = cachePath(file, opts);
   await downloadTo(file, dest, opts);
@@ -571,7 +405,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * SHA-256 of tensor values as raw float32 little-endian bytes in the given (C) order: the hash
- * `tensors.tsv` and {@linkcode pinnedTensorHashes} use.
+ * `tensors.tsv` and the {@linkcode WeightFile} pins use.
  *
  * @example
  * ```ts
@@ -609,7 +443,7 @@ export interface ExpectedTensor {
 export interface CheckTensorsOptions {
   /** Allow (and ignore) tensors that are not expected, e.g. a full model's classifier. */
   allowExtra?: boolean;
-  /** Tensor key -> SHA-256 of its float32 LE bytes; see {@linkcode pinnedTensorHashes}. */
+  /** Tensor key -> SHA-256 of its float32 LE bytes, as in {@linkcode WeightFile}. */
   pinned?: Readonly<Record<string, string>>;
 }
 
@@ -625,12 +459,10 @@ function fmtShape(shape: readonly number[]): string {
  *
  * @example
  * ```ts
- * import { checkTensors, linFileName, pinnedTensorHashes } from "./weights.ts";
- * const name = linFileName("alex", "0.1");
+ * import { checkTensors } from "./weights.ts";
  * const lin0 = { shape: [1, 64, 1, 1], data: new Float32Array(64) };
  * const tensors = new Map([["lin0.model.1.weight", lin0]]);
- * await checkTensors(name, tensors, [{ key: "lin0.model.1.weight", shape: [1, 64, 1, 1] }]);
- * // with the real file: { pinned: pinnedTensorHashes(name) }
+ * await checkTensors("heads.pth", tensors, [{ key: "lin0.model.1.weight", shape: [1, 64, 1, 1] }]);
  * ```
  */
 export async function checkTensors(
@@ -683,4 +515,62 @@ export async function checkTensors(
       );
     }
   }
+}
+
+/**
+ * Loads a weight file: resolves it ({@linkcode resolveFile}: `src.path`, `src.weightsDir` /
+ * `$LPIPS_WEIGHTS_DIR`, the user cache, a download), reads it with the safe `.pth` reader, keeps
+ * and renames the tensors `desc.select` picks, and checks them ({@linkcode verifyWeights}; the
+ * record's pins only when the file was found by name, not for an explicit `src.path`).
+ *
+ * @example
+ * ```ts ignore
+ * import { loadWeightFile } from "./weights.ts";
+ * import { lpipsWeightFiles } from "./weight_files.ts";
+ * const [, heads] = lpipsWeightFiles("alex", "0.1");
+ * const lin = await loadWeightFile(heads, { weightsDir: "./weights" });
+ * console.log([...lin.keys()]); // ["lin0.model.1.weight", ...]
+ * ```
+ */
+export async function loadWeightFile(
+  desc: WeightFile,
+  src: ResolveOptions = {},
+): Promise<WeightMap> {
+  const path = await resolveFile(desc, src);
+  const raw = await readPthFile(path);
+  const tensors = desc.select ? desc.select(raw) : raw;
+  return await verifyWeights(path, desc, tensors, src.path === undefined ? desc.pinned : undefined);
+}
+
+/**
+ * The checks of {@linkcode loadWeightFile} on tensors already read and selected from `file`:
+ * float32 conversion, {@linkcode checkTensors} against `desc.tensors` with `pinned`, then
+ * `desc.validate`. Returns the float32 values by key.
+ *
+ * @example
+ * ```ts
+ * import { verifyWeights, type WeightFile } from "./weights.ts";
+ * import type { PthTensor } from "./pth/pth.ts";
+ * const desc: WeightFile = {
+ *   name: "w.pth",
+ *   kind: "head",
+ *   url: "",
+ *   sha256: "",
+ *   tensors: [{ key: "w", shape: [2] }],
+ * };
+ * const raw: PthTensor = { dtype: "float32", shape: [2], data: new Float32Array([1, 2]) };
+ * console.log(await verifyWeights("w.pth", desc, new Map([["w", raw]]), undefined));
+ * ```
+ */
+export async function verifyWeights(
+  file: string,
+  desc: WeightFile,
+  tensors: ReadonlyMap<string, PthTensor>,
+  pinned: Readonly<Record<string, string>> | undefined,
+): Promise<WeightMap> {
+  const floats = new Map([...tensors].map(([k, t]) => [k, { shape: t.shape, data: toFloat32(t) }]));
+  await checkTensors(file, floats, desc.tensors, { pinned });
+  const weights = new Map([...floats].map(([k, t]) => [k, t.data]));
+  desc.validate?.(file, weights);
+  return weights;
 }

@@ -9,21 +9,29 @@ import {
   checkTensors,
   downloadFile,
   downloadUrl,
-  EXAMPLE_IMAGES,
   type ExpectedTensor,
   float32Sha256,
-  linFileName,
-  OFFICIAL_FILES,
+  loadWeightFile,
   type OfficialFile,
-  officialFile,
-  pinnedTensorHashes,
   resolveFile,
   type TensorLike,
-  TRUNK_FILES,
-  trunkFileName,
   userCacheDir,
   WeightsError,
 } from "./weights.ts";
+import { NET_NAMES } from "./arch.ts";
+import { VERSIONS } from "./engine.ts";
+import {
+  DISTS_WEIGHT_FILES,
+  DISTS_WEIGHTS_FILE,
+  EXAMPLE_IMAGES,
+  linFileName,
+  lpipsWeightFiles,
+  OFFICIAL_FILES,
+  officialFile,
+  pinnedTensorHashes,
+  trunkFileName,
+  WEIGHT_FILES,
+} from "./weight_files.ts";
 
 // ---------------------------------------------------------------- helpers
 
@@ -123,7 +131,7 @@ async function rejectsWith(p: Promise<unknown>, ...patterns: RegExp[]): Promise<
   return message;
 }
 
-const ALEX_V01 = "lpips/v0.1/alex.pth";
+const ALEX_V01 = officialFile("lpips/v0.1/alex.pth");
 
 // ---------------------------------------------------------------- names and URLs
 
@@ -136,27 +144,27 @@ Deno.test("official names, URLs and hashes", () => {
   assert.throws(() => linFileName("alex", "0.2"), WeightsError);
   assert.throws(() => trunkFileName("resnet" as "alex"), WeightsError);
 
-  const alex = officialFile(TRUNK_FILES.alex);
+  const alex = officialFile(trunkFileName("alex"));
   assert.equal(alex.url, "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth");
   assert.equal(alex.sha256Prefix, "7be5be79");
-  assert.equal(officialFile(TRUNK_FILES.squeeze).sha256Prefix, "b8a52dc0");
-  assert.equal(officialFile(TRUNK_FILES.vgg).sha256Prefix, "397923af");
+  assert.equal(officialFile(trunkFileName("squeeze")).sha256Prefix, "b8a52dc0");
+  assert.equal(officialFile(trunkFileName("vgg")).sha256Prefix, "397923af");
 
-  const head = officialFile(ALEX_V01);
   assert.equal(
-    head.url,
+    ALEX_V01.url,
     "https://raw.githubusercontent.com/richzhang/PerceptualSimilarity/" +
       "082bb24f84c091ea94de2867d34c4544f68e0963/lpips/weights/v0.1/alex.pth",
   );
-  assert.equal(head.sha256, "df73285e35b22355a2df87cdb6b70b343713b667eddbda73e1977e0c860835c0");
+  assert.equal(ALEX_V01.sha256, "df73285e35b22355a2df87cdb6b70b343713b667eddbda73e1977e0c860835c0");
   assert.equal(
     officialFile("ex_p1.png").url,
     "https://raw.githubusercontent.com/richzhang/PerceptualSimilarity/" +
       "082bb24f84c091ea94de2867d34c4544f68e0963/imgs/ex_p1.png",
   );
-  assert.deepEqual(
-    OFFICIAL_FILES.map((f) => f.kind).sort(),
-    [...Array(6).fill("head"), ...Array(3).fill("image"), ...Array(3).fill("trunk")],
+  assert.equal(
+    DISTS_WEIGHTS_FILE.url,
+    "https://raw.githubusercontent.com/dingkeyan93/DISTS/" +
+      "1267d8cb626c98706db3697422701c56a85ebf2e/DISTS_pytorch/weights.pt",
   );
   for (const f of OFFICIAL_FILES) {
     if (f.kind === "trunk") assert.match(f.sha256Prefix ?? "", /^[0-9a-f]{8}$/);
@@ -165,22 +173,60 @@ Deno.test("official names, URLs and hashes", () => {
   assert.throws(() => officialFile("lpips/v0.2/alex.pth"), /unknown weight file/);
 });
 
+Deno.test("the official files are exactly those of the metrics' lists, plus the example images", () => {
+  assert.deepEqual(OFFICIAL_FILES.map((f) => `${f.kind} ${f.name}`), [
+    "trunk alexnet-owt-7be5be79.pth",
+    "head lpips/v0.1/alex.pth",
+    "head lpips/v0.0/alex.pth",
+    "trunk squeezenet1_1-b8a52dc0.pth",
+    "head lpips/v0.1/squeeze.pth",
+    "head lpips/v0.0/squeeze.pth",
+    "trunk vgg16-397923af.pth",
+    "head lpips/v0.1/vgg.pth",
+    "head lpips/v0.0/vgg.pth",
+    "head dists/weights.pt",
+    "image ex_ref.png",
+    "image ex_p0.png",
+    "image ex_p1.png",
+  ]);
+  assert.deepEqual(WEIGHT_FILES, OFFICIAL_FILES.filter((f) => f.kind !== "image"));
+  const lists = [
+    ...NET_NAMES.flatMap((net) => VERSIONS.map((v) => lpipsWeightFiles(net, v))),
+    DISTS_WEIGHT_FILES,
+  ];
+  for (const list of lists) {
+    for (const f of list) assert.equal(officialFile(f.name), f, f.name);
+  }
+  assert.deepEqual(lpipsWeightFiles("squeeze", "0.0").map((f) => f.name), [
+    "squeezenet1_1-b8a52dc0.pth",
+    "lpips/v0.0/squeeze.pth",
+  ]);
+  assert.deepEqual(DISTS_WEIGHT_FILES.map((f) => f.name), [
+    "vgg16-397923af.pth",
+    "dists/weights.pt",
+  ]);
+  // DISTS shares LPIPS-vgg's trunk record, not a copy of it.
+  assert.equal(DISTS_WEIGHT_FILES[0], lpipsWeightFiles("vgg", "0.1")[0]);
+  assert.throws(() => lpipsWeightFiles("alex", "0.2"), /unknown LPIPS version "0\.2"/);
+  assert.throws(() => lpipsWeightFiles("resnet" as "alex", "0.1"), /unknown network "resnet"/);
+});
+
 Deno.test("mirror URLs: <base>/<relative name>, separate base for images", () => {
   const env = { LPIPS_WEIGHTS_URL: "http://mirror.test/w/", LPIPS_IMAGES_URL: "http://img.test" };
   assert.equal(
-    downloadUrl(TRUNK_FILES.alex, { env }),
+    downloadUrl(officialFile(trunkFileName("alex")), { env }),
     "http://mirror.test/w/alexnet-owt-7be5be79.pth",
   );
   assert.equal(downloadUrl(ALEX_V01, { env }), "http://mirror.test/w/lpips/v0.1/alex.pth");
-  assert.equal(downloadUrl("ex_ref.png", { env }), "http://img.test/ex_ref.png");
+  assert.equal(downloadUrl(officialFile("ex_ref.png"), { env }), "http://img.test/ex_ref.png");
   assert.equal(
     downloadUrl(ALEX_V01, { env, baseUrl: "http://opt.test" }),
     "http://opt.test/lpips/v0.1/alex.pth",
   );
-  assert.equal(downloadUrl(ALEX_V01, { env: {} }), officialFile(ALEX_V01).url);
+  assert.equal(downloadUrl(ALEX_V01, { env: {} }), ALEX_V01.url);
   assert.equal(
     downloadUrl(ALEX_V01, { env: { LPIPS_WEIGHTS_URL: "" } }),
-    officialFile(ALEX_V01).url,
+    ALEX_V01.url,
   );
 });
 
@@ -190,7 +236,10 @@ Deno.test("user cache folder: option, XDG_CACHE_HOME, HOME", () => {
   assert.equal(userCacheDir({ env: { HOME: "/h" } }), join("/h", ".cache", "lpips"));
   assert.throws(() => userCacheDir({ env: {} }), /XDG_CACHE_HOME/);
   assert.equal(cachePath(ALEX_V01, { cacheDir: "/c" }), join("/c", "lpips", "v0.1", "alex.pth"));
-  assert.equal(cachePath("ex_ref.png", { cacheDir: "/c" }), join("/c", "images", "ex_ref.png"));
+  assert.equal(
+    cachePath(officialFile("ex_ref.png"), { cacheDir: "/c" }),
+    join("/c", "images", "ex_ref.png"),
+  );
 });
 
 Deno.test("custom file descriptions must have a safe name and a hash", async () => {
@@ -270,7 +319,12 @@ Deno.test("a weights dir that lacks the file is an error naming the path (no dow
       /weightsDir option/,
     );
     await rejectsWith(
-      resolveFile("ex_ref.png", { imagesDir: root, env: {}, cacheDir: cache, fetch: noFetch }),
+      resolveFile(officialFile("ex_ref.png"), {
+        imagesDir: root,
+        env: {},
+        cacheDir: cache,
+        fetch: noFetch,
+      }),
       /ex_ref\.png does not exist .*imagesDir option/,
     );
     assert.deepEqual(await listFiles(root), []);
@@ -279,13 +333,20 @@ Deno.test("a weights dir that lacks the file is an error naming the path (no dow
     await Deno.writeFile(join(cache, "images", "ex_ref.png"), new Uint8Array(1));
     await Deno.writeFile(join(cache, "alexnet-owt-7be5be79.pth"), new Uint8Array(1));
     const o = { env: { LPIPS_WEIGHTS_DIR: root, LPIPS_IMAGES_DIR: root }, cacheDir: cache };
-    await rejectsWith(resolveFile("ex_ref.png", { ...o, fetch: noFetch }), /LPIPS_IMAGES_DIR is /);
+    await rejectsWith(
+      resolveFile(officialFile("ex_ref.png"), { ...o, fetch: noFetch }),
+      /LPIPS_IMAGES_DIR is /,
+    );
     assert.equal(
-      await resolveFile("ex_ref.png", { weightsDir: root, cacheDir: cache, env: {} }),
+      await resolveFile(officialFile("ex_ref.png"), { weightsDir: root, cacheDir: cache, env: {} }),
       join(cache, "images", "ex_ref.png"),
     );
     assert.equal(
-      await resolveFile(TRUNK_FILES.alex, { imagesDir: root, cacheDir: cache, env: {} }),
+      await resolveFile(officialFile(trunkFileName("alex")), {
+        imagesDir: root,
+        cacheDir: cache,
+        env: {},
+      }),
       join(cache, "alexnet-owt-7be5be79.pth"),
     );
   });
@@ -305,18 +366,22 @@ Deno.test(needsTestData("the shared folders resolve under their official names")
   const env = {};
   for (
     const name of [
-      TRUNK_FILES.alex,
-      TRUNK_FILES.squeeze,
+      trunkFileName("alex"),
+      trunkFileName("squeeze"),
       ...OFFICIAL_FILES.filter((f) => f.kind === "head").map((f) => f.name),
     ]
   ) {
     assert.equal(
-      await resolveFile(name, { weightsDir, env, fetch: noFetch }),
+      await resolveFile(officialFile(name), { weightsDir, env, fetch: noFetch }),
       join(weightsDir, name),
     );
   }
   for (const name of EXAMPLE_IMAGES) {
-    const path = await resolveFile(name, { imagesDir: testData("images"), env, fetch: noFetch });
+    const path = await resolveFile(officialFile(name), {
+      imagesDir: testData("images"),
+      env,
+      fetch: noFetch,
+    });
     assert.equal(await sha256Hex(await Deno.readFile(path)), officialFile(name).sha256);
   }
   // The heads and images are the official files byte for byte.
@@ -394,12 +459,13 @@ Deno.test(needsTestData("download of the real heads and images from a mirror"), 
     await withServer(serveFiles(files), async (base) => {
       const env = { LPIPS_WEIGHTS_URL: `${base}/w`, LPIPS_IMAGES_URL: `${base}/i/` };
       for (const f of OFFICIAL_FILES.filter((f) => f.kind !== "trunk")) {
-        const path = await resolveFile(f.name, { cacheDir: cache, env, quiet: true });
-        assert.equal(path, cachePath(f.name, { cacheDir: cache }));
+        const path = await resolveFile(f, { cacheDir: cache, env, quiet: true });
+        assert.equal(path, cachePath(f, { cacheDir: cache }));
         assert.equal(await sha256Hex(await Deno.readFile(path)), f.sha256);
       }
     });
     assert.deepEqual(await listFiles(cache), [
+      "dists/weights.pt",
       "images/ex_p0.png",
       "images/ex_p1.png",
       "images/ex_ref.png",
@@ -500,7 +566,11 @@ Deno.test("HTTP 404 gives one error with the LPIPS_WEIGHTS_DIR hint", async () =
         /Set LPIPS_WEIGHTS_DIR to a folder holding lpips\/v0\.1\/alex\.pth, or download http/,
       );
       await rejectsWith(
-        resolveFile("ex_p0.png", { cacheDir: cache, env: { LPIPS_IMAGES_URL: base }, quiet: true }),
+        resolveFile(officialFile("ex_p0.png"), {
+          cacheDir: cache,
+          env: { LPIPS_IMAGES_URL: base },
+          quiet: true,
+        }),
         /HTTP 404.*Set LPIPS_IMAGES_DIR/,
       );
       assert.deepEqual(await listFiles(cache), []);
@@ -512,7 +582,7 @@ Deno.test("an unreachable host gives one error with the LPIPS_WEIGHTS_DIR hint",
   await withTempDir(async (cache) => {
     const env = { LPIPS_WEIGHTS_URL: `http://127.0.0.1:${closedPort()}/w` };
     await rejectsWith(
-      resolveFile(TRUNK_FILES.squeeze, { cacheDir: cache, env, quiet: true }),
+      resolveFile(officialFile(trunkFileName("squeeze")), { cacheDir: cache, env, quiet: true }),
       /cannot download squeezenet1_1-b8a52dc0\.pth from http:\/\/127\.0\.0\.1:\d+\/w\/squeezenet1_1-b8a52dc0\.pth: /,
       /Set LPIPS_WEIGHTS_DIR to a folder holding squeezenet1_1-b8a52dc0\.pth, or download .* by hand to /,
     );
@@ -675,18 +745,25 @@ function readTsv(): { file: string; key: string; shape: number[]; sha: string }[
   });
 }
 
+/** The files `_pinned_hashes.ts` (generated from tensors.tsv) covers: LPIPS's, but VGG16. */
 const PINNED_FILES = [
-  TRUNK_FILES.alex,
-  TRUNK_FILES.squeeze,
-  ...OFFICIAL_FILES.filter((f) => f.kind === "head").map((f) => f.name),
+  trunkFileName("alex"),
+  trunkFileName("squeeze"),
+  ...OFFICIAL_FILES.filter((f) => f.name.startsWith("lpips/")).map((f) => f.name),
 ];
 
 Deno.test("pinned hashes cover exactly the real official files", () => {
   assert.deepEqual(Object.keys(PINNED_TENSOR_SHA256).sort(), [...PINNED_FILES].sort());
-  assert.equal(pinnedTensorHashes(TRUNK_FILES.vgg), undefined);
+  // Every weight file but VGG16 is pinned, DISTS's through its own table.
+  assert.deepEqual(
+    WEIGHT_FILES.filter((f) => pinnedTensorHashes(f.name) !== undefined).map((f) => f.name),
+    WEIGHT_FILES.filter((f) => f.name !== trunkFileName("vgg")).map((f) => f.name),
+  );
+  assert.deepEqual(Object.keys(pinnedTensorHashes("dists/weights.pt") ?? {}), ["alpha", "beta"]);
+  assert.equal(pinnedTensorHashes(trunkFileName("vgg")), undefined);
   assert.equal(pinnedTensorHashes("vgg16-random-seed0.pth"), undefined);
-  assert.equal(Object.keys(pinnedTensorHashes(TRUNK_FILES.alex) ?? {}).length, 10);
-  assert.equal(Object.keys(pinnedTensorHashes(TRUNK_FILES.squeeze) ?? {}).length, 50);
+  assert.equal(Object.keys(pinnedTensorHashes(trunkFileName("alex")) ?? {}).length, 10);
+  assert.equal(Object.keys(pinnedTensorHashes(trunkFileName("squeeze")) ?? {}).length, 50);
   assert.equal(Object.keys(pinnedTensorHashes("lpips/v0.0/squeeze.pth") ?? {}).length, 7);
   assert.equal(pinnedTensorHashes("toString"), undefined);
 });
@@ -702,7 +779,10 @@ Deno.test(needsTestData("checkTensors on the real shared files, pinned hashes"),
   const rows = readTsv();
   for (const name of PINNED_FILES) {
     await t.step(name, async () => {
-      const path = await resolveFile(name, { weightsDir: testData("weights"), env: {} });
+      const path = await resolveFile(officialFile(name), {
+        weightsDir: testData("weights"),
+        env: {},
+      });
       const raw = readPth(await Deno.readFile(path), name);
       const tensors = new Map<string, TensorLike>(
         [...raw].map(([k, t]) => [k, { shape: t.shape, data: toFloat32(t) }]),
@@ -722,6 +802,25 @@ Deno.test(needsTestData("checkTensors on the real shared files, pinned hashes"),
         checkTensors(name, bad, expected, { pinned }),
         new RegExp(`${RegExp.escape(name)}: tensor ${RegExp.escape(key)} does not match`),
       );
+    });
+  }
+});
+
+Deno.test(needsTestData("loadWeightFile: every shared official file, found by name"), async (t) => {
+  for (const f of WEIGHT_FILES.filter((f) => f.name !== trunkFileName("vgg"))) {
+    await t.step(f.name, async () => {
+      const o = { weightsDir: testData("weights"), env: {}, fetch: noFetch };
+      const w = await loadWeightFile(f, o);
+      assert.deepEqual([...w.keys()].sort(), f.tensors.map((e) => e.key).sort());
+      // A pin that does not match fails the file found by name, not an explicit path.
+      const key = f.tensors[0].key;
+      const wrong = { ...f, pinned: { [key]: "0".repeat(64) } };
+      await rejectsWith(
+        loadWeightFile(wrong, o),
+        new RegExp(`tensor ${RegExp.escape(key)} does not match the official weights`),
+      );
+      const path = join(testData("weights"), f.name);
+      assert.deepEqual(await loadWeightFile(wrong, { path }), w);
     });
   }
 });

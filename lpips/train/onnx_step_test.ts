@@ -7,7 +7,7 @@ import {
   weightGradientMismatch,
 } from "../_gradient_goldens.ts";
 import { arch, convLayers } from "../arch.ts";
-import { loadLinWeights, loadTrunkWeights } from "../load_weights.ts";
+import { loadLinWeights, loadTrunkWeights } from "../weight_files.ts";
 import { loadOrt } from "../onnx_engine.ts";
 import { type Feed, OnnxTrainStep } from "./_onnx_step.ts";
 

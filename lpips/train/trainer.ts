@@ -17,7 +17,7 @@ import { type BackendName, useBackend } from "../backend.ts";
 import { TfjsLpips, type TrainingHeads, type WeightMap } from "../tfjs_engine.ts";
 import { ENGINE_NAMES, type EngineKind, type EngineName, type Nchw } from "../engine.ts";
 import { loadOrt, OnnxLpips, openOnnx } from "../onnx_engine.ts";
-import { checkpointTrunkKey, loadTrunkWeights } from "../load_weights.ts";
+import { checkpointTrunkKey, loadTrunkWeights } from "../weight_files.ts";
 import { Adam } from "./_adam.ts";
 import { bceLoss, rankAccuracy, RankHead, rankTarget, rankTensorSpec } from "./_rank_head.ts";
 import { initLinHeads, initRankNet, initTrunk } from "./_init.ts";

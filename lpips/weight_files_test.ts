@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { needsTestData, testData } from "../_internal/test_data.ts";
 import { arch, trunkTensorSpec } from "./arch.ts";
-import { loadCheckpointTrunk, loadLinWeights, loadTrunkWeights } from "./load_weights.ts";
+import {
+  loadCheckpointTrunk,
+  loadDistsWeights,
+  loadLinWeights,
+  loadTrunkWeights,
+} from "./weight_files.ts";
 import { LPIPS } from "./lpips.ts";
 import { loadImage } from "../bappsloader/image.ts";
 import { readPth, toFloat32, writePth } from "./pth/pth.ts";
@@ -179,6 +184,45 @@ Deno.test({
         tuned.dispose();
         stock.dispose();
       }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  ...needsTestData("every loader refuses a pickle with a forbidden global and a corrupt file"),
+  fn: async () => {
+    // PROTO 2, GLOBAL os.system, EMPTY_TUPLE, REDUCE, STOP: torch.load would run it.
+    const evil = new Uint8Array([0x80, 2, ...new TextEncoder().encode("cos\nsystem\n)R.")]);
+    const good = writePth(new Map([["w", { shape: [2], data: Float32Array.of(1, 2) }]]));
+    const corrupt = good.slice(0, good.length - 30);
+    const dir = await Deno.makeTempDir();
+    try {
+      const trunk = join(dir, alex.trunkFile);
+      await Deno.writeFile(trunk, evil);
+      const badHead = join(dir, "head.pth");
+      await Deno.writeFile(badHead, corrupt);
+      await Deno.mkdir(join(dir, "dists"));
+      await Deno.writeFile(join(dir, "dists", "weights.pt"), evil);
+      const forbidden = (path: string) => ({
+        name: "PthError",
+        message: new RegExp(`^${RegExp.escape(path)}: refuses to load global os\\.system`),
+      });
+      // Found by name in a weights folder, or given as a path: the same reader refuses it.
+      await assert.rejects(loadTrunkWeights(alex, { weightsDir: dir }), forbidden(trunk));
+      await assert.rejects(loadTrunkWeights(alex, { path: trunk }), forbidden(trunk));
+      await assert.rejects(
+        loadDistsWeights({
+          trunkPath: testData("weights", "vgg16-random-seed0.pth"),
+          weightsDir: dir,
+        }),
+        forbidden(join(dir, "dists", "weights.pt")),
+      );
+      await assert.rejects(
+        loadLinWeights(alex, "0.1", { path: badHead }),
+        { name: "PthError", message: new RegExp(`^${RegExp.escape(badHead)}: `) },
+      );
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
