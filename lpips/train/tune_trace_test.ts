@@ -19,7 +19,7 @@
 import assert from "node:assert/strict";
 import { needsTestData, testData } from "../../_internal/test_data.ts";
 import { Trainer } from "./trainer.ts";
-import { checkpointTrunkKey } from "../load_weights.ts";
+import { checkpointTrunkKey } from "../weight_files.ts";
 import type { WeightMap } from "../engine.ts";
 import { listTwoAFC } from "../../bappsloader/layout.ts";
 import { type TwoAFCBatch, twoAFCBatches } from "../../bappsloader/dataset.ts";
