@@ -86,9 +86,12 @@ export function metricLabel(info: MetricInfo, setting: string): string {
   return `${info.title}${setting ? ` (${setting})` : ""}`;
 }
 
-/** A score as the command line prints it (six decimals), PSNR with its unit: `18.000600 dB`. */
+/**
+ * A score as the command line prints it (six decimals), but PSNR as papers print it, in dB to two
+ * decimals (`18.00 dB`).
+ */
 export function fmtScore(info: MetricInfo, score: number): string {
-  return `${fmtDistance(score)}${info.name === "psnr" ? " dB" : ""}`;
+  return info.name === "psnr" ? `${score.toFixed(2)} dB` : fmtDistance(score);
 }
 
 /** Which way the metric points: `lower GMSD = closer`; `Higher SSIM = closer` to start a line. */
