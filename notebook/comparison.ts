@@ -80,7 +80,7 @@ export interface CompareImagesOptions extends ComparisonDisplayOptions, MetricCh
   names?: [string, string];
 }
 
-export type { ComparisonMap } from "./_metric.ts";
+export type { ComparisonMap, MetricChoice } from "./_metric.ts";
 
 /** What a {@link Comparison} holds. */
 export interface ComparisonData {

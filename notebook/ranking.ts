@@ -374,7 +374,7 @@ function metricScorer(m: Metric, ref: ImageTensor): Scorer {
  * console.log(r.ranked.map((x) => `${x.rank}. ${x.name}`)); // ["1. ex_p1.png", "2. ex_p0.png"]
  * r; // in a notebook cell: the thumbnails and maps, closest first
  * const s = await rankImages("ex_ref.png", ["ex_p0.png", "ex_p1.png"], { metric: "ssim" });
- * console.log(s.ranked.map((x) => `${x.name} ${x.score.toFixed(4)}`)); // ["ex_p0.png 0.5132", "ex_p1.png 0.3016"]
+ * console.log(s.ranked.map((x) => `${x.name} ${x.score.toFixed(4)}`)); // ["ex_p0.png 0.5132", "ex_p1.png 0.3231"]
  * ```
  */
 export function rankImages(
