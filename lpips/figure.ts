@@ -52,8 +52,11 @@ export interface FigureSpec {
   colourBar?: {
     /** The value of the top colour. */
     scale: number;
-    /** Written along the bar when it is long enough (e.g. "per-pixel LPIPS"). */
-    label?: string;
+    /**
+     * Written along the bar when it is long enough (e.g. "per-pixel LPIPS"); of several, the first
+     * that fits (a long label, then shorter ones).
+     */
+    label?: string | string[];
     /** The row whose pictures the bar stands beside (default: from the first row to the last). */
     row?: number;
   };
@@ -326,7 +329,7 @@ export function layoutFigure(spec: FigureSpec): Figure {
   // The colour bar's numbers decide how much room it takes.
   const bar = spec.colourBar;
   let barBlockW = 0, tickLabels: { value: number; label: string }[] = [];
-  let barH = 0;
+  let barH = 0, barLabel: string | undefined;
   if (bar) {
     const rowsFor = bar.row === undefined ? spec.rows : [spec.rows[bar.row]];
     const span = rowsFor.reduce(
@@ -341,7 +344,8 @@ export function layoutFigure(spec: FigureSpec): Figure {
       .map((v) => ({ value: v, label: formatScale(v) }));
     tickLabels.push({ value: bar.scale, label: top });
     const labelW = Math.max(...tickLabels.map((t) => textWidth(t.label, SMALL.px)));
-    const along = bar.label && textWidth(bar.label, SMALL.px) + 8 <= barH ? SMALL.line : 0;
+    barLabel = [bar.label ?? []].flat().find((l) => textWidth(l, SMALL.px) + 8 <= barH);
+    const along = barLabel ? SMALL.line : 0;
     barBlockW = GAP + 6 + BAR.width + BAR.tick + 3 + Math.ceil(labelW) + (along ? 6 + along : 0);
   }
   const contentW = gridW + barBlockW;
@@ -443,12 +447,12 @@ export function layoutFigure(spec: FigureSpec): Figure {
         }),
       );
     }
-    if (bar.label && textWidth(bar.label, SMALL.px) + 8 <= barH) {
+    if (barLabel) {
       const labelW = Math.max(...tickLabels.map((t) => textWidth(t.label, SMALL.px)));
       const lx = Math.ceil(x1 + BAR.tick + 3 + labelW + 6 + SMALL.px);
       const ly = Math.round(barRect.y + barH / 2);
       parts.push(
-        text(lx, ly, bar.label, { px: SMALL.px, anchor: "middle", fill: SOFT, rotate: -90 }),
+        text(lx, ly, barLabel, { px: SMALL.px, anchor: "middle", fill: SOFT, rotate: -90 }),
       );
     }
     y = Math.max(y, barRect.y + barH + SMALL.px + GAP);

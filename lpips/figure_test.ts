@@ -168,3 +168,25 @@ Deno.test("viridisRaster: 0 to the scale, larger values saturate, a wrong length
   assert.deepEqual([...r.data.subarray(9, 12)], viridis(1));
   assert.throws(() => viridisRaster([0, 1], 3, 1, 1), /a map of 2 values over 3 pixels/);
 });
+
+Deno.test("layoutFigure: of several colour bar labels, the first that fits along the bar", () => {
+  const long = "gradient magnitude similarity (1/2 scale)";
+  const label = [long, "GMSD similarity"];
+  const figure = (height: number) =>
+    layoutFigure({
+      title: "",
+      rows: [{ cells: [{ image: noise(64, height) }] }],
+      colourBar: { scale: 1, label },
+    }).svg;
+  assert.ok(textWidth(long, 12) + 8 > 128 && textWidth(long, 12) + 8 <= 300);
+  const short = figure(128), tall = figure(300);
+  assert.ok(short.includes('aria-label="GMSD similarity"') && !short.includes(long));
+  assert.ok(tall.includes(`aria-label="${long}"`) && !tall.includes('"GMSD similarity"'));
+  // None fits a bar of 96 px: no label, as for a single label too long.
+  const none = layoutFigure({
+    title: "",
+    rows: [{ cells: [{ image: noise(8, 8) }] }],
+    colourBar: { scale: 1, label: [long, "a label far too long for it"] },
+  }).svg;
+  assert.ok(!none.includes(long) && !none.includes("far too long"));
+});

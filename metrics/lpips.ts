@@ -6,7 +6,7 @@
  * @module
  */
 import { LPIPS } from "../lpips/lpips.ts";
-import type { Metric, MetricInfo } from "./contract.ts";
+import type { Metric, MetricInfo, MetricOptions } from "./contract.ts";
 import { firstPair } from "./_stateless.ts";
 
 /** LPIPS (default alex, v0.1, calibrated). */
@@ -23,11 +23,7 @@ export const LPIPS_METRIC: MetricInfo = {
   distanceRule: "score",
   toDistance: (s) => s,
   async create(options = {}): Promise<Metric> {
-    const { weightsDir, quiet } = options;
-    // The shared VGG16 file (DISTS's trunk) is LPIPS's trunk only when LPIPS runs on vgg.
-    const vgg = options.lpips?.net === "vgg" || options.lpips?.net === "vgg16";
-    const trunkPath = vgg ? options.trunkPath : undefined;
-    const m = await LPIPS.create({ weightsDir, trunkPath, quiet, ...options.lpips });
+    const m = await lpipsModel(options);
     return {
       info: LPIPS_METRIC,
       setting: `${m.net}, v${m.version}${m.lpips ? "" : ", uncalibrated"}`,
@@ -42,3 +38,15 @@ export const LPIPS_METRIC: MetricInfo = {
     };
   },
 };
+
+/**
+ * The LPIPS model the registry's `lpips` builds from metric options: `options.lpips` (net,
+ * version, calibration, engine) over the shared weight options. The caller disposes it.
+ */
+export function lpipsModel(options: MetricOptions = {}): Promise<LPIPS> {
+  const { weightsDir, quiet } = options;
+  // The shared VGG16 file (DISTS's trunk) is LPIPS's trunk only when LPIPS runs on vgg.
+  const vgg = options.lpips?.net === "vgg" || options.lpips?.net === "vgg16";
+  const trunkPath = vgg ? options.trunkPath : undefined;
+  return LPIPS.create({ weightsDir, trunkPath, quiet, ...options.lpips });
+}

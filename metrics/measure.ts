@@ -6,7 +6,7 @@
  */
 import type { MetricImage, MetricInfo, MetricOptions } from "./contract.ts";
 import { metricTensor } from "./images.ts";
-import { findMetric } from "./registry.ts";
+import { resolveMetric } from "./registry.ts";
 
 /** One metric's values in {@linkcode measure}'s table. */
 export interface MetricScores {
@@ -42,7 +42,7 @@ export async function measure(
   b: MetricImage,
   options: MetricOptions = {},
 ): Promise<MetricScores[]> {
-  const infos = metrics.map((m) => typeof m === "string" ? findMetric(m) : m);
+  const infos = metrics.map(resolveMetric);
   const [x, y] = await Promise.all([metricTensor(a), metricTensor(b)]);
   const rows: MetricScores[] = [];
   for (const info of infos) {

@@ -26,7 +26,7 @@ export type {
   MetricMap,
   MetricOptions,
 } from "./contract.ts";
-export { findMetric, findMetrics, METRIC_NAMES, METRICS } from "./registry.ts";
+export { findMetric, findMetrics, METRIC_NAMES, METRICS, resolveMetric } from "./registry.ts";
 export { measure } from "./measure.ts";
 export type { MetricScores } from "./measure.ts";
 export { metricTensor, tensorRgbImage } from "./images.ts";

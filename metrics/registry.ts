@@ -54,6 +54,40 @@ export function findMetric(name: string): MetricInfo {
 }
 
 /**
+ * The metric of a name or alias ({@linkcode findMetric}) or a {@linkcode MetricInfo} given as it
+ * is: what every function that takes "a metric" reads its argument with. Anything else is a
+ * `TypeError` naming the valid names.
+ *
+ * @example
+ * ```ts
+ * import { GMSD_METRIC, resolveMetric } from "@perceptual/lpips/metrics";
+ * console.log(resolveMetric("MS_SSIM").name, resolveMetric(GMSD_METRIC).title); // msssim GMSD
+ * ```
+ */
+export function resolveMetric(metric: string | MetricInfo): MetricInfo {
+  if (typeof metric === "string") return findMetric(metric);
+  const m = metric as Partial<MetricInfo> | null;
+  if (
+    typeof m === "object" && m !== null && typeof m.name === "string" &&
+    typeof m.create === "function" && typeof m.toDistance === "function"
+  ) {
+    return metric;
+  }
+  throw new TypeError(
+    `a metric is a name (${METRIC_NAMES.join(", ")}) or a MetricInfo of the registry, got ${
+      describe(metric)
+    }`,
+  );
+}
+
+/** A short description of a value that is not a metric, for an error line. */
+function describe(v: unknown): string {
+  if (v === null || typeof v !== "object") return String(v);
+  const name = (v as { constructor?: { name?: string } }).constructor?.name;
+  return name && name !== "Object" ? `a ${name}` : "an object";
+}
+
+/**
  * The metrics of a comma-separated list (`lpips,ssim,ms_ssim`), each once, in the order given.
  *
  * @example

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { findMetric, findMetrics, METRIC_NAMES, METRICS } from "./registry.ts";
+import { findMetric, findMetrics, METRIC_NAMES, METRICS, resolveMetric } from "./registry.ts";
+import { FLIP_METRIC } from "./flip.ts";
 
 Deno.test("the registry holds the ten metrics, each name and alias once, in lower case", () => {
   assert.deepEqual(METRIC_NAMES, [
@@ -61,4 +62,20 @@ Deno.test("toDistance: >= 0, 0 at the best score, and ordered as the metric's di
   }
   assert.equal(findMetric("psnr").toDistance(20), 0.01); // MSE / 255^2
   assert.equal(findMetric("ssim").toDistance(0.5), 0.25); // DSSIM
+});
+
+Deno.test("resolveMetric: a name or alias is looked up, a MetricInfo kept; anything else named", () => {
+  assert.equal(resolveMetric("MS_SSIM"), findMetric("msssim"));
+  assert.equal(resolveMetric(FLIP_METRIC), FLIP_METRIC);
+  assert.throws(() => resolveMetric("vif"), /^RangeError: unknown metric "vif" \(known: lpips,/);
+  for (const [bad, got] of [[42, "42"], [null, "null"], [{ name: "x" }, "an object"]] as const) {
+    assert.throws(
+      () => resolveMetric(bad as never),
+      (e: Error) =>
+        e instanceof TypeError && !e.message.includes("\n") &&
+        e.message === `a metric is a name (${METRIC_NAMES.join(", ")}) or a MetricInfo of the ` +
+            `registry, got ${got}`,
+    );
+  }
+  assert.throws(() => resolveMetric(new Date() as never), /got a Date$/);
 });

@@ -76,6 +76,13 @@ export function maxOf(v: ArrayLike<number>): number {
   return m;
 }
 
+/** The smallest value (a similarity map's farthest point). */
+export function minOf(v: ArrayLike<number>): number {
+  let m = Infinity;
+  for (let i = 0; i < v.length; i++) if (v[i] < m) m = v[i];
+  return m;
+}
+
 /** A picture as a base64 PNG, the form `image/png` takes in a MIME bundle. */
 export function pngBase64(img: RGBImage): string {
   return encode({ width: img.width, height: img.height, data: img.data, channels: 3, depth: 8 })

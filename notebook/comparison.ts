@@ -1,19 +1,38 @@
 /**
- * One LPIPS comparison that displays itself in a notebook: the two images side by side, the
- * spatial distance map as a heatmap over the second image, the per-layer contributions and the
- * distance. Pictures go out as `image/png`, so they render without JavaScript (JupyterLab,
- * VS Code, GitHub).
+ * One comparison that displays itself in a notebook, by LPIPS or any metric of the registry: the
+ * two images side by side, the metric's map (where it has one) as a heatmap over the second image,
+ * LPIPS's per-layer contributions, and the score. Pictures go out as `image/png`, so they render
+ * without JavaScript (JupyterLab, VS Code, GitHub).
  *
  * @module
  */
 import type { ImageSource, ImageTensor } from "../bappsloader/image.ts";
 import type { DistanceMap, LPIPS, Version } from "../lpips/lpips.ts";
 import type { NetName } from "../lpips/arch.ts";
+import type { MetricInfo } from "../metrics/contract.ts";
+import { LPIPS_METRIC, lpipsModel } from "../metrics/lpips.ts";
 import { JUPYTER_DISPLAY, type MimeBundle } from "./display.ts";
 import { esc, pngImg } from "./_html.ts";
-import { fmtDistance, modelLabel, namedImage, sizeOf, tapModules } from "./_model.ts";
-import { heatOver, maxOf, resizeRgb, resizeValues, rgbOf, screenSize } from "./_raster.ts";
+import { modelLabel, namedImage, sizeOf, tapModules } from "./_model.ts";
+import { heatOver, maxOf, minOf, resizeRgb, resizeValues, rgbOf, screenSize } from "./_raster.ts";
 import { displayOptions } from "./_options.ts";
+import {
+  barLabel,
+  checkMinSize,
+  chosenMetric,
+  type ComparisonMap,
+  comparisonMap,
+  defaultScale,
+  direction,
+  fmtScore,
+  isLpipsModel,
+  mapExtreme,
+  mapMeaning,
+  type MetricChoice,
+  metricLabel,
+  metricOptions,
+  noMapLine,
+} from "./_metric.ts";
 import {
   CAPTION_PX,
   type Figure,
@@ -43,39 +62,51 @@ export interface ComparisonDisplayOptions {
   /** Longer side of each picture on screen, in pixels (default 256; see {@link compareImages}). */
   size?: number;
   /**
-   * The value of the colour bar's top colour (default: the largest value of the map, or of all the
-   * maps of one display). Give the same number to displays in different cells to compare their
-   * maps by colour; larger values are drawn in the top colour.
+   * The value of the colour bar's top colour (default: the largest value of a distance map, or of
+   * all the maps of one display; 1 for similarity maps). Give the same number to displays in
+   * different cells to compare their maps by colour; larger values are drawn in the top colour.
    */
   scale?: number;
   /** Opacity of the heatmap over the image, 0 to 1 (default 0.6). */
   alpha?: number;
 }
 
-/** Options of {@link compareImages}. */
-export interface CompareImagesOptions extends ComparisonDisplayOptions {
+/**
+ * Options of {@link compareImages}: the display's, the labels and, in the form without a model,
+ * the metric (`metric: "gmsd"`) and its options.
+ */
+export interface CompareImagesOptions extends ComparisonDisplayOptions, MetricChoice {
   /** Labels of the two images (default: their file names, or "a" and "b" for tensors). */
   names?: [string, string];
 }
+
+export type { ComparisonMap, MetricChoice } from "./_metric.ts";
 
 /** What a {@link Comparison} holds. */
 export interface ComparisonData {
   /** Labels of the two images. */
   names: [string, string];
-  /** The model's line, e.g. "LPIPS (alex, v0.1)". */
+  /** The metric's line, e.g. "LPIPS (alex, v0.1)", "SSIM (Lab)". */
   label: string;
-  /** The trunk. */
-  net: NetName;
-  /** The linear heads' version. */
-  version: Version;
-  /** False for the uncalibrated baseline. */
-  lpips: boolean;
-  /** The distance. */
+  /** The metric (default LPIPS). */
+  metric?: MetricInfo;
+  /** LPIPS: the trunk. */
+  net?: NetName;
+  /** LPIPS: the linear heads' version. */
+  version?: Version;
+  /** LPIPS: false for the uncalibrated baseline. */
+  lpips?: boolean;
+  /** The score as the metric's authors print it (default: the distance). */
+  score?: number;
+  /** The distance (`metric.toDistance(score)`; for LPIPS the score). */
   distance: number;
-  /** Per-layer contributions, in trunk order. */
+  /** LPIPS: per-layer contributions, in trunk order; `[]` for other metrics. */
   layers: LayerTerm[];
-  /** The (1, 1, H, W) distance map, upsampled to the image size. */
-  map: DistanceMap;
+  /**
+   * The map, (1, 1, H, W) (LPIPS's upsampled to the image size), where the metric has one; a
+   * plain `DistanceMap` is a distance map.
+   */
+  map?: DistanceMap & Partial<Pick<ComparisonMap, "kind" | "label">>;
   /** The two images, (1, 3, H, W) in [-1, 1]. */
   images: [ImageTensor, ImageTensor];
 }
@@ -84,20 +115,27 @@ export interface ComparisonData {
 export class Comparison {
   /** Labels of the two images. */
   readonly names: readonly [string, string];
-  /** The model's line, e.g. "LPIPS (alex, v0.1)". */
+  /** The metric's line, e.g. "LPIPS (alex, v0.1)", "SSIM (Lab)", "GMSD". */
   readonly label: string;
-  /** The trunk. */
-  readonly net: NetName;
-  /** The linear heads' version. */
-  readonly version: Version;
-  /** False for the uncalibrated baseline. */
-  readonly lpips: boolean;
-  /** The distance (as `lpips compare` prints it). */
+  /** The metric. */
+  readonly metric: MetricInfo;
+  /** LPIPS: the trunk (`undefined` for other metrics). */
+  readonly net?: NetName;
+  /** LPIPS: the linear heads' version. */
+  readonly version?: Version;
+  /** LPIPS: false for the uncalibrated baseline. */
+  readonly lpips?: boolean;
+  /** The score, as the metric's authors print it (and `lpips compare --metric` prints it). */
+  readonly score: number;
+  /** The distance: the score for distances, `metric.toDistance(score)` for similarities. */
   readonly distance: number;
-  /** Per-layer contributions, in trunk order. */
+  /** LPIPS: per-layer contributions, in trunk order (`[]` for other metrics). */
   readonly layers: readonly LayerTerm[];
-  /** The (1, 1, H, W) distance map, upsampled to the image size (its mean is close to `distance`). */
-  readonly map: DistanceMap;
+  /**
+   * The metric's map, (1, 1, H, W), or `undefined` where it has none (PSNR, SSIM, MS-SSIM, L2,
+   * DISTS). LPIPS's is upsampled to the image size (its mean is close to `distance`).
+   */
+  readonly map: ComparisonMap | undefined;
   /** The two images. */
   readonly images: readonly [ImageTensor, ImageTensor];
   readonly #display: Required<ComparisonDisplayOptions>;
@@ -106,43 +144,60 @@ export class Comparison {
   constructor(data: ComparisonData, display: ComparisonDisplayOptions = {}) {
     this.names = data.names;
     this.label = data.label;
+    this.metric = data.metric ?? LPIPS_METRIC;
     this.net = data.net;
     this.version = data.version;
     this.lpips = data.lpips;
+    this.score = data.score ?? data.distance;
     this.distance = data.distance;
     this.layers = data.layers;
-    this.map = data.map;
+    this.map = data.map && {
+      data: data.map.data,
+      shape: data.map.shape,
+      kind: data.map.kind ?? "distance",
+      label: data.map.label ?? `${this.metric.title} distance`,
+    };
     this.images = data.images;
     this.#display = displayOptions("Comparison", display, 256);
   }
 
-  /** The comparison as text: the distance, then one line per layer. */
+  /** The comparison as text: the score, then LPIPS's line per layer. */
   toString(): string {
     const [a, b] = this.names;
     return [
-      `${this.label} ${a} vs ${b}: ${fmtDistance(this.distance)}`,
+      `${this.label} ${a} vs ${b}: ${fmtScore(this.metric, this.score)}`,
       ...this.layers.map((l) =>
-        `  layer ${l.layer} ${l.module}, ${l.channels} ch: ${fmtDistance(l.value)} (${
+        `  layer ${l.layer} ${l.module}, ${l.channels} ch: ${fmtScore(this.metric, l.value)} (${
           share(l.value, this.distance)
         })`
       ),
     ].join("\n");
   }
 
-  /** The largest value of the distance map. */
+  /** The largest value of the map (0 without one). */
   get mapMax(): number {
-    return maxOf(this.map.data);
+    return this.map ? maxOf(this.map.data) : 0;
   }
 
-  /** The value of the colour bar's top colour: the `scale` option, or {@link mapMax}. */
-  get scale(): number {
-    return this.#display.scale > 0 ? this.#display.scale : this.mapMax;
+  /** The smallest value of the map (0 without one): where a similarity map finds them farthest. */
+  get mapMin(): number {
+    return this.map ? minOf(this.map.data) : 0;
   }
 
   /**
-   * The picture as SVG: a title with the model and the distance, the two images, the map over the
-   * second, a caption under each and the colour bar, numbered from 0 to {@link scale}. The images
-   * are embedded as PNG; the text is set in DejaVu Sans.
+   * The value of the colour bar's top colour: the `scale` option, or {@link mapMax} for a distance
+   * map, 1 for a similarity map (0 without a map).
+   */
+  get scale(): number {
+    if (this.#display.scale > 0) return this.#display.scale;
+    return this.map ? defaultScale(this.map.kind, this.mapMax) : 0;
+  }
+
+  /**
+   * The picture as SVG: a title with the metric and the score, a line on its direction and its
+   * map, the two images, the map over the second, a caption under each and the colour bar,
+   * numbered from 0 to {@link scale} (without a map: the two images, and a line that says so). The
+   * images are embedded as PNG; the text is set in DejaVu Sans.
    */
   svg(): string {
     return this.#figure().svg;
@@ -154,18 +209,21 @@ export class Comparison {
   }
 
   #figure(): Figure {
-    const [, , h, w] = this.map.shape;
+    const [, , h, w] = this.images[0].shape;
     return layoutFigure({
-      title: `${this.label} = ${fmtDistance(this.distance)}`,
-      subtitle: [`${this.names[0]} vs ${this.names[1]}, ${w}x${h} px`],
+      title: `${this.label} = ${fmtScore(this.metric, this.score)}`,
+      subtitle: [
+        `${this.names[0]} vs ${this.names[1]}, ${w}x${h} px`,
+        aboutLine(this.metric, this.map, this.scale),
+      ],
       rows: [comparisonRow(this, this.#display.size, this.#display.alpha, this.scale)],
-      colourBar: { scale: this.scale, label: "per-pixel distance" },
+      colourBar: this.map && { scale: this.scale, label: barLabel(this.metric, this.map) },
     });
   }
 
   /**
-   * The MIME bundle: `image/png` (the labelled picture), `text/html` (the picture and the layer
-   * table), `text/plain`.
+   * The MIME bundle: `image/png` (the labelled picture), `text/html` (the picture and LPIPS's
+   * layer table), `text/plain`.
    */
   [JUPYTER_DISPLAY](): MimeBundle {
     const png = this.png().toBase64();
@@ -173,7 +231,9 @@ export class Comparison {
       pngImg(
         png,
         `${this.label} between ${this.names[0]} and ${this.names[1]}: ` +
-          `${fmtDistance(this.distance)}, with the distance map`,
+          `${fmtScore(this.metric, this.score)}, ${
+            this.map ? `with the ${this.map.kind} map` : "no map"
+          }`,
       )
     }${layerTable(this)}</div>`;
     return { "image/png": png, "text/html": html, "text/plain": this.toString() };
@@ -182,14 +242,33 @@ export class Comparison {
   /** A one-line summary for `console.log` and `Deno.inspect` (not the images' pixels). */
   [Symbol.for("Deno.customInspect")](): string {
     const [a, b] = this.names;
-    const [, , h, w] = this.map.shape;
-    return `Comparison { ${this.label} ${a} vs ${b}: ${fmtDistance(this.distance)}, ` +
-      `${this.layers.length} layers, map ${w}x${h} (max ${formatScale(this.mapMax)}), ` +
-      `scale 0 to ${formatScale(this.scale)} }`;
+    const layers = this.layers.length > 0 ? `${this.layers.length} layers, ` : "";
+    let map = "no map";
+    if (this.map) {
+      const [, , h, w] = this.map.shape;
+      const extreme = this.map.kind === "similarity"
+        ? `min ${formatScale(this.mapMin)}`
+        : `max ${formatScale(this.mapMax)}`;
+      map =
+        `${this.map.kind === "similarity" ? "similarity map" : "map"} ${w}x${h} (${extreme}), ` +
+        `scale 0 to ${formatScale(this.scale)}`;
+    }
+    return `Comparison { ${this.label} ${a} vs ${b}: ${fmtScore(this.metric, this.score)}, ` +
+      `${layers}${map} }`;
   }
 }
 
-/** One comparison as a row of a figure: the two images and the map over the second. */
+/** The line under the names: the metric's direction, and what its map's colours mean. */
+function aboutLine(metric: MetricInfo, map: ComparisonMap | undefined, scale: number): string {
+  return `${direction(metric, true)}. ${
+    map ? mapMeaning(map, scale) : `${noMapLine(metric)}: the images and the score`
+  }`;
+}
+
+/**
+ * One comparison as a row of a figure: the two images and the map over the second (without a
+ * map, the two images).
+ */
 function comparisonRow(
   c: Comparison,
   size: number,
@@ -199,34 +278,40 @@ function comparisonRow(
 ): FigureRow {
   const [a, b] = c.images.map((t) => rgbOf(t));
   const [w2, h2] = screenSize(a.width, a.height, size);
-  const map = resizeValues(c.map.data, a.width, a.height, 1, w2, h2);
   const sb = resizeRgb(b, w2, h2);
   const [na, nb] = c.names;
   const room = Math.max(w2, MIN_COLUMN);
+  const images = [
+    { image: resizeRgb(a, w2, h2), caption: [fitPath(na, room, CAPTION_PX)] },
+    { image: sb, caption: [fitPath(nb, room, CAPTION_PX)] },
+  ];
+  if (!c.map) return { heading, cells: images };
+  const [, , mh, mw] = c.map.shape;
+  const map = resizeValues(c.map.data, mw, mh, 1, w2, h2);
   const fit = (prefix: string) =>
     prefix + fitPath(nb, room - textWidth(prefix, CAPTION_PX), CAPTION_PX);
-  const long = fit("distance map over ");
+  const long = fit(`${c.map.kind} map over `);
   return {
     heading,
     cells: [
-      { image: resizeRgb(a, w2, h2), caption: [fitPath(na, room, CAPTION_PX)] },
-      { image: sb, caption: [fitPath(nb, room, CAPTION_PX)] },
+      ...images,
       {
         image: heatOver(sb, map, scale, alpha),
         caption: [
           long.endsWith(nb) ? long : fit("map over "),
-          `max ${formatScale(c.mapMax)}${c.mapMax > scale ? " (above scale)" : ""}`,
+          mapExtreme(c.map, c.mapMin, c.mapMax, scale),
         ],
       },
     ],
   };
 }
 
-/** A comparison's per-layer terms as an HTML table. */
+/** A comparison's per-layer terms as an HTML table ("" for metrics without layers). */
 function layerTable(c: Comparison): string {
+  if (c.layers.length === 0) return "";
   const rows = c.layers.map((l) =>
     `<tr><td>${l.layer}</td><td>${esc(l.module)}</td><td>${l.channels}</td>` +
-    `<td>${fmtDistance(l.value)}</td><td>${share(l.value, c.distance)}</td></tr>`
+    `<td>${fmtScore(c.metric, l.value)}</td><td>${share(l.value, c.distance)}</td></tr>`
   ).join("");
   return `<p>Per layer, <code>${esc(c.names[0])}</code> vs <code>${esc(c.names[1])}</code>:` +
     `</p><table><thead><tr><th>layer</th><th>module</th><th>channels</th>` +
@@ -245,14 +330,17 @@ export class ComparisonSet {
     this.#display = displayOptions("comparisonSet", display, 256);
   }
 
-  /** The colour bar's top value: the `scale` option, or the largest value of all the maps. */
+  /**
+   * The colour bar's top value: the `scale` option, or the largest value of all the distance maps
+   * (1 for similarity maps; 0 for a metric without maps).
+   */
   get scale(): number {
-    return this.#display.scale > 0
-      ? this.#display.scale
-      : Math.max(0, ...this.comparisons.map((c) => c.mapMax));
+    if (this.#display.scale > 0) return this.#display.scale;
+    const map = this.comparisons[0].map;
+    return map ? defaultScale(map.kind, Math.max(0, ...this.comparisons.map((c) => c.mapMax))) : 0;
   }
 
-  /** The picture as SVG: one row per comparison, each under its distance, and one colour bar. */
+  /** The picture as SVG: one row per comparison, each under its score, and one colour bar. */
   svg(): string {
     return this.#figure().svg;
   }
@@ -267,19 +355,26 @@ export class ComparisonSet {
     const scale = this.scale;
     const labels = new Set(this.comparisons.map((c) => c.label));
     const one = labels.size === 1 ? [...labels][0] : undefined;
+    const { metric, map } = this.comparisons[0];
+    const n = this.comparisons.length;
     return layoutFigure({
-      title: `${one ?? "LPIPS"}: ${this.comparisons.length} comparisons on one colour scale`,
-      subtitle: [`every map coloured from 0 to ${formatScale(scale)}`],
+      title: `${one ?? metric.title}: ${n} comparisons${map ? " on one colour scale" : ""}`,
+      subtitle: [
+        ...(map ? [`every map coloured from 0 to ${formatScale(scale)}`] : []),
+        aboutLine(metric, map, scale),
+      ],
       rows: this.comparisons.map((c) =>
         comparisonRow(
           c,
           size,
           alpha,
           scale,
-          `${one ? "" : `${c.label} `}${c.names[0]} vs ${c.names[1]}: ${fmtDistance(c.distance)}`,
+          `${one ? "" : `${c.label} `}${c.names[0]} vs ${c.names[1]}: ${
+            fmtScore(c.metric, c.score)
+          }`,
         )
       ),
-      colourBar: { scale, label: "per-pixel distance" },
+      colourBar: map && { scale, label: barLabel(metric, map) },
     });
   }
 
@@ -292,7 +387,7 @@ export class ComparisonSet {
   [JUPYTER_DISPLAY](): MimeBundle {
     const png = this.png().toBase64();
     const alt = this.comparisons.map((c) =>
-      `${c.names[0]} vs ${c.names[1]}: ${fmtDistance(c.distance)}`
+      `${c.names[0]} vs ${c.names[1]}: ${fmtScore(c.metric, c.score)}`
     ).join("; ");
     const html = `<div>${pngImg(png, alt)}${this.comparisons.map(layerTable).join("")}</div>`;
     return { "image/png": png, "text/html": html, "text/plain": this.toString() };
@@ -301,15 +396,17 @@ export class ComparisonSet {
   /** A short summary for `console.log` and `Deno.inspect`. */
   [Symbol.for("Deno.customInspect")](): string {
     const items = this.comparisons.map((c) =>
-      `${c.names[0]} vs ${c.names[1]}: ${fmtDistance(c.distance)}`
+      `${c.names[0]} vs ${c.names[1]}: ${fmtScore(c.metric, c.score)}`
     );
-    return `ComparisonSet { ${items.join("; ")}; scale 0 to ${formatScale(this.scale)} }`;
+    const scale = this.comparisons[0].map ? `; scale 0 to ${formatScale(this.scale)}` : "";
+    return `ComparisonSet { ${items.join("; ")}${scale} }`;
   }
 }
 
 /**
- * Several comparisons as one picture, one row each, with every map on one colour scale (by default
- * the largest value of all the maps; `scale` fixes it), so that their colours compare.
+ * Several comparisons of one metric as one picture, one row each, with every map on one colour
+ * scale (by default the largest value of all the distance maps, 1 for similarity maps; `scale`
+ * fixes it), so that their colours compare.
  *
  * @example
  * ```ts
@@ -334,16 +431,28 @@ export function comparisonSet(
   ) {
     throw new TypeError("comparisonSet: pass an array of one or more compareImages results");
   }
+  const metrics = [...new Set(comparisons.map((c) => c.metric.name))];
+  if (metrics.length > 1) {
+    throw new RangeError(
+      `comparisonSet: the comparisons are by ${metrics.join(", ")}; one picture shares one ` +
+        "colour scale, so pass comparisons of one metric",
+    );
+  }
   return new ComparisonSet(comparisons, options);
 }
 
 /**
- * LPIPS between two images, with the distance map and per-layer terms, as a {@link Comparison}
- * that displays itself in a notebook. Images are files (paths or `file:` URLs, read with `loadImage`) or
- * (1, 3, H, W) tensors in [-1, 1], of one size. The distance and layers are what
- * `lpips compare` prints.
+ * Two images compared, as a {@link Comparison} that displays itself in a notebook: by an LPIPS
+ * model given first (its distance, map and per-layer terms, what `lpips compare` prints), or by
+ * any metric of the registry named in the options (`metric: "gmsd"`, a pyiqa spelling such as
+ * `"ms_ssim"`, or a `MetricInfo`; default LPIPS, alex v0.1), built for the call with the other
+ * options (`weightsDir`, `colorspace`, `lpips: { net: "vgg" }`, ...) and disposed after. The
+ * score is the registry's, as the metric's authors print it; metrics with a map (LPIPS, FLIP,
+ * GMSD, FSIM, FSIMc) show it over the second image, the others the two images and the score.
+ * Images are files (paths or `file:` URLs, read with `loadImage`) or (1, 3, H, W) tensors in
+ * [-1, 1], of one size.
  *
- * @example
+ * @example An LPIPS model, then GMSD by name
  * ```ts
  * import { LPIPS } from "@perceptual/lpips";
  * import { compareImages } from "@perceptual/lpips/notebook";
@@ -351,41 +460,93 @@ export function comparisonSet(
  * const c = await compareImages(m, "ex_ref.png", "ex_p0.png");
  * console.log(c.distance); // 0.7219
  * c; // in a notebook cell: the images, the map over ex_p0.png and the layers
+ * const g = await compareImages("ex_ref.png", "ex_p0.png", { metric: "gmsd" });
+ * console.log(`${g.label} = ${g.score.toFixed(4)}`); // GMSD = 0.1983, its similarity map over ex_p0
  * ```
  */
-export async function compareImages(
+export function compareImages(
   model: LPIPS,
   a: ImageSource,
   b: ImageSource,
-  options: CompareImagesOptions = {},
-): Promise<Comparison> {
+  options?: CompareImagesOptions,
+): Promise<Comparison>;
+/** Two images compared by the metric the options name (LPIPS by default). */
+export function compareImages(
+  a: ImageSource,
+  b: ImageSource,
+  options?: CompareImagesOptions,
+): Promise<Comparison>;
+export async function compareImages(...args: unknown[]): Promise<Comparison> {
   const fn = "compareImages";
+  const model = isLpipsModel(args[0]) ? args[0] : undefined;
+  const [a, b, given] = (model ? args.slice(1) : args) as [ImageSource, ImageSource, unknown];
+  const options = (given ?? {}) as CompareImagesOptions;
   displayOptions(fn, options, 256);
+  const info = chosenMetric(fn, options, model !== undefined);
   if (options.names !== undefined && !isNamePair(options.names)) {
     throw new TypeError(`${fn}: names must be two strings, got ${JSON.stringify(options.names)}`);
   }
   const [ia, ib] = await Promise.all([namedImage(fn, a, "a"), namedImage(fn, b, "b")]);
-  const names = options.names ?? [ia.name, ib.name];
+  const names: [string, string] = options.names ?? [ia.name, ib.name];
   if (sizeOf(ia.image) !== sizeOf(ib.image)) {
     throw new RangeError(
       `${fn}: ${names[0]} is ${sizeOf(ia.image)} and ${names[1]} is ${sizeOf(ib.image)}; ` +
-        "LPIPS compares images of one size",
+        `${info.title} compares images of one size`,
     );
   }
-  const scalar = await model.distance(ia.image, ib.image, { perLayer: true });
-  const spatial = await model.distance(ia.image, ib.image, { spatial: true });
+  checkMinSize(fn, info, names[0], ia.image);
+  const display = { size: options.size, alpha: options.alpha, scale: options.scale };
+  const images: [ImageTensor, ImageTensor] = [ia.image, ib.image];
+  if (model) return await lpipsComparison(model, names, images, display);
+  if (info.name === LPIPS_METRIC.name) {
+    const m = await lpipsModel(metricOptions(options));
+    try {
+      return await lpipsComparison(m, names, images, display);
+    } finally {
+      m.dispose();
+    }
+  }
+  const m = await info.create(metricOptions(options));
+  try {
+    const score = (await m.scores(ia.image, ib.image))[0];
+    const map = info.hasMap && m.map ? comparisonMap(await m.map(ia.image, ib.image)) : undefined;
+    return new Comparison({
+      names,
+      label: metricLabel(info, m.setting),
+      metric: info,
+      score,
+      distance: info.toDistance(score),
+      layers: [],
+      map,
+      images,
+    }, display);
+  } finally {
+    m.dispose();
+  }
+}
+
+/** LPIPS's comparison: the distance, the per-layer terms and the spatial map of the model. */
+async function lpipsComparison(
+  model: LPIPS,
+  names: [string, string],
+  [a, b]: [ImageTensor, ImageTensor],
+  display: ComparisonDisplayOptions,
+): Promise<Comparison> {
+  const scalar = await model.distance(a, b, { perLayer: true });
+  const spatial = await model.distance(a, b, { spatial: true });
   const modules = tapModules(model);
   return new Comparison({
-    names: [names[0], names[1]],
+    names,
     label: modelLabel(model),
+    metric: LPIPS_METRIC,
     net: model.net,
     version: model.version,
     lpips: model.lpips,
     distance: scalar.distance[0],
     layers: scalar.layers!.map((l, k) => ({ layer: k + 1, ...modules[k], value: l[0] })),
-    map: spatial.map!,
-    images: [ia.image, ib.image],
-  }, { size: options.size, alpha: options.alpha, scale: options.scale });
+    map: { ...spatial.map!, kind: "distance", label: "LPIPS distance" },
+    images: [a, b],
+  }, display);
 }
 
 function isNamePair(v: unknown): v is [string, string] {

@@ -30,7 +30,7 @@ Deno.test({
       assert.deepEqual(c.layers.map((l) => l.layer), [1, 2, 3, 4, 5]);
       assert.deepEqual(c.layers.map((l) => l.channels), m.arch.channels);
       assert.equal(c.layers[1].module, "features.4 (ReLU)");
-      assert.deepEqual(c.map, spatial.map);
+      assert.deepEqual(c.map, { ...spatial.map, kind: "distance", label: "LPIPS distance" });
       assert.deepEqual(c.images, [ref, p0]);
     } finally {
       m.dispose();
@@ -68,7 +68,7 @@ Deno.test({
         assert.ok(svg.includes(`aria-label="${words}"`), words);
       }
       assert.equal(c.scale, c.mapMax);
-      assert.equal(c.mapMax, Math.max(...c.map.data));
+      assert.equal(c.mapMax, Math.max(...c.map!.data));
       // The first picture is the reference, grown by 2, its pixel (0, 0) at the image's place.
       const [x, y] = [...svg.matchAll(/<image x="(\d+)" y="(\d+)" width="128"/g)][0].slice(1)
         .map(Number);

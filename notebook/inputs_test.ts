@@ -19,7 +19,7 @@ Deno.test({
     const byUrl = await compareImages(m, url("ex_ref.png"), url("ex_p0.png"));
     assert.deepEqual(byUrl.names, ["ex_ref.png", "ex_p0.png"]);
     assert.equal(byUrl.distance, byPath.distance);
-    assert.deepEqual(byUrl.map.data, byPath.map.data);
+    assert.deepEqual(byUrl.map!.data, byPath.map!.data);
 
     const r = await rankImages(m, url("ex_ref.png"), [
       url("ex_p0.png"),

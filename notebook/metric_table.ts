@@ -8,7 +8,7 @@ import { basename } from "node:path";
 import { ImageDecodeError, type ImageTensor, isImageFile } from "../bappsloader/image.ts";
 import type { MetricImage, MetricInfo, MetricOptions } from "../metrics/contract.ts";
 import { metricTensor } from "../metrics/images.ts";
-import { findMetric } from "../metrics/registry.ts";
+import { resolveMetric } from "../metrics/registry.ts";
 import { JUPYTER_DISPLAY, type MimeBundle } from "./display.ts";
 import { fileLabel, sizeOf } from "./_model.ts";
 import { formatNumber, table } from "./table.ts";
@@ -102,7 +102,7 @@ export async function metricTable(
   if (!Array.isArray(candidates) || candidates.length === 0) {
     throw new RangeError(`${fn}: no candidates (pass image paths or { name, image })`);
   }
-  const infos = metrics.map((m) => typeof m === "string" ? findMetric(m) : m);
+  const infos = metrics.map(resolveMetric);
   const ref = await metricTensor(reference);
   const images: { name: string; image: ImageTensor }[] = [];
   const skipped: SkippedImage[] = [];

@@ -1,7 +1,8 @@
 /**
- * A notebook toolkit for the Deno Jupyter kernel: LPIPS results that display themselves (the two
- * images, the distance map over them, per-layer terms and the number; a ranking against one
- * reference; a 2AFC/JND table), plotly figures, tables and pictures. Pictures go out as
+ * A notebook toolkit for the Deno Jupyter kernel: results of LPIPS or any metric of the registry
+ * that display themselves (the two images, the metric's map over them, LPIPS's per-layer terms
+ * and the score; a ranking against one reference, closest first in the metric's direction;
+ * several metrics side by side; a 2AFC/JND table), plotly figures, tables and pictures. Pictures go out as
  * `image/png` and render without JavaScript (JupyterLab, VS Code, GitHub); plotly figures as
  * plotly's JSON bundle with an HTML fallback. Outside a kernel, {@link show} prints text.
  *
@@ -13,6 +14,7 @@
  * await show(
  *   await compareImages(m, "ex_ref.png", "ex_p0.png"),
  *   await rankImages(m, "ex_ref.png", ["ex_p0.png", "ex_p1.png"]),
+ *   await rankImages("ex_ref.png", ["ex_p0.png", "ex_p1.png"], { metric: "ssim" }),
  * );
  * m.dispose();
  * ```
@@ -37,9 +39,11 @@ export {
   Comparison,
   type ComparisonData,
   type ComparisonDisplayOptions,
+  type ComparisonMap,
   ComparisonSet,
   comparisonSet,
   type LayerTerm,
+  type MetricChoice,
 } from "./comparison.ts";
 export {
   type MetricCandidate,
@@ -53,6 +57,7 @@ export {
   rankImages,
   type RankImagesOptions,
   Ranking,
+  type RankingMaps,
   type SkippedImage,
 } from "./ranking.ts";
 export { evaluationTable } from "./evaluation_table.ts";

@@ -38,7 +38,7 @@ Deno.test({
       assert.equal(r.referenceName, "ex_ref.png");
       // Thumbnails at 128 px (64x64 grown by 2), maps at the same size.
       assert.deepEqual([r.reference.width, r.ranked[1].thumbnail.width], [128, 128]);
-      assert.equal(r.ranked[1].mapThumbnail.length, 128 * 128);
+      assert.equal(r.ranked[1].mapThumbnail!.length, 128 * 128);
     } finally {
       m.dispose();
     }
@@ -68,7 +68,7 @@ Deno.test({
       const text = String(r);
       assert.match(
         text,
-        /^LPIPS \(alex, v0\.1\) against ex_ref\.png, closest first:\n {2}1\. ex_p1\.png {2}0\.\d{6}\n/,
+        /^LPIPS \(alex, v0\.1\) against ex_ref\.png, closest first \(lower LPIPS = closer\):\n {2}1\. ex_p1\.png {2}0\.\d{6}\n/,
       );
       assert.match(text, /not ranked: tid_I03_ref\.png: 512x384, the reference is 64x64$/);
     } finally {
@@ -112,8 +112,8 @@ Deno.test({
           "R",
           "1. w",
           "2. b",
-          `d = ${r.ranked[0].distance.toFixed(6)}`,
-          `d = ${r.ranked[1].distance.toFixed(6)}`,
+          `LPIPS = ${r.ranked[0].distance.toFixed(6)}`,
+          `LPIPS = ${r.ranked[1].distance.toFixed(6)}`,
           "0",
           formatScale(r.scale),
         ]
@@ -141,10 +141,12 @@ Deno.test({
 
 /** A ranked 4x4 grey image whose map holds `map`. */
 function ranked(rank: number, name: string, map: number[]): RankedImage {
+  const distance = map.reduce((s, v) => s + v) / 16;
   return {
     rank,
     name,
-    distance: map.reduce((s, v) => s + v) / 16,
+    score: distance,
+    distance,
     thumbnail: { width: 4, height: 4, data: new Uint8Array(48).fill(128) },
     mapThumbnail: Float32Array.from(map),
     mapMax: Math.max(...map),
