@@ -1,4 +1,4 @@
-"""The PyTorch side of `deno task bench:torch` (bench/torch_side_by_side.ts).
+"""The PyTorch side of `deno task bench:torch` (bench/torch_side_by_side.ts) and bench/forward_layers.ts.
 
 LPIPS written from docs/algorithm.md §1 on torchvision's trunks, loading the same weight files
 (torch.load), timed on the same inputs. A worker: one JSON request per stdin line, one JSON reply
@@ -17,6 +17,9 @@ Requests:
      and the inputs are copied to the GPU once, before timing.
   {"cmd": "sgemm", "n": 1024, "threads": T}: the best GFLOP/s of torch.mm on n x n float32 matrices
     (the machine's SGEMM peak, for the fraction of it the trunks reach).
+  {"cmd": "conv", "shape": [N, C, H, W], "out": O, "kernel": K, "stride": S, "pad": P,
+   "threads": T, "seconds": s}: the best time of one convolution + ReLU (random weights) on that
+   input, in seconds.
   {"cmd": "reset_peak"} / {"cmd": "peak"}: the process's peak RSS (VmHWM) reset / read, bytes.
 """
 
@@ -159,6 +162,19 @@ def main():
                     torch.mm(a, b)
                     best = min(best, time.perf_counter() - t0)
                 reply = {"ok": True, "gflops": 2 * n ** 3 / best / 1e9}
+            elif cmd == "conv":
+                torch.set_num_threads(req["threads"])
+                x = torch.rand(req["shape"])
+                w = torch.randn(req["out"], req["shape"][1], req["kernel"], req["kernel"]) * 0.01
+                b = torch.randn(req["out"]) * 0.01
+                best = float("inf")
+                with torch.inference_mode():
+                    t_end = time.perf_counter() + req.get("seconds", 1)
+                    while time.perf_counter() < t_end:
+                        t0 = time.perf_counter()
+                        torch.nn.functional.conv2d(x, w, b, req["stride"], req["pad"]).relu_()
+                        best = min(best, time.perf_counter() - t0)
+                reply = {"ok": True, "seconds": best}
             elif cmd == "reset_peak":
                 with open("/proc/self/clear_refs", "w") as f:
                     f.write("5")
