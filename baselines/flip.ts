@@ -22,6 +22,7 @@
  * @module
  */
 import type { ImageTensor, RGBImage } from "../bappsloader/image.ts";
+import { labCubeRoot } from "./_lab_cube_root.ts";
 import { quantizeInto } from "./_quantize.ts";
 import { checkPair } from "./_validate.ts";
 
@@ -250,18 +251,20 @@ const LAB_DELTA = f(6 / 29);
 const LAB_DELTA_CUBE = f(LAB_DELTA * f(LAB_DELTA * LAB_DELTA));
 const LAB_FACTOR = f(1 / f(3 * f(LAB_DELTA * LAB_DELTA)));
 const LAB_TERM = f(4 / 29);
-const ONE_THIRD = f(1 / 3);
 
 const QC = f(0.7), PC = f(0.4), PT = f(0.95), W_FEATURE = f(0.082);
 
+/** CIELab's `f(t)`: the cube root (as `pow(t, f32(1/3))`) above `(6/29)^3`, linear below. */
+function labF(t: number): number {
+  return t > LAB_DELTA_CUBE ? labCubeRoot(t) : f(f(LAB_FACTOR * t) + LAB_TERM);
+}
+
 /** `[L, a, b]` of a linear RGB colour with the Hunt adjustment (`a`, `b` times `0.01 L`). */
-function huntLab(r: number, g: number, b: number, out: Float32Array): void {
+function huntLab(r: number, g: number, b: number, out: Float64Array): void {
   const x = f(f(f(f(M11 * r) + f(M12 * g)) + f(M13 * b)) * IWX);
   const y = f(f(f(M21 * r) + f(M22 * g)) + f(M23 * b));
   const z = f(f(f(f(M31 * r) + f(M32 * g)) + f(M33 * b)) * IWZ);
-  const fx = x > LAB_DELTA_CUBE ? f(Math.pow(x, ONE_THIRD)) : f(f(LAB_FACTOR * x) + LAB_TERM);
-  const fy = y > LAB_DELTA_CUBE ? f(Math.pow(y, ONE_THIRD)) : f(f(LAB_FACTOR * y) + LAB_TERM);
-  const fz = z > LAB_DELTA_CUBE ? f(Math.pow(z, ONE_THIRD)) : f(f(LAB_FACTOR * z) + LAB_TERM);
+  const fx = labF(x), fy = labF(y), fz = labF(z);
   const l = f(f(116 * fy) - 16);
   const hunt = f(f(0.01) * l);
   out[0] = l;
@@ -270,14 +273,14 @@ function huntLab(r: number, g: number, b: number, out: Float32Array): void {
 }
 
 /** The HyAB distance of two Hunt-adjusted Lab colours. */
-function hyab(p: Float32Array, q: Float32Array): number {
+function hyab(p: Float64Array, q: Float64Array): number {
   const da = f(p[1] - q[1]), db = f(p[2] - q[2]);
   return f(Math.abs(f(p[0] - q[0])) + f(Math.sqrt(f(f(da * da) + f(db * db)))));
 }
 
 /** The largest colour distance, green (0, 1, 0) to blue (0, 0, 1), to the power 0.7. */
 const CMAX: number = (() => {
-  const g = new Float32Array(3), b = new Float32Array(3);
+  const g = new Float64Array(3), b = new Float64Array(3);
   huntLab(0, 1, 0, g);
   huntLab(0, 0, 1, b);
   return f(Math.pow(hyab(g, b), QC));
@@ -534,7 +537,7 @@ class FlipRun {
       this.#separable(src.cz, out[2], tz1, tz1, radius);
       this.#separable(src.cz, out[3], tz2, tz2, radius);
     }
-    const labR = new Float32Array(3), labT = new Float32Array(3);
+    const labR = new Float64Array(3), labT = new Float64Array(3);
     const gain = f(PT / PCCMAX), span = f(CMAX - PCCMAX), top = f(1 - PT);
     for (let i = 0; i < plane; i++) {
       filteredLab(yR[i], cxR[i], f(z1R[i] + z2R[i]), labR);
@@ -580,7 +583,7 @@ class FlipRun {
 }
 
 /** A filtered YCxCz colour -> linear RGB clamped to [0, 1] -> Hunt-adjusted Lab, into `out`. */
-function filteredLab(yc: number, cx: number, cz: number, out: Float32Array): void {
+function filteredLab(yc: number, cx: number, cz: number, out: Float64Array): void {
   const y = f(f(yc + 16) / 116);
   const x = f(f(y + f(cx / 500)) * WX);
   const z = f(f(y - f(cz / 200)) * WZ);
