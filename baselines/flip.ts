@@ -350,10 +350,10 @@ function csf(x2: number, a: number, b: number, sqrtAmplitude: boolean): number {
 /** The separable CSF taps: Y, Cx (each sums to 1) and the two Cz Gaussians (jointly normalised). */
 interface SpatialFilters {
   radius: number;
-  y: Float32Array;
-  cx: Float32Array;
-  cz1: Float32Array;
-  cz2: Float32Array;
+  y: Float64Array;
+  cx: Float64Array;
+  cz1: Float64Array;
+  cz2: Float64Array;
 }
 
 function spatialFilters(ppd: number): SpatialFilters {
@@ -361,8 +361,8 @@ function spatialFilters(ppd: number): SpatialFilters {
   const radius = Math.ceil(f(f(3 * f(Math.sqrt(f(f(0.04) / f(2 * PI_SQ))))) * ppd));
   const width = 2 * radius + 1;
   const dx = f(1 / ppd);
-  const y = new Float32Array(width), cx = new Float32Array(width);
-  const cz1 = new Float32Array(width), cz2 = new Float32Array(width);
+  const y = new Float64Array(width), cx = new Float64Array(width);
+  const cz1 = new Float64Array(width), cz2 = new Float64Array(width);
   let sy = 0, scx = 0, s1 = 0, s2 = 0;
   for (let i = 0; i < width; i++) {
     const x = f((i - radius) * dx);
@@ -391,16 +391,16 @@ function spatialFilters(ppd: number): SpatialFilters {
 /** Gaussian, its first and second derivative: the edge and point detectors' separable taps. */
 interface FeatureFilters {
   radius: number;
-  g: Float32Array;
-  dg: Float32Array;
-  ddg: Float32Array;
+  g: Float64Array;
+  dg: Float64Array;
+  ddg: Float64Array;
 }
 
 function featureFilters(ppd: number): FeatureFilters {
   const sd = f(f(f(0.5) * W_FEATURE) * ppd);
   const radius = Math.ceil(f(3 * sd));
   const width = 2 * radius + 1;
-  const g = new Float32Array(width), dg = new Float32Array(width), ddg = new Float32Array(width);
+  const g = new Float64Array(width), dg = new Float64Array(width), ddg = new Float64Array(width);
   const twoVar = f(f(2 * sd) * sd), variance = f(sd * sd);
   let gSum = 0, dPos = 0, dNeg = 0, ddPos = 0, ddNeg = 0;
   for (let i = 0; i < width; i++) {
@@ -440,9 +440,9 @@ function correlateRowsTransposed(
   dst: Float32Array,
   w: number,
   h: number,
-  taps: Float32Array,
+  taps: Float64Array,
   radius: number,
-  pad: Float32Array,
+  pad: Float64Array,
 ): void {
   const k = taps.length;
   for (let y = 0; y < h; y++) {
@@ -488,7 +488,7 @@ class FlipRun {
   readonly #h: number;
   readonly #spatial: SpatialFilters;
   readonly #feature: FeatureFilters;
-  readonly #pad: Float32Array;
+  readonly #pad: Float64Array;
   readonly #rows: Float32Array[];
   readonly #planes: Float32Array[];
 
@@ -498,7 +498,7 @@ class FlipRun {
     this.#spatial = spatialFilters(ppd);
     this.#feature = featureFilters(ppd);
     const radius = Math.max(this.#spatial.radius, this.#feature.radius);
-    this.#pad = new Float32Array(Math.max(w, h) + 2 * radius);
+    this.#pad = new Float64Array(Math.max(w, h) + 2 * radius);
     this.#rows = Array.from({ length: 3 }, () => new Float32Array(w * h));
     this.#planes = Array.from({ length: 8 }, () => new Float32Array(w * h));
   }
@@ -517,8 +517,8 @@ class FlipRun {
   #separable(
     src: Float32Array,
     dst: Float32Array,
-    row: Float32Array,
-    column: Float32Array,
+    row: Float64Array,
+    column: Float64Array,
     radius: number,
   ): void {
     const w = this.#w, h = this.#h;
