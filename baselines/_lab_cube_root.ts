@@ -7,7 +7,7 @@
  * bits cleared (so `0 <= u < 2^-8`); `m0^p` comes from a table made with `Math.pow` (`p` the
  * float32 1/3) and `(1 + u)^p` from its binomial series to `u^6` (truncation below `2^-56`). The
  * result is within a few double roundings of `Math.pow`'s and rounds to the same float32: checked
- * for all 65,987,928 float32 values in `((6/29)^3, 2)`; `flip_test.ts` rechecks a sample. Outside
+ * for all 65,987,928 float32 values in `((6/29)^3, 2)`; `_lab_cube_root_test.ts` rechecks a sample. Outside
  * `[2^-7, 2)` it is `Math.pow`.
  *
  * @module

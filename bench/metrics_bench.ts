@@ -477,7 +477,9 @@ async function main(): Promise<void> {
   console.log(
     `\n${cores} cores (${await cpuName()}), ${started.toISOString().slice(0, 10)}, load average ` +
       `${loadStart} at the start and ${loadAverage()} at the end; ${opts.rounds} alternating ` +
-      `rounds; ours runs on one thread except LPIPS and DISTS (ONNX Runtime, ${cores} threads)` +
+      `round${
+        opts.rounds === 1 ? "" : "s"
+      }; ours runs on one thread except LPIPS and DISTS (ONNX Runtime, ${cores} threads)` +
       (w.vggNote ? `; DISTS on a ${w.vggNote} VGG16 on both sides (same time)` : "") + ".\n",
   );
   console.log(
