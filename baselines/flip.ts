@@ -22,6 +22,7 @@
  * @module
  */
 import type { ImageTensor, RGBImage } from "../bappsloader/image.ts";
+import { labCubeRoot } from "./_lab_cube_root.ts";
 import { quantizeInto } from "./_quantize.ts";
 import { checkPair } from "./_validate.ts";
 
@@ -250,18 +251,20 @@ const LAB_DELTA = f(6 / 29);
 const LAB_DELTA_CUBE = f(LAB_DELTA * f(LAB_DELTA * LAB_DELTA));
 const LAB_FACTOR = f(1 / f(3 * f(LAB_DELTA * LAB_DELTA)));
 const LAB_TERM = f(4 / 29);
-const ONE_THIRD = f(1 / 3);
 
 const QC = f(0.7), PC = f(0.4), PT = f(0.95), W_FEATURE = f(0.082);
 
+/** CIELab's `f(t)`: the cube root (as `pow(t, f32(1/3))`) above `(6/29)^3`, linear below. */
+function labF(t: number): number {
+  return t > LAB_DELTA_CUBE ? labCubeRoot(t) : f(f(LAB_FACTOR * t) + LAB_TERM);
+}
+
 /** `[L, a, b]` of a linear RGB colour with the Hunt adjustment (`a`, `b` times `0.01 L`). */
-function huntLab(r: number, g: number, b: number, out: Float32Array): void {
+function huntLab(r: number, g: number, b: number, out: Float64Array): void {
   const x = f(f(f(f(M11 * r) + f(M12 * g)) + f(M13 * b)) * IWX);
   const y = f(f(f(M21 * r) + f(M22 * g)) + f(M23 * b));
   const z = f(f(f(f(M31 * r) + f(M32 * g)) + f(M33 * b)) * IWZ);
-  const fx = x > LAB_DELTA_CUBE ? f(Math.pow(x, ONE_THIRD)) : f(f(LAB_FACTOR * x) + LAB_TERM);
-  const fy = y > LAB_DELTA_CUBE ? f(Math.pow(y, ONE_THIRD)) : f(f(LAB_FACTOR * y) + LAB_TERM);
-  const fz = z > LAB_DELTA_CUBE ? f(Math.pow(z, ONE_THIRD)) : f(f(LAB_FACTOR * z) + LAB_TERM);
+  const fx = labF(x), fy = labF(y), fz = labF(z);
   const l = f(f(116 * fy) - 16);
   const hunt = f(f(0.01) * l);
   out[0] = l;
@@ -270,14 +273,14 @@ function huntLab(r: number, g: number, b: number, out: Float32Array): void {
 }
 
 /** The HyAB distance of two Hunt-adjusted Lab colours. */
-function hyab(p: Float32Array, q: Float32Array): number {
+function hyab(p: Float64Array, q: Float64Array): number {
   const da = f(p[1] - q[1]), db = f(p[2] - q[2]);
   return f(Math.abs(f(p[0] - q[0])) + f(Math.sqrt(f(f(da * da) + f(db * db)))));
 }
 
 /** The largest colour distance, green (0, 1, 0) to blue (0, 0, 1), to the power 0.7. */
 const CMAX: number = (() => {
-  const g = new Float32Array(3), b = new Float32Array(3);
+  const g = new Float64Array(3), b = new Float64Array(3);
   huntLab(0, 1, 0, g);
   huntLab(0, 0, 1, b);
   return f(Math.pow(hyab(g, b), QC));
@@ -347,10 +350,10 @@ function csf(x2: number, a: number, b: number, sqrtAmplitude: boolean): number {
 /** The separable CSF taps: Y, Cx (each sums to 1) and the two Cz Gaussians (jointly normalised). */
 interface SpatialFilters {
   radius: number;
-  y: Float32Array;
-  cx: Float32Array;
-  cz1: Float32Array;
-  cz2: Float32Array;
+  y: Float64Array;
+  cx: Float64Array;
+  cz1: Float64Array;
+  cz2: Float64Array;
 }
 
 function spatialFilters(ppd: number): SpatialFilters {
@@ -358,8 +361,8 @@ function spatialFilters(ppd: number): SpatialFilters {
   const radius = Math.ceil(f(f(3 * f(Math.sqrt(f(f(0.04) / f(2 * PI_SQ))))) * ppd));
   const width = 2 * radius + 1;
   const dx = f(1 / ppd);
-  const y = new Float32Array(width), cx = new Float32Array(width);
-  const cz1 = new Float32Array(width), cz2 = new Float32Array(width);
+  const y = new Float64Array(width), cx = new Float64Array(width);
+  const cz1 = new Float64Array(width), cz2 = new Float64Array(width);
   let sy = 0, scx = 0, s1 = 0, s2 = 0;
   for (let i = 0; i < width; i++) {
     const x = f((i - radius) * dx);
@@ -388,16 +391,16 @@ function spatialFilters(ppd: number): SpatialFilters {
 /** Gaussian, its first and second derivative: the edge and point detectors' separable taps. */
 interface FeatureFilters {
   radius: number;
-  g: Float32Array;
-  dg: Float32Array;
-  ddg: Float32Array;
+  g: Float64Array;
+  dg: Float64Array;
+  ddg: Float64Array;
 }
 
 function featureFilters(ppd: number): FeatureFilters {
   const sd = f(f(f(0.5) * W_FEATURE) * ppd);
   const radius = Math.ceil(f(3 * sd));
   const width = 2 * radius + 1;
-  const g = new Float32Array(width), dg = new Float32Array(width), ddg = new Float32Array(width);
+  const g = new Float64Array(width), dg = new Float64Array(width), ddg = new Float64Array(width);
   const twoVar = f(f(2 * sd) * sd), variance = f(sd * sd);
   let gSum = 0, dPos = 0, dNeg = 0, ddPos = 0, ddNeg = 0;
   for (let i = 0; i < width; i++) {
@@ -437,9 +440,9 @@ function correlateRowsTransposed(
   dst: Float32Array,
   w: number,
   h: number,
-  taps: Float32Array,
+  taps: Float64Array,
   radius: number,
-  pad: Float32Array,
+  pad: Float64Array,
 ): void {
   const k = taps.length;
   for (let y = 0; y < h; y++) {
@@ -485,7 +488,7 @@ class FlipRun {
   readonly #h: number;
   readonly #spatial: SpatialFilters;
   readonly #feature: FeatureFilters;
-  readonly #pad: Float32Array;
+  readonly #pad: Float64Array;
   readonly #rows: Float32Array[];
   readonly #planes: Float32Array[];
 
@@ -495,7 +498,7 @@ class FlipRun {
     this.#spatial = spatialFilters(ppd);
     this.#feature = featureFilters(ppd);
     const radius = Math.max(this.#spatial.radius, this.#feature.radius);
-    this.#pad = new Float32Array(Math.max(w, h) + 2 * radius);
+    this.#pad = new Float64Array(Math.max(w, h) + 2 * radius);
     this.#rows = Array.from({ length: 3 }, () => new Float32Array(w * h));
     this.#planes = Array.from({ length: 8 }, () => new Float32Array(w * h));
   }
@@ -514,8 +517,8 @@ class FlipRun {
   #separable(
     src: Float32Array,
     dst: Float32Array,
-    row: Float32Array,
-    column: Float32Array,
+    row: Float64Array,
+    column: Float64Array,
     radius: number,
   ): void {
     const w = this.#w, h = this.#h;
@@ -534,7 +537,7 @@ class FlipRun {
       this.#separable(src.cz, out[2], tz1, tz1, radius);
       this.#separable(src.cz, out[3], tz2, tz2, radius);
     }
-    const labR = new Float32Array(3), labT = new Float32Array(3);
+    const labR = new Float64Array(3), labT = new Float64Array(3);
     const gain = f(PT / PCCMAX), span = f(CMAX - PCCMAX), top = f(1 - PT);
     for (let i = 0; i < plane; i++) {
       filteredLab(yR[i], cxR[i], f(z1R[i] + z2R[i]), labR);
@@ -580,7 +583,7 @@ class FlipRun {
 }
 
 /** A filtered YCxCz colour -> linear RGB clamped to [0, 1] -> Hunt-adjusted Lab, into `out`. */
-function filteredLab(yc: number, cx: number, cz: number, out: Float32Array): void {
+function filteredLab(yc: number, cx: number, cz: number, out: Float64Array): void {
   const y = f(f(yc + 16) / 116);
   const x = f(f(y + f(cx / 500)) * WX);
   const z = f(f(y - f(cz / 200)) * WZ);

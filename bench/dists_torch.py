@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""Timing worker for bench/dists_side_by_side.ts: the official DISTS PyTorch code
-(metric-references/dists/DISTS_pt.py of the test data, unchanged) on 2 threads.
+"""The official DISTS PyTorch code (metric-references/dists/DISTS_pt.py of the test data,
+unchanged), timed for bench/metrics_bench.ts. A worker (bench/_torch_worker.ts): one JSON request
+per stdin line, one JSON reply per stdout line.
 
-  /usr/bin/python3 bench/dists_torch.py REFS_DIR VGG16.pth
-
-Reads lines `REF.png<TAB>DIST.png<TAB>RESIZE(0|1)` on stdin; for each prints the milliseconds of
-one `prepare_image` of both decoded images plus the model's forward, and the score.
+Requests:
+  {"cmd": "load", "refs": DIR_OF_DISTS_PT, "vgg": VGG16.pth, "threads": 2}
+  {"cmd": "run", "ref": REF.png, "dist": DIST.png, "resize": true}
+     replies {"ok": true, "ms": ..., "score": ...}: the milliseconds of `prepare_image` of both
+     decoded images plus the model's forward (the files are decoded once, before timing).
 """
+import json
 import sys
 import time
 
@@ -14,40 +17,57 @@ import torch
 import torchvision
 from PIL import Image
 
-refs, vgg_file = sys.argv[1:3]
-sys.path.insert(0, refs)
-import DISTS_pt  # noqa: E402
 
-torch.set_num_threads(2)
-make_vgg16 = torchvision.models.vgg16
+def load(refs, vgg_file, threads):
+    sys.path.insert(0, refs)
+    import DISTS_pt
 
+    torch.set_num_threads(threads)
+    make_vgg16 = torchvision.models.vgg16
 
-def vgg16_from_file(pretrained=False, **kw):
-    model = make_vgg16(weights=None)
-    state = torch.load(vgg_file, map_location="cpu")
-    model.features.load_state_dict(
-        {k[len("features."):]: v for k, v in state.items() if k.startswith("features.")})
-    return model
+    def vgg16_from_file(pretrained=False, **kw):
+        model = make_vgg16(weights=None)
+        state = torch.load(vgg_file, map_location="cpu")
+        model.features.load_state_dict(
+            {k[len("features."):]: v for k, v in state.items() if k.startswith("features.")})
+        return model
 
-
-DISTS_pt.models.vgg16 = vgg16_from_file
-DISTS_pt.sys.prefix = refs
-model = DISTS_pt.DISTS().eval()
-images = {}
+    DISTS_pt.models.vgg16 = vgg16_from_file
+    DISTS_pt.sys.prefix = refs
+    return DISTS_pt, DISTS_pt.DISTS().eval()
 
 
-def image(path):
-    if path not in images:
-        images[path] = Image.open(path).convert("RGB")
-        images[path].load()
-    return images[path]
+def main():
+    dists_pt = model = None
+    images = {}
+
+    def image(path):
+        if path not in images:
+            images[path] = Image.open(path).convert("RGB")
+            images[path].load()
+        return images[path]
+
+    for line in sys.stdin:
+        try:
+            req = json.loads(line)
+            if req["cmd"] == "load":
+                dists_pt, model = load(req["refs"], req["vgg"], req["threads"])
+                reply = {"ok": True, "torch": torch.__version__}
+            elif req["cmd"] == "run":
+                a, b = image(req["ref"]), image(req["dist"])
+                # As the official script calls it (its parameters are frozen: no graph is kept).
+                t0 = time.perf_counter()
+                x = dists_pt.prepare_image(a, resize=req["resize"])
+                y = dists_pt.prepare_image(b, resize=req["resize"])
+                score = model(x, y).item()
+                reply = {"ok": True, "ms": (time.perf_counter() - t0) * 1000, "score": score}
+            else:
+                reply = {"ok": False, "error": f"unknown command {req['cmd']}"}
+        except Exception as e:
+            reply = {"ok": False, "error": f"{type(e).__name__}: {e}"}
+        sys.stdout.write(json.dumps(reply) + "\n")
+        sys.stdout.flush()
 
 
-for line in sys.stdin:
-    ref, dist, resize = line.rstrip("\n").split("\t")
-    a, b = image(ref), image(dist)
-    t0 = time.perf_counter()
-    x = DISTS_pt.prepare_image(a, resize=resize == "1")
-    y = DISTS_pt.prepare_image(b, resize=resize == "1")
-    score = model(x, y).item()
-    print(f"{(time.perf_counter() - t0) * 1000:.3f}\t{score:.7f}", flush=True)
+if __name__ == "__main__":
+    main()
