@@ -68,10 +68,14 @@ async function ortTime(
 ): Promise<number> {
   const g = new GraphBuilder();
   const x = g.input("x", [batch, c.inChannels, side, side]);
-  const w = g.initializer("w", [c.outChannels, c.inChannels, c.kernel, c.kernel], random(
-    c.outChannels * c.inChannels * c.kernel * c.kernel,
-    0.01,
-  ));
+  const w = g.initializer(
+    "w",
+    [c.outChannels, c.inChannels, c.kernel, c.kernel],
+    random(
+      c.outChannels * c.inChannels * c.kernel * c.kernel,
+      0.01,
+    ),
+  );
   const b = g.initializer("b", [c.outChannels], random(c.outChannels, 0.01));
   const y = g.node("Relu", [
     g.node("Conv", [x, w, b], {
