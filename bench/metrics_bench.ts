@@ -39,7 +39,7 @@ import type { Metric, MetricInfo, MetricOptions } from "../metrics/contract.ts";
 import { findMetrics, METRICS } from "../metrics/registry.ts";
 import { metricTensor } from "../metrics/images.ts";
 import { arch } from "../lpips/arch.ts";
-import { linFileName } from "../lpips/weights.ts";
+import { linFileName } from "../lpips/weight_files.ts";
 import { testData } from "../_internal/test_data.ts";
 import { lines, TorchWorker } from "./_torch_worker.ts";
 
