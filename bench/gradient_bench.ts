@@ -6,7 +6,7 @@
  * engine and the update in plain TypeScript; PyTorch with the reference implementation's own
  * LPIPS (`bench/gradient_torch.py`, 2 threads, `torch.optim.Adam`). Rounds alternate between the
  * two sides (A B A B) and the table gives each side's steps/s range over the rounds and the range
- * of the per-round ratios.
+ * (and median) of the per-round ratios.
  *
  * Options: `--workloads alex64x8,alex256x1,squeeze64x8,vgg64x8` (net, side, batch),
  * `--rounds R` (default 3), `--seconds S` per side and round (default 2), `--threads N` (ONNX
@@ -89,6 +89,10 @@ function parseWorkload(w: string): { net: NetName; size: number; batch: number }
 
 const range = (v: number[]) =>
   `${Math.min(...v).toFixed(2)}-${Math.max(...v).toFixed(2)}`.padStart(13);
+const median = (v: number[]) => {
+  const s = [...v].sort((a, b) => a - b), h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+};
 
 async function adamSteps() {
   const torch = new TorchWorker(args.values.python, "gradient_torch.py");
@@ -101,7 +105,7 @@ async function adamSteps() {
   );
   const tfjsToo = args.values.tfjs;
   console.log(
-    "workload        |  PyTorch     |  ours (onnx) |  ratio" +
+    "workload        |  PyTorch     |  ours (onnx) |  ratio (median)      " +
       (tfjsToo ? "          |  tf.grad (wasm) | ratio" : ""),
   );
   try {
@@ -171,7 +175,9 @@ async function adamSteps() {
         }
       }
       console.log(
-        `${w.padEnd(15)} |${range(rt)} |${range(ro)} | ${range(ratio)}x` +
+        `${w.padEnd(15)} |${range(rt)} |${range(ro)} | ${range(ratio)}x (${
+          median(ratio).toFixed(2)
+        }x)` +
           (viaTfjs ? ` |   ${range(rj)} | ${range(ratioJ)}x (onnx / tf.grad)` : ""),
       );
       m.dispose();
