@@ -6,15 +6,16 @@
  * @module
  */
 
-/** The Python worker running `script` (a file beside this one). */
-export class TorchWorker {
+/** A process that answers each line written to its stdin with one line on its stdout. */
+export class LineWorker {
   readonly #proc: Deno.ChildProcess;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   readonly #lines: AsyncIterator<string>;
 
-  constructor(python: string, script: string) {
-    this.#proc = new Deno.Command(python, {
-      args: [new URL(`./${script}`, import.meta.url).pathname],
+  /** `name` says which worker exited, in the error. */
+  constructor(command: string, args: string[], readonly name: string) {
+    this.#proc = new Deno.Command(command, {
+      args,
       stdin: "piped",
       stdout: "piped",
       stderr: "inherit",
@@ -23,13 +24,12 @@ export class TorchWorker {
     this.#lines = lines(this.#proc.stdout)[Symbol.asyncIterator]();
   }
 
-  async call(req: Record<string, unknown>): Promise<Record<string, unknown>> {
-    await this.#writer.write(new TextEncoder().encode(JSON.stringify(req) + "\n"));
+  /** Writes `line` and returns the reply line. */
+  async ask(line: string): Promise<string> {
+    await this.#writer.write(new TextEncoder().encode(line + "\n"));
     const r = await this.#lines.next();
-    if (r.done) throw new Error("the PyTorch worker exited");
-    const reply = JSON.parse(r.value);
-    if (!reply.ok) throw new Error(`PyTorch: ${reply.error}`);
-    return reply;
+    if (r.done) throw new Error(`the ${this.name} worker exited`);
+    return r.value;
   }
 
   async close(): Promise<void> {
@@ -38,8 +38,31 @@ export class TorchWorker {
   }
 }
 
+/** The Python worker running `script` (a file beside this one). */
+export class TorchWorker {
+  readonly #worker: LineWorker;
+
+  constructor(python: string, script: string) {
+    this.#worker = new LineWorker(
+      python,
+      [new URL(`./${script}`, import.meta.url).pathname],
+      "PyTorch",
+    );
+  }
+
+  async call(req: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const reply = JSON.parse(await this.#worker.ask(JSON.stringify(req)));
+    if (!reply.ok) throw new Error(`PyTorch: ${reply.error}`);
+    return reply;
+  }
+
+  close(): Promise<void> {
+    return this.#worker.close();
+  }
+}
+
 /** The lines of a process's output, without their line ends. */
-export async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
   let buf = "";
   for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
     buf += chunk;

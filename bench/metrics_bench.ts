@@ -41,7 +41,7 @@ import { metricTensor } from "../metrics/images.ts";
 import { arch } from "../lpips/arch.ts";
 import { linFileName } from "../lpips/weight_files.ts";
 import { testData } from "../_internal/test_data.ts";
-import { lines, TorchWorker } from "./_torch_worker.ts";
+import { LineWorker, TorchWorker } from "./_torch_worker.ts";
 
 const USAGE = "usage: deno task bench:metrics [--rounds R] [--sizes WxH,...] [--metrics a,b] " +
   "[--no-reference] [--flip-tool PATH] [--flip-threads N] [--python PATH] [--octave PATH]";
@@ -313,39 +313,21 @@ class References {
 
 /** `bench/authors_octave.m` in one Octave process: a line in, a line out. */
 class OctaveWorker {
-  readonly #proc: Deno.ChildProcess;
-  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
-  readonly #lines: AsyncIterator<string>;
+  readonly #worker: LineWorker;
 
   constructor(octave: string, path: string) {
-    this.#proc = new Deno.Command(octave, {
-      args: [
-        "-q",
-        "--no-gui",
-        "--path",
-        path,
-        new URL("./authors_octave.m", import.meta.url).pathname,
-      ],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-    this.#writer = this.#proc.stdin.getWriter();
-    this.#lines = lines(this.#proc.stdout)[Symbol.asyncIterator]();
+    const script = new URL("./authors_octave.m", import.meta.url).pathname;
+    this.#worker = new LineWorker(octave, ["-q", "--no-gui", "--path", path, script], "Octave");
   }
 
   async time(metric: string, ref: string, dist: string): Promise<{ ms: number; score: number }> {
-    await this.#writer.write(new TextEncoder().encode(`${metric}\t${ref}\t${dist}\n`));
-    const r = await this.#lines.next();
-    if (r.done) throw new Error("the Octave worker exited");
-    const [ms, score] = r.value.split("\t");
+    const [ms, score] = (await this.#worker.ask(`${metric}\t${ref}\t${dist}`)).split("\t");
     if (ms === "error") throw new Error(`Octave, ${metric}: ${score}`);
     return { ms: Number(ms), score: Number(score) };
   }
 
-  async close(): Promise<void> {
-    await this.#writer.close();
-    await this.#proc.status;
+  close(): Promise<void> {
+    return this.#worker.close();
   }
 }
 
