@@ -7,6 +7,7 @@
 /// <reference no-default-lib="true" />
 /// <reference lib="deno.worker" />
 import { loadDatasetImage } from "./dataset.ts";
+import { postedError } from "./worker_error.ts";
 
 interface Request {
   id: number;
@@ -20,7 +21,6 @@ self.onmessage = async (e: MessageEvent<Request>) => {
     const t = await loadDatasetImage(path, loadSize);
     self.postMessage({ id, data: t.data, shape: t.shape }, [t.data.buffer as ArrayBuffer]);
   } catch (err) {
-    const { name, message } = err instanceof Error ? err : new Error(String(err));
-    self.postMessage({ id, error: { name, message } });
+    self.postMessage({ id, error: postedError(err) });
   }
 };

@@ -19,10 +19,11 @@
  *
  * @module
  */
-import { ImageDecodeError, type ImageTensor, readImage, toTensorNormalize } from "./image.ts";
+import { type ImageTensor, readImage, toTensorNormalize } from "./image.ts";
 import type { BappsList, JNDItem, TwoAFCItem } from "./layout.ts";
 import { NpyError, npyScalar, readNpy } from "./npy.ts";
 import { resizeShorterSide } from "./resize.ts";
+import { type PostedError, rebuiltError } from "./worker_error.ts";
 
 /** Options of the batch generators. */
 export interface BatchOptions {
@@ -277,7 +278,7 @@ interface WorkerReply {
   id: number;
   data?: Float32Array;
   shape?: ImageTensor["shape"];
-  error?: { name: string; message: string };
+  error?: PostedError;
 }
 
 /** A fixed set of Web Workers running {@link loadDatasetImage}. */
@@ -328,12 +329,8 @@ class DecodePool {
     if (!p) return;
     this.#pending.delete(id);
     this.#busy[p.worker]--;
-    if (error) {
-      const e = error.name === "ImageDecodeError"
-        ? new ImageDecodeError(error.message)
-        : new Error(error.message);
-      p.reject(e);
-    } else p.resolve({ data: data!, shape: shape! });
+    if (error) p.reject(rebuiltError(error));
+    else p.resolve({ data: data!, shape: shape! });
   }
 
   #failWorker(worker: number, e: Error): void {

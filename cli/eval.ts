@@ -165,10 +165,14 @@ export const evalCommand: Command = {
       ["--seed S", "bootstrap seed (default 0)"],
       [
         "--workers N",
-        "decode images in N worker threads, in parallel with inference (default: half the " +
-        "cores; 0: on the main thread)",
+        "read, decode and score batches in N worker threads, each with its own copy of the " +
+        "model (default: one per core, at most 8; none for datasets of at most 2 batches; " +
+        "0: all on the main thread); with --engine tfjs they only decode images",
       ],
-      ["--threads N", "ONNX Runtime threads (default: the cores the workers leave)"],
+      [
+        "--threads N",
+        "ONNX Runtime threads of each copy (default: the cores shared out among the workers)",
+      ],
       ["--quiet, -q", "no progress on stderr"],
       [
         "--shard K/N",

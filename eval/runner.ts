@@ -28,8 +28,7 @@
  */
 import type { BackendName } from "../lpips/backend.ts";
 import type { NetName } from "../lpips/arch.ts";
-import { type EngineName, type Features, LPIPS, type Version } from "../lpips/lpips.ts";
-import type { ImageTensor } from "../bappsloader/image.ts";
+import { type EngineName, LPIPS, type Version } from "../lpips/lpips.ts";
 import {
   BAPPS_MODES,
   type BappsList,
@@ -49,6 +48,8 @@ import {
 import { type Colorspace, COLORSPACES } from "../baselines/l2.ts";
 import type { Metric } from "../metrics/contract.ts";
 import { findMetric, METRIC_NAMES } from "../metrics/registry.ts";
+import { type BatchScorer, lpipsScorer, metricScorer, type ScorerSpec } from "./_batch_scorer.ts";
+import { type ScoredBatch, ScoringPool } from "./_scoring_pool.ts";
 import { type JNDItems, scoreDataset, type TwoAFCItems } from "./score.ts";
 import { fileListHash, shardRange, type ShardSpec } from "./shard.ts";
 
@@ -138,11 +139,16 @@ export interface EvaluateOptions {
   /** Bootstrap seed (default 0). */
   seed?: number;
   /**
-   * Decode images in this many Web Workers, in parallel with inference (default: half the
-   * cores, or none for a dataset of at most two batches; 0: on this thread).
+   * Web Workers that read, decode and score whole batches side by side, each with its own copy
+   * of the model (default: one per logical core, at most 8, or none for datasets of at most two
+   * batches; 0: all on this thread). With a given `metric`, or LPIPS on the TF.js engine, they
+   * decode images only, and this thread scores (default: half the cores).
    */
   workers?: number;
-  /** ONNX engine: intra-op threads (default: the cores the decode workers leave, at least one). */
+  /**
+   * ONNX Runtime intra-op threads of each model (default: the cores shared out among the scoring
+   * workers, at least one; without them, the cores the decode workers leave).
+   */
   threads?: number;
   /** Called after every batch. */
   onProgress?: (p: EvalProgress) => void;
@@ -203,9 +209,6 @@ export interface EvaluateResult {
   /** One entry per dataset, in the order given. */
   results: DatasetResult[];
 }
-
-/** A batch distance: N distances between two NCHW batches. */
-type PairDistance = (a: ImageTensor, b: ImageTensor) => Promise<Float32Array>;
 
 /**
  * Evaluates a model on BAPPS datasets: the 2AFC score or JND mAP of every dataset, a seeded
@@ -275,38 +278,56 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     );
   }
 
-  const workers = options.workers ??
+  const batches = Math.max(...lists.map((l) => Math.ceil(l.items.length / batchSize)));
+  const cores = navigator.hardwareConcurrency ?? 1;
+  // Scoring workers rebuild the model from the options: not for a given model (nor for TF.js,
+  // below). Small datasets are scored here: starting workers would cost more than they save.
+  const poolWorkers = options.metric
+    ? 0
+    : options.workers ?? (batches > 2 ? Math.min(cores, 8) : 0);
+  const poolThreads = options.threads ?? Math.max(1, Math.floor(cores / Math.max(1, poolWorkers)));
+  const decodeWorkers = options.workers ??
     defaultDecodeWorkers(Math.max(...lists.map((l) => l.items.length)), batchSize);
   let metric = options.metric;
   const owned = deep && !metric;
+  const lpipsOptions = {
+    net: options.net,
+    version: options.version,
+    lpips: model === "lpips",
+    engine: options.engine,
+    backend: options.backend,
+    weightsDir: options.weightsDir,
+    trunkPath: options.trunkPath,
+    linPath: options.modelPath,
+    quiet: options.quiet,
+  };
   if (owned) {
     metric = await LPIPS.create({
-      net: options.net,
-      version: options.version,
-      lpips: model === "lpips",
-      engine: options.engine,
-      backend: options.backend,
-      weightsDir: options.weightsDir,
-      trunkPath: options.trunkPath,
-      linPath: options.modelPath,
-      quiet: options.quiet,
-      threads: options.threads ?? inferenceThreads(workers),
+      ...lpipsOptions,
+      threads: options.threads ?? inferenceThreads(decodeWorkers),
     });
   }
   let other: Metric | undefined;
+  let pool: ScoringPool | undefined;
   try {
-    other = info
-      ? await info.create({
-        colorspace: colorspace ?? undefined,
-        weightsDir: options.weightsDir,
-        trunkPath: options.trunkPath,
-        quiet: options.quiet,
-      })
-      : undefined;
-    const distance: PairDistance = metric
-      ? (a, b) => metric!.distance(a, b)
-      : async (a, b) => Float32Array.from(await other!.scores(a, b), info!.toDistance);
-    const batchOptions = { batchSize, workers };
+    const metricOptions = {
+      colorspace: colorspace ?? undefined,
+      weightsDir: options.weightsDir,
+      trunkPath: options.trunkPath,
+      quiet: options.quiet,
+    };
+    other = info ? await info.create(metricOptions) : undefined;
+    // LPIPS on TF.js stays on this thread (a wasm module per worker would cost more than the
+    // workers save); its loader still decodes in workers.
+    const quietly = { quiet: true, threads: poolThreads };
+    const spec: ScorerSpec | undefined = poolWorkers === 0 || (metric && metric.engine !== "onnx")
+      ? undefined
+      : metric
+      ? { kind: "lpips", options: { ...lpipsOptions, ...quietly, engine: "onnx" } }
+      : { kind: "metric", name: model, options: { ...metricOptions, ...quietly } };
+    if (spec) pool = await ScoringPool.open(poolWorkers, spec);
+    const scorer: BatchScorer = metric ? lpipsScorer(metric) : metricScorer(other!, info!);
+    const batchOptions = { batchSize, workers: decodeWorkers };
     const boot = { resamples, seed };
     const results: DatasetResult[] = [];
     const ranges = lists.map((l) =>
@@ -330,17 +351,12 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
       let scored: TwoAFCItems | JNDItems;
       if (lists[k].mode === "2afc") {
         const items = (lists[k] as BappsList<TwoAFCItem>).items.slice(start, end);
-        const d0 = new Float32Array(total), d1 = new Float32Array(total);
-        const judge = new Float32Array(total);
-        for await (const b of twoAFCBatches(items, batchOptions)) {
-          const [x0, x1] = metric
-            ? await refDistances(metric, b.ref, b.p0, b.p1)
-            : [await distance(b.ref, b.p0), await distance(b.ref, b.p1)];
-          d0.set(x0, b.start);
-          d1.set(x1, b.start);
-          judge.set(b.judge, b.start);
-          report(b.start + b.items.length);
+        const columns = [0, 1, 2].map(() => new Float32Array(total));
+        for await (const b of scoredTwoAFC(items, scorer, pool, batchOptions)) {
+          b.values.forEach((v, c) => columns[c].set(v, b.start));
+          report(b.start + b.values[0].length);
         }
+        const [d0, d1, judge] = columns;
         scored = {
           d0,
           d1,
@@ -349,12 +365,12 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
         };
       } else {
         const items = (lists[k] as BappsList<JNDItem>).items.slice(start, end);
-        const d = new Float32Array(total), same = new Float32Array(total);
-        for await (const b of jndBatches(items, batchOptions)) {
-          d.set(await distance(b.p0, b.p1), b.start);
-          same.set(b.same, b.start);
-          report(b.start + b.items.length);
+        const columns = [0, 1].map(() => new Float32Array(total));
+        for await (const b of scoredJND(items, scorer, pool, batchOptions)) {
+          b.values.forEach((v, c) => columns[c].set(v, b.start));
+          report(b.start + b.values[0].length);
         }
+        const [d, same] = columns;
         scored = {
           d,
           same,
@@ -383,6 +399,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
       results,
     };
   } finally {
+    pool?.close();
     if (owned) metric?.dispose();
     other?.dispose();
   }
@@ -405,25 +422,34 @@ function itemFiles(list: BappsList<TwoAFCItem> | BappsList<JNDItem>): string[][]
     : (list as BappsList<JNDItem>).items.map((it) => [it.p0, it.p1, it.same]);
 }
 
-/** d(ref, p0) and d(ref, p1) with the reference's features computed once. */
-async function refDistances(
-  m: LPIPS,
-  ref: ImageTensor,
-  p0: ImageTensor,
-  p1: ImageTensor,
-): Promise<[Float32Array, Float32Array]> {
-  const fs: Features[] = [];
-  try {
-    const f = async (x: ImageTensor) => {
-      const r = await m.features(x);
-      fs.push(r);
-      return r;
-    };
-    const fr = await f(ref);
-    const d0 = await m.compare(fr, await f(p0));
-    const d1 = await m.compare(fr, await f(p1));
-    return [d0, d1];
-  } finally {
-    for (const x of fs) x.dispose();
+/** Options of the loader when this thread scores. */
+interface LoaderOptions {
+  batchSize: number;
+  workers: number;
+}
+
+/** A 2AFC list's batches scored in the pool, or loaded and scored here: `[d0, d1, judge]`. */
+async function* scoredTwoAFC(
+  items: TwoAFCItem[],
+  scorer: BatchScorer,
+  pool: ScoringPool | undefined,
+  options: LoaderOptions,
+): AsyncGenerator<ScoredBatch> {
+  if (pool) return yield* pool.batches("2afc", items, options.batchSize);
+  for await (const b of twoAFCBatches(items, options)) {
+    yield { start: b.start, values: [...await scorer.twoAFC(b.ref, b.p0, b.p1), b.judge] };
+  }
+}
+
+/** A JND list's batches scored in the pool, or loaded and scored here: `[d, same]`. */
+async function* scoredJND(
+  items: JNDItem[],
+  scorer: BatchScorer,
+  pool: ScoringPool | undefined,
+  options: LoaderOptions,
+): AsyncGenerator<ScoredBatch> {
+  if (pool) return yield* pool.batches("jnd", items, options.batchSize);
+  for await (const b of jndBatches(items, options)) {
+    yield { start: b.start, values: [await scorer.pairs(b.p0, b.p1), b.same] };
   }
 }

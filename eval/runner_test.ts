@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { LPIPS, type Version } from "../lpips/lpips.ts";
 import type { NetName } from "../lpips/arch.ts";
 import { needsTestData, testData } from "../_internal/test_data.ts";
+import { ImageDecodeError } from "../bappsloader/image.ts";
+import { NpyError, writeNpy } from "../bappsloader/npy.ts";
 import { parsePerItemCsv, writePerItemCsv } from "./csv.ts";
 import {
   evaluate,
@@ -195,5 +197,78 @@ Deno.test({
       evaluate({ root, mode: "jnd", model: "ssim", colorspace: "XYZ" as "Lab" }),
       /colorspace/,
     );
+  },
+});
+
+// Scoring workers: each rebuilds the model and reads, decodes and scores whole batches. 120 items
+// in batches of 16 are 8 batches, enough for the pool by default; `workers: 0` is this thread.
+Deno.test({
+  ...needsTestData(
+    "evaluate: scoring workers give this thread's distances bit for bit (lpips on onnx, l2)",
+  ),
+  fn: async () => {
+    for (const mode of MODES) {
+      for (const [model, key] of [["lpips", "lpips_alex_v0.1"], ["l2", "l2_Lab"]] as const) {
+        const opts = { ...base(), mode, model, engine: "onnx" as const, batchSize: 16 };
+        const progress: number[] = [];
+        const pooled = await evaluate({ ...opts, onProgress: (p) => progress.push(p.allDone) });
+        const here = await evaluate({ ...opts, workers: 0 });
+        assert.deepEqual(
+          pooled.results,
+          here.results.map((r, k) => ({
+            ...r,
+            seconds: pooled.results[k].seconds,
+          })),
+        );
+        // In order, batch by batch, in both datasets (120 items each).
+        const steps = [0, 16, 32, 48, 64, 80, 96, 112, 120];
+        assert.deepEqual(progress, [...steps, ...steps.map((n) => 120 + n)]);
+        if (model === "lpips") assert.equal(pooled.engine, "onnx");
+        await checkAgainstExpected(key, pooled, model === "lpips");
+      }
+    }
+  },
+});
+
+Deno.test({
+  ...needsTestData("evaluate: a bad file read in a scoring worker is named, with its class"),
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "lpips_pool_test_" });
+    try {
+      const root = join(dir, "bapps");
+      const subset = join(root, "2afc", "val", "cnn");
+      for (const part of ["ref", "p0", "p1", "judge"]) {
+        await Deno.mkdir(join(subset, part), { recursive: true });
+        for (const e of Deno.readDirSync(testData("bapps-mini", "2afc", "val", "cnn", part))) {
+          await Deno.copyFile(
+            testData("bapps-mini", "2afc", "val", "cnn", part, e.name),
+            join(subset, part, e.name),
+          );
+        }
+      }
+      const opts = { root, datasets: ["val/cnn"], batchSize: 16, workers: 2, quiet: true };
+      const image = join(subset, "p1", "000070.png");
+      const bytes = await Deno.readFile(image);
+      await Deno.writeFile(image, bytes.slice(0, bytes.length >> 1));
+      for (const model of ["lpips", "ssim"]) {
+        const e = await evaluate({ ...opts, model, weightsDir: testData("weights") }).then(
+          () => assert.fail("a truncated image was scored"),
+          (e) => e,
+        );
+        assert.ok(e instanceof ImageDecodeError, String(e));
+        assert.match(e.message, /000070\.png: corrupt or truncated image \(PNG: /);
+      }
+      await Deno.writeFile(image, bytes);
+      const judge = join(subset, "judge", "000100.npy");
+      await Deno.writeFile(judge, writeNpy(new Float64Array([1.5]), [1]));
+      const e = await evaluate({ ...opts, model: "l2" }).then(
+        () => assert.fail("a judgement of 1.5 was scored"),
+        (e) => e,
+      );
+      assert.ok(e instanceof NpyError, String(e));
+      assert.match(e.message, /000100\.npy: judgement 1\.5 is outside \[0, 1\]/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   },
 });

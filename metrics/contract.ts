@@ -69,6 +69,8 @@ export interface MetricOptions {
   trunkPath?: string;
   /** Metrics that load weight files: no download progress bar. */
   quiet?: boolean;
+  /** Metrics on ONNX Runtime (LPIPS, DISTS): its intra-op threads (default: all cores). */
+  threads?: number;
   /** lpips: the model's options (net, version, calibration, engine...); they win over the above. */
   lpips?: LPIPSOptions;
 }

@@ -24,8 +24,8 @@ export const DISTS_METRIC: MetricInfo = {
   distanceRule: "score",
   toDistance: (s) => s,
   async create(options = {}): Promise<Metric> {
-    const { weightsDir, trunkPath, quiet } = options;
-    const d = await DISTS.create({ weightsDir, trunkPath, quiet });
+    const { weightsDir, trunkPath, quiet, threads } = options;
+    const d = await DISTS.create({ weightsDir, trunkPath, quiet, threads });
     return {
       info: DISTS_METRIC,
       setting: "",

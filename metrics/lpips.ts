@@ -44,9 +44,9 @@ export const LPIPS_METRIC: MetricInfo = {
  * version, calibration, engine) over the shared weight options. The caller disposes it.
  */
 export function lpipsModel(options: MetricOptions = {}): Promise<LPIPS> {
-  const { weightsDir, quiet } = options;
+  const { weightsDir, quiet, threads } = options;
   // The shared VGG16 file (DISTS's trunk) is LPIPS's trunk only when LPIPS runs on vgg.
   const vgg = options.lpips?.net === "vgg" || options.lpips?.net === "vgg16";
   const trunkPath = vgg ? options.trunkPath : undefined;
-  return LPIPS.create({ weightsDir, trunkPath, quiet, ...options.lpips });
+  return LPIPS.create({ weightsDir, trunkPath, quiet, threads, ...options.lpips });
 }
