@@ -18,7 +18,7 @@ interface Request {
 self.onmessage = async (e: MessageEvent<Request>) => {
   const { id, path, loadSize } = e.data;
   try {
-    const t = await loadDatasetImage(path, loadSize);
+    const t = await loadDatasetImage(path, loadSize, { blocking: true });
     self.postMessage({ id, data: t.data, shape: t.shape }, [t.data.buffer as ArrayBuffer]);
   } catch (err) {
     self.postMessage({ id, error: postedError(err) });

@@ -29,14 +29,20 @@ async function handle(request: ScoringRequest): Promise<void> {
     } else {
       const s = await scorer!;
       // The request is one batch: read on this thread, without prefetching a next one.
-      const one = { batchSize: request.items.length, loadSize: request.loadSize, workers: 0 };
-      const options = { ...one, prefetch: false };
+      const { items, loadSize } = request;
+      const options = {
+        batchSize: items.length,
+        loadSize,
+        workers: 0,
+        prefetch: false,
+        blocking: true, // this worker has nothing else to do while it reads
+      };
       if (request.mode === "2afc") {
-        for await (const b of twoAFCBatches(request.items as TwoAFCItem[], options)) {
+        for await (const b of twoAFCBatches(items as TwoAFCItem[], options)) {
           reply.values = [...await s.twoAFC(b.ref, b.p0, b.p1), b.judge];
         }
       } else {
-        for await (const b of jndBatches(request.items as JNDItem[], options)) {
+        for await (const b of jndBatches(items as JNDItem[], options)) {
           reply.values = [await s.pairs(b.p0, b.p1), b.same];
         }
       }

@@ -301,24 +301,25 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     linPath: options.modelPath,
     quiet: options.quiet,
   };
-  if (owned) {
-    metric = await LPIPS.create({
-      ...lpipsOptions,
-      threads: options.threads ?? inferenceThreads(decodeWorkers),
-    });
-  }
+  const metricOptions = {
+    colorspace: colorspace ?? undefined,
+    weightsDir: options.weightsDir,
+    trunkPath: options.trunkPath,
+    quiet: options.quiet,
+  };
   let other: Metric | undefined;
   let pool: ScoringPool | undefined;
   try {
-    const metricOptions = {
-      colorspace: colorspace ?? undefined,
-      weightsDir: options.weightsDir,
-      trunkPath: options.trunkPath,
-      quiet: options.quiet,
-    };
+    // This thread's model first: it checks (or downloads) the weight files and settles the engine.
+    if (owned) {
+      metric = await LPIPS.create({
+        ...lpipsOptions,
+        threads: options.threads ?? inferenceThreads(decodeWorkers),
+      });
+    }
     other = info ? await info.create(metricOptions) : undefined;
-    // LPIPS on TF.js stays on this thread (a wasm module per worker would cost more than the
-    // workers save); its loader still decodes in workers.
+    // LPIPS on TF.js stays on this thread, with decode workers: a wasm module per worker would
+    // cost more than the workers save.
     const quietly = { quiet: true, threads: poolThreads };
     const spec: ScorerSpec | undefined = poolWorkers === 0 || (metric && metric.engine !== "onnx")
       ? undefined
