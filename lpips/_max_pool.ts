@@ -1,0 +1,100 @@
+/**
+ * Max pooling whose gradient goes where PyTorch's goes. Where several inputs of a window share
+ * its maximum, PyTorch (and ONNX Runtime, and TF.js's cpu backend) send the window's gradient to
+ * the first of them in row-major order; TF.js's wasm backend sends it to the last. Flat image
+ * regions make such ties common (SqueezeNet's first pool sees whole windows of one value), so
+ * on wasm the input gradient of a flat-region image went to other pixels than the reference's
+ * (docs/algorithm.md §9). The forward pass is TF.js's `maxPool`, unchanged; the
+ * gradient is built from ops every backend has, with the first-maximum rule.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+
+/**
+ * `tf.maxPool(x, kernel, stride, "valid")` (NHWC) with PyTorch's gradient: each window's
+ * gradient goes to the first input, in row-major order, that equals the window's maximum.
+ *
+ * @example
+ * ```ts ignore
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { maxPoolFirstMax } from "./_max_pool.ts";
+ * const g = tf.grad((x) => tf.sum(maxPoolFirstMax(x as tf.Tensor4D, 3, 2)))(tf.ones([1, 3, 3, 1]));
+ * // g is 1 at (0, 0) only: the first of nine equal inputs
+ * ```
+ */
+export function maxPoolFirstMax(x: tf.Tensor4D, kernel: number, stride: number): tf.Tensor4D {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const xs = args[0] as tf.Tensor4D;
+    const save = args[1] as tf.GradSaveFunc;
+    const value = tf.maxPool(xs, kernel, stride, "valid");
+    save([xs, value]);
+    const gradFunc = (dy: tf.Tensor, [xSaved, ySaved]: tf.Tensor[]) =>
+      firstMaxGrad(xSaved as tf.Tensor4D, ySaved as tf.Tensor4D, dy as tf.Tensor4D, kernel, stride);
+    return { value, gradFunc };
+  });
+  return f(x) as tf.Tensor4D;
+}
+
+/**
+ * dL/dx of a valid max pool: for each kernel tap in row-major order, the windows whose maximum
+ * that tap holds and no earlier tap held take `dy` there, spread back to the tap's inputs.
+ */
+function firstMaxGrad(
+  x: tf.Tensor4D,
+  y: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  kernel: number,
+  stride: number,
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [n, h, w, c] = x.shape;
+    const [, oh, ow] = y.shape;
+    let free: tf.Tensor = tf.onesLike(y); // 1 where no earlier tap held the maximum
+    const parts: tf.Tensor4D[] = [];
+    for (let ky = 0; ky < kernel; ky++) {
+      for (let kx = 0; kx < kernel; kx++) {
+        const seen = tf.stridedSlice(
+          x,
+          [0, ky, kx, 0],
+          [n, ky + stride * (oh - 1) + 1, kx + stride * (ow - 1) + 1, c],
+          [1, stride, stride, 1],
+        );
+        const wins = tf.mul(tf.cast(tf.equal(seen, y), "float32"), free);
+        free = tf.sub(free, wins);
+        parts.push(spread(tf.mul(dy, wins) as tf.Tensor4D, ky, kx, stride, h, w));
+      }
+    }
+    return tf.addN(parts);
+  });
+}
+
+/** (N, oh, ow, C) values placed at rows ky + s i and columns kx + s j of an (N, h, w, C) zero map. */
+function spread(
+  v: tf.Tensor4D,
+  ky: number,
+  kx: number,
+  s: number,
+  h: number,
+  w: number,
+): tf.Tensor4D {
+  const [n, oh, ow, c] = v.shape;
+  let t: tf.Tensor4D = v;
+  if (s > 1) {
+    // Interleave s - 1 zero columns, then s - 1 zero rows, after each value.
+    const cols = tf.pad(tf.reshape(t, [n * oh, ow, 1, c]), [[0, 0], [0, 0], [0, s - 1], [0, 0]]);
+    const rows = tf.pad(tf.reshape(cols, [n, oh, 1, ow * s * c]), [
+      [0, 0],
+      [0, 0],
+      [0, s - 1],
+      [0, 0],
+    ]);
+    t = tf.reshape(rows, [n, oh * s, ow * s, c]);
+  }
+  // The trailing zero rows/columns may reach past the input: cut them before padding to size.
+  const rowsKept = Math.min(t.shape[1], h - ky), colsKept = Math.min(t.shape[2], w - kx);
+  if (rowsKept < t.shape[1] || colsKept < t.shape[2]) {
+    t = tf.slice(t, [0, 0, 0, 0], [n, rowsKept, colsKept, c]);
+  }
+  return tf.pad(t, [[0, 0], [ky, h - ky - rowsKept], [kx, w - kx - colsKept], [0, 0]]);
+}
