@@ -51,7 +51,7 @@ function firstMaxGrad(
     const [n, h, w, c] = x.shape;
     const [, oh, ow] = y.shape;
     let free: tf.Tensor = tf.onesLike(y); // 1 where no earlier tap held the maximum
-    const parts: tf.Tensor4D[] = [];
+    let dx: tf.Tensor4D | undefined;
     for (let ky = 0; ky < kernel; ky++) {
       for (let kx = 0; kx < kernel; kx++) {
         const seen = tf.stridedSlice(
@@ -62,10 +62,12 @@ function firstMaxGrad(
         );
         const wins = tf.mul(tf.cast(tf.equal(seen, y), "float32"), free);
         free = tf.sub(free, wins);
-        parts.push(spread(tf.mul(dy, wins) as tf.Tensor4D, ky, kx, stride, h, w));
+        const part = spread(tf.mul(dy, wins) as tf.Tensor4D, ky, kx, stride, h, w);
+        // Pairwise adds: TF.js 4.22's webgpu AddN gives wrong sums for nine inputs.
+        dx = dx ? tf.add(dx, part) : part;
       }
     }
-    return tf.addN(parts);
+    return dx!;
   });
 }
 

@@ -57,7 +57,12 @@ const SHAPES: [number[], number, number][] = [
   [[1, 5, 6, 2], 3, 1],
 ];
 
-for (const backend of ["wasm", "cpu"] as BackendName[]) {
+const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+const BACKENDS: BackendName[] = ["wasm", "cpu"];
+if (await gpu?.requestAdapter()) BACKENDS.push("webgpu");
+else console.warn("maxPoolFirstMax on webgpu skipped: no WebGPU adapter on this machine");
+
+for (const backend of BACKENDS) {
   Deno.test(`maxPoolFirstMax on ${backend}: tf.maxPool's values; ties send the gradient to the first maximum, as PyTorch`, async () => {
     await useBackend(backend);
     for (const [shape, k, s] of SHAPES) {
