@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import { maxPoolFirstMax } from "./_max_pool.ts";
+import { firstMaxGrad, maxPoolFirstMax, tieRule } from "./_max_pool.ts";
 import { type BackendName, useBackend } from "./backend.ts";
 import { registerGradients } from "./_gradients.ts";
 
@@ -81,12 +81,22 @@ for (const backend of BACKENDS) {
       )(x);
       const expected = firstMaxReference(xv, shape, dyv, k, s);
       assert.deepEqual(Array.from(await dx.data()), Array.from(expected), `${shape} ${k}/${s}`);
-      tf.dispose([want, got, dy, dx]);
+      // The construction from strided slices (what backends without a probed rule use).
+      const built = firstMaxGrad(x, want, dy as tf.Tensor4D, k, s);
+      assert.deepEqual(Array.from(await built.data()), Array.from(expected), `${shape} built`);
+      tf.dispose([want, got, dy, dx, built]);
       assert.equal(tf.memory().numTensors, before, "tensors leaked");
       x.dispose();
     }
   });
 }
+
+Deno.test("maxPoolFirstMax: the probed tie rules of the backends' MaxPoolGrad (cpu first, wasm last)", async () => {
+  await useBackend("cpu");
+  assert.equal(tieRule(), "first");
+  await useBackend("wasm");
+  assert.equal(tieRule(), "last");
+});
 
 Deno.test("maxPoolFirstMax: the wasm backend's own MaxPoolGrad sends a tie to the last maximum (why it exists)", async () => {
   await useBackend("wasm");
