@@ -52,7 +52,7 @@ for name, net, version, lin, shape, sa, sb, flat in CASES:
         with torch.no_grad():
             h = m.scaling_layer(x) if version == "0.1" else x
             zero_norm = sum(int((f.pow(2).sum(1) == 0).sum()) for f in m.net(h))
-        assert zero_norm > 0, name
+        assert zero_norm > 0 or net != "vgg", name  # VGG's zero biases zero its flat features
     out["cases"].append({
         "name": name, "net": net, "version": version, "lpips": lin, "shape": shape,
         "seeds": [sa, sb], "flat": flat, "flatColour": FLAT[version] if flat else None,

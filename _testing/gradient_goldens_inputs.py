@@ -37,6 +37,11 @@ CASES = [
     ("vgg-0.1-lin-batch2", "vgg", "0.1", True, [2, 3, 16, 17], 25, 26, None),
     ("vgg-0.1-lin-zero-norm", "vgg", "0.1", True, [1, 3, 24, 24], 27, 28, [4, 20, 4, 20, "a"]),
     ("vgg-0.0-raw-zero-norm-both", "vgg", "0.0", False, [1, 3, 24, 24], 29, 30, [4, 20, 4, 20, "both"]),
+    # SqueezeNet's biases are not zero: no zero norms, but its first pool sees windows of nine
+    # equal inputs (exact ties; the gradient goes to the first of them). The region is small
+    # enough that no later pool sees a flat window: PyTorch's convolutions round a constant field
+    # differently from position to position, so ties there are broken by its rounding.
+    ("squeeze-0.1-lin-flat", "squeeze", "0.1", True, [1, 3, 40, 40], 31, 32, [12, 28, 12, 28, "a"]),
 ]
 
 

@@ -26,6 +26,7 @@ import {
 } from "./engine.ts";
 import { upsampleMatrix } from "./upsample.ts";
 import { conv2dPortableGrad } from "./_conv_grad.ts";
+import { maxPoolFirstMax } from "./_max_pool.ts";
 import { registerGradients } from "./_gradients.ts";
 
 export type { HeadConfig, WeightMap } from "./engine.ts";
@@ -231,7 +232,8 @@ export class TfjsLpips {
           const padW = ceilPad(h.shape[2], k, s);
           if (padH > 0 || padW > 0) h = tf.pad(h, [[0, 0], [0, padH], [0, padW], [0, 0]], POOL_PAD);
         }
-        return tf.maxPool(h, k, s, "valid");
+        // tf.maxPool's values; ties in a window take PyTorch's gradient route on every backend.
+        return maxPoolFirstMax(h, k, s);
       }
       case "fire": {
         const convRelu = (key: string, x: tf.Tensor4D, pad: number) =>

@@ -76,7 +76,11 @@ export interface TrainerOptions {
    * The engine of the LPIPS network (default "auto": ONNX Runtime when it loads, which needs
    * `--allow-ffi`, else TF.js). `lin`: it computes the frozen trunk's features, and the heads
    * train on TF.js. `tune`, `scratch`: it runs the network, the ranking net and the loss forward
-   * and backward; the dropout masks, Adam and the clamps are the same on both engines.
+   * and backward; the dropout masks, Adam and the clamps are the same on both engines. Both give
+   * the reference's gradients (max-pool ties go to the first maximum, as in PyTorch), except
+   * where a ReLU input or a max-pool tie lies within float32 rounding: there each engine's
+   * summation order picks the side, and a step's gradients can differ by a few percent in a few
+   * tensors, between the engines and from PyTorch alike (docs/algorithm.md §9).
    */
   engine?: EngineName;
   /** ONNX Runtime's intra-op threads (default: the number of logical cores). */
