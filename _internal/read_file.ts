@@ -30,11 +30,28 @@ export interface ReadRegularFileOptions {
   /** How many bytes {@link ReadRegularFileOptions.checkHead} sees (default 65536). */
   headBytes?: number;
   /**
-   * Read with blocking calls on this thread (Deno's `*Sync` file calls; default false): cheaper
-   * for small files on a thread that has nothing else to do meanwhile, as a worker that only loads
-   * files (each asynchronous call is a round trip to another thread).
+   * Read with blocking calls (Deno's `*Sync` file calls; default: as {@link useBlockingReads} set
+   * this thread, else false).
    */
   blocking?: boolean;
+}
+
+let blockingReads = false;
+
+/**
+ * Makes this thread's file reads use blocking calls from now on: cheaper for small files on a
+ * thread that has nothing else to do while it reads, as a worker that loads images (each
+ * asynchronous call is a round trip to another thread, four per file). The decode and scoring
+ * workers call it once, at start.
+ *
+ * @example
+ * ```ts ignore
+ * import { useBlockingReads } from "./read_file.ts";
+ * useBlockingReads(); // in a worker's entry module
+ * ```
+ */
+export function useBlockingReads(): void {
+  blockingReads = true;
 }
 
 /** What a non-regular file is, in words. */
@@ -85,7 +102,7 @@ export async function readRegularFile(
   path: string,
   opts: ReadRegularFileOptions = {},
 ): Promise<Uint8Array> {
-  const blocking = opts.blocking ?? false;
+  const blocking = opts.blocking ?? blockingReads;
   const size = blocking ? regularSize(Deno.statSync(path)) : await statRegularFile(path);
   using file = blocking ? Deno.openSync(path) : await Deno.open(path);
   // The path may have been replaced between stat and open: check what was opened.

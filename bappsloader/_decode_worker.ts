@@ -8,6 +8,9 @@
 /// <reference lib="deno.worker" />
 import { loadDatasetImage } from "./dataset.ts";
 import { postedError } from "./worker_error.ts";
+import { useBlockingReads } from "../_internal/read_file.ts";
+
+useBlockingReads(); // this worker has nothing else to do while it reads
 
 interface Request {
   id: number;
@@ -18,7 +21,7 @@ interface Request {
 self.onmessage = async (e: MessageEvent<Request>) => {
   const { id, path, loadSize } = e.data;
   try {
-    const t = await loadDatasetImage(path, loadSize, { blocking: true });
+    const t = await loadDatasetImage(path, loadSize);
     self.postMessage({ id, data: t.data, shape: t.shape }, [t.data.buffer as ArrayBuffer]);
   } catch (err) {
     self.postMessage({ id, error: postedError(err) });

@@ -45,11 +45,6 @@ export interface BatchOptions {
   workers?: number;
   /** Read the next batch while the consumer works on this one (default true). */
   prefetch?: boolean;
-  /**
-   * Read files with blocking calls (default false): cheaper for a thread that does nothing else
-   * meanwhile, such as a worker (the decode workers read so).
-   */
-  blocking?: boolean;
 }
 
 /** A batch of 2AFC triplets. */
@@ -123,12 +118,8 @@ export function inferenceThreads(workers: number): number {
  * const t = await loadDatasetImage("dataset/2afc/val/cnn/ref/000000.png"); // [1, 3, 64, 64]
  * ```
  */
-export async function loadDatasetImage(
-  path: string,
-  loadSize = 64,
-  options: { blocking?: boolean } = {},
-): Promise<ImageTensor> {
-  return toTensorNormalize(resizeShorterSide(await readImage(path, options), loadSize));
+export async function loadDatasetImage(path: string, loadSize = 64): Promise<ImageTensor> {
+  return toTensorNormalize(resizeShorterSide(await readImage(path), loadSize));
 }
 
 /**
@@ -143,11 +134,8 @@ export async function loadDatasetImage(
  * console.log(await readJudgement("dataset/2afc/val/cnn/judge/000000.npy")); // e.g. 0.6000000238418579
  * ```
  */
-export async function readJudgement(
-  path: string,
-  options: { blocking?: boolean } = {},
-): Promise<number> {
-  const v = npyScalar(await readNpy(path, options), path);
+export async function readJudgement(path: string): Promise<number> {
+  const v = npyScalar(await readNpy(path), path);
   if (!Number.isFinite(v)) throw new NpyError(`${path}: judgement is not a finite number (${v})`);
   // A fraction of human judges: a value outside [0, 1] would score silently (a 2AFC score over
   // 100 %, a negative JND precision), and train a model on an impossible target.
@@ -179,7 +167,7 @@ export function twoAFCBatches(
       loadStack(chunk.map((it) => it.ref), ctx),
       loadStack(chunk.map((it) => it.p0), ctx),
       loadStack(chunk.map((it) => it.p1), ctx),
-      loadJudgements(chunk.map((it) => it.judge), ctx),
+      loadJudgements(chunk.map((it) => it.judge), ctx.run),
     ]);
     return { start, items: chunk, ref, p0, p1, judge };
   });
@@ -205,7 +193,7 @@ export function jndBatches(
     const [p0, p1, same] = await Promise.all([
       loadStack(chunk.map((it) => it.p0), ctx),
       loadStack(chunk.map((it) => it.p1), ctx),
-      loadJudgements(chunk.map((it) => it.same), ctx),
+      loadJudgements(chunk.map((it) => it.same), ctx.run),
     ]);
     return { start, items: chunk, p0, p1, same };
   });
@@ -236,7 +224,6 @@ function limiter(n: number): Run {
 interface LoadContext {
   run: Run;
   image: (path: string) => Promise<ImageTensor>;
-  blocking: boolean;
 }
 
 async function* batches<I, B>(
@@ -262,13 +249,9 @@ async function* batches<I, B>(
   }
   const prefetch = options.prefetch ?? true;
   const pool = workers > 0 ? new DecodePool(workers) : undefined;
-  const blocking = options.blocking ?? false;
   const ctx: LoadContext = {
     run: limiter(concurrency),
-    image: pool
-      ? (path) => pool.load(path, loadSize)
-      : (path) => loadDatasetImage(path, loadSize, { blocking }),
-    blocking,
+    image: pool ? (path) => pool.load(path, loadSize) : (path) => loadDatasetImage(path, loadSize),
   };
   const starts: number[] = [];
   for (let s = 0; s < items.length; s += batchSize) starts.push(s);
@@ -377,8 +360,7 @@ async function loadStack(paths: string[], ctx: LoadContext): Promise<ImageTensor
   return { data, shape: [tensors.length, c, h, w] };
 }
 
-async function loadJudgements(paths: string[], ctx: LoadContext): Promise<Float32Array> {
-  const blocking = ctx.blocking;
-  const values = await Promise.all(paths.map((p) => ctx.run(() => readJudgement(p, { blocking }))));
+async function loadJudgements(paths: string[], run: Run): Promise<Float32Array> {
+  const values = await Promise.all(paths.map((p) => run(() => readJudgement(p))));
   return Float32Array.from(values);
 }

@@ -190,7 +190,7 @@ export function imageFileName(file: ImageFile): string {
  * Reads and decodes an image file (a path or a `file:` URL) to 8-bit RGB. Only a regular file is
  * opened (a folder, FIFO or device is refused at once), and its first bytes are checked (signature,
  * PNG size) before the rest is read, so a huge file that is not an image within the pixel limit is
- * never read whole. `blocking: true` reads with blocking calls, for a worker that only loads images.
+ * never read whole.
  *
  * @example
  * ```ts
@@ -201,15 +201,11 @@ export function imageFileName(file: ImageFile): string {
  * // /dev/zero: cannot read (it is a character device, not a regular file)
  * ```
  */
-export async function readImage(
-  path: ImageFile,
-  options: { blocking?: boolean } = {},
-): Promise<RGBImage> {
+export async function readImage(path: ImageFile): Promise<RGBImage> {
   const name = imageFileName(path);
   let bytes: Uint8Array;
   try {
     bytes = await readRegularFile(name, {
-      blocking: options.blocking,
       what: "an image within the pixel limit",
       maxBytes: maxImageFileBytes(),
       checkHead: (head, size) => {

@@ -186,7 +186,7 @@ function npyHeader(bytes: Uint8Array, name: string, fileSize: number) {
 }
 
 /**
- * Reads a `.npy` file (`blocking: true`: with blocking calls, for a worker that only loads files).
+ * Reads a `.npy` file.
  *
  * @example
  * ```ts
@@ -195,16 +195,12 @@ function npyHeader(bytes: Uint8Array, name: string, fileSize: number) {
  * console.log(judge.shape, judge.data[0]);
  * ```
  */
-export async function readNpy(
-  path: string,
-  options: { blocking?: boolean } = {},
-): Promise<NpyArray> {
+export async function readNpy(path: string): Promise<NpyArray> {
   let bytes: Uint8Array;
   try {
     // The header is checked against the file's size first, and only the bytes it declares are
     // read (NumPy ignores any that follow): a huge file costs no more than its array.
     bytes = await readRegularFile(path, {
-      blocking: options.blocking,
       headBytes: MAX_HEADER + 12,
       checkHead: (head, size) => {
         const { dataStart, n, size: itemSize } = npyHeader(head, path, size);

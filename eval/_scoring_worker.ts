@@ -9,9 +9,11 @@
 import { jndBatches, twoAFCBatches } from "../bappsloader/dataset.ts";
 import type { JNDItem, TwoAFCItem } from "../bappsloader/layout.ts";
 import { postedError } from "../bappsloader/worker_error.ts";
+import { useBlockingReads } from "../_internal/read_file.ts";
 import { type BatchScorer, openScorer } from "./_batch_scorer.ts";
 import type { ScoringReply, ScoringRequest } from "./_scoring_pool.ts";
 
+useBlockingReads(); // this worker has nothing else to do while it reads
 let scorer: Promise<BatchScorer> | undefined;
 let queue = Promise.resolve();
 
@@ -35,7 +37,6 @@ async function handle(request: ScoringRequest): Promise<void> {
         loadSize,
         workers: 0,
         prefetch: false,
-        blocking: true, // this worker has nothing else to do while it reads
       };
       if (request.mode === "2afc") {
         for await (const b of twoAFCBatches(items as TwoAFCItem[], options)) {
