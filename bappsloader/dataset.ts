@@ -23,7 +23,7 @@ import { type ImageTensor, readImage, toTensorNormalize } from "./image.ts";
 import type { BappsList, JNDItem, TwoAFCItem } from "./layout.ts";
 import { NpyError, npyScalar, readNpy } from "./npy.ts";
 import { resizeShorterSide } from "./resize.ts";
-import { type PostedError, rebuiltError } from "./worker_error.ts";
+import { WorkerPool } from "./worker_pool.ts";
 
 /** Options of the batch generators. */
 export interface BatchOptions {
@@ -248,10 +248,15 @@ async function* batches<I, B>(
     }
   }
   const prefetch = options.prefetch ?? true;
-  const pool = workers > 0 ? new DecodePool(workers) : undefined;
+  const url = new URL("./_decode_worker.ts", import.meta.url);
+  const pool = workers > 0
+    ? new WorkerPool<{ path: string; loadSize: number }, ImageTensor>(url, workers, "decode worker")
+    : undefined;
   const ctx: LoadContext = {
     run: limiter(concurrency),
-    image: pool ? (path) => pool.load(path, loadSize) : (path) => loadDatasetImage(path, loadSize),
+    image: pool
+      ? (path) => pool.call({ path, loadSize })
+      : (path) => loadDatasetImage(path, loadSize),
   };
   const starts: number[] = [];
   for (let s = 0; s < items.length; s += batchSize) starts.push(s);
@@ -271,74 +276,6 @@ async function* batches<I, B>(
     }
   } finally {
     pool?.close();
-  }
-}
-
-interface WorkerReply {
-  id: number;
-  data?: Float32Array;
-  shape?: ImageTensor["shape"];
-  error?: PostedError;
-}
-
-/** A fixed set of Web Workers running {@link loadDatasetImage}. */
-class DecodePool {
-  #workers: Worker[] = [];
-  #busy: number[] = [];
-  #pending = new Map<number, {
-    worker: number;
-    resolve: (t: ImageTensor) => void;
-    reject: (e: Error) => void;
-  }>();
-  #nextId = 0;
-
-  constructor(n: number) {
-    const url = new URL("./_decode_worker.ts", import.meta.url).href;
-    for (let i = 0; i < n; i++) {
-      const w = new Worker(url, { type: "module" });
-      w.onmessage = (e: MessageEvent<WorkerReply>) => this.#reply(e.data);
-      w.onerror = (e: ErrorEvent) => {
-        e.preventDefault();
-        this.#failWorker(i, new Error(`decode worker failed: ${e.message}`));
-      };
-      this.#workers.push(w);
-      this.#busy.push(0);
-    }
-  }
-
-  load(path: string, loadSize: number): Promise<ImageTensor> {
-    // The least busy worker.
-    let w = 0;
-    for (let i = 1; i < this.#busy.length; i++) if (this.#busy[i] < this.#busy[w]) w = i;
-    const id = this.#nextId++;
-    this.#busy[w]++;
-    return new Promise<ImageTensor>((resolve, reject) => {
-      this.#pending.set(id, { worker: w, resolve, reject });
-      this.#workers[w].postMessage({ id, path, loadSize });
-    });
-  }
-
-  close(): void {
-    for (const w of this.#workers) w.terminate();
-    for (const p of this.#pending.values()) p.reject(new Error("decode pool closed"));
-    this.#pending.clear();
-  }
-
-  #reply({ id, data, shape, error }: WorkerReply): void {
-    const p = this.#pending.get(id);
-    if (!p) return;
-    this.#pending.delete(id);
-    this.#busy[p.worker]--;
-    if (error) p.reject(rebuiltError(error));
-    else p.resolve({ data: data!, shape: shape! });
-  }
-
-  #failWorker(worker: number, e: Error): void {
-    for (const [id, p] of this.#pending) {
-      if (p.worker !== worker) continue;
-      this.#pending.delete(id);
-      p.reject(e);
-    }
   }
 }
 

@@ -44,17 +44,11 @@ export function metricScorer(metric: Metric, info: MetricInfo): BatchScorer {
   };
 }
 
-/** Builds the model a {@link ScorerSpec} describes, and its scorer. */
-export async function openScorer(
-  spec: ScorerSpec,
-): Promise<{ scorer: BatchScorer; dispose: () => void }> {
-  if (spec.kind === "lpips") {
-    const m = await LPIPS.create(spec.options);
-    return { scorer: lpipsScorer(m), dispose: () => m.dispose() };
-  }
+/** Builds the model a {@link ScorerSpec} describes (for the life of its worker), and its scorer. */
+export async function openScorer(spec: ScorerSpec): Promise<BatchScorer> {
+  if (spec.kind === "lpips") return lpipsScorer(await LPIPS.create(spec.options));
   const info = findMetric(spec.name);
-  const metric = await info.create(spec.options);
-  return { scorer: metricScorer(metric, info), dispose: () => metric.dispose() };
+  return metricScorer(await info.create(spec.options), info);
 }
 
 /** d(ref, p0) and d(ref, p1) with the reference's features computed once. */
