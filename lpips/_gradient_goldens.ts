@@ -5,6 +5,10 @@
  *
  * @module
  */
+import { testData } from "../_internal/test_data.ts";
+import { type Arch, arch } from "./arch.ts";
+import type { WeightMap } from "./engine.ts";
+import { loadLinWeights, loadTrunkWeights } from "./weight_files.ts";
 
 /** One golden case: a model configuration, its inputs, and the reference's outputs. */
 export interface GradientCase {
@@ -151,4 +155,22 @@ export function weightGradientMismatch(
     }
   }
   return undefined;
+}
+
+/**
+ * A golden case's network and weights: the trunk (VGG: the test data's random-weight file, as the
+ * goldens were made with) and the linear heads of its version.
+ */
+export async function caseWeights(
+  c: GradientCase,
+): Promise<{ arch: Arch; trunk: WeightMap; lin: WeightMap }> {
+  const a = arch(c.net);
+  const weightsDir = testData("weights");
+  const trunk = await loadTrunkWeights(a, {
+    weightsDir,
+    path: c.net === "vgg" ? testData("weights", "vgg16-random-seed0.pth") : undefined,
+    quiet: true,
+  });
+  const lin = await loadLinWeights(a, c.version, { weightsDir, quiet: true });
+  return { arch: a, trunk, lin };
 }

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { needsTestData, testData } from "../_internal/test_data.ts";
+import { needsTestData } from "../_internal/test_data.ts";
 import {
+  caseWeights,
   gradientCases,
   relativeMaxDiff,
   weightGradientGoldens,
   weightGradientMismatch,
 } from "./_gradient_goldens.ts";
-import { arch, convLayers } from "./arch.ts";
-import { loadLinWeights, loadTrunkWeights } from "./weight_files.ts";
+import { convLayers } from "./arch.ts";
 import { loadOrt } from "./onnx_engine.ts";
 import { buildGradientGraph } from "./onnx_backward.ts";
 
@@ -22,14 +22,7 @@ Deno.test({
     const cases = (await gradientCases()).filter((c) => goldens.has(c.name));
     assert.equal(cases.length, 3);
     for (const c of cases) {
-      const a = arch(c.net);
-      const w = testData("weights");
-      const trunk = await loadTrunkWeights(a, {
-        weightsDir: w,
-        path: c.net === "vgg" ? testData("weights", "vgg16-random-seed0.pth") : undefined,
-        quiet: true,
-      });
-      const lin = await loadLinWeights(a, c.version, { weightsDir: w, quiet: true });
+      const { arch: a, trunk, lin } = await caseWeights(c);
       const model = buildGradientGraph(a, { version: c.version, lpips: true }, trunk, lin, {
         normalize: false,
         weightGradients: true,

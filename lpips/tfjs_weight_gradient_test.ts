@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import { needsTestData, testData } from "../_internal/test_data.ts";
+import { needsTestData } from "../_internal/test_data.ts";
 import {
+  caseWeights,
   gradientCases,
   weightGradientGoldens,
   weightGradientMismatch,
 } from "./_gradient_goldens.ts";
-import { arch, convLayers } from "./arch.ts";
+import { convLayers } from "./arch.ts";
 import { type BackendName, useBackend } from "./backend.ts";
-import { loadLinWeights, loadTrunkWeights } from "./weight_files.ts";
 import { TfjsLpips } from "./tfjs_engine.ts";
 
 // What `Trainer` with engine "tfjs" differentiates in `tune`/`scratch`: the trunk's weights and
@@ -38,14 +38,7 @@ for (const { backend, portableGrad, nets } of RUNS) {
       const cases = (await gradientCases()).filter((c) => goldens.has(c.name));
       assert.deepEqual(cases.map((c) => c.net).sort(), ["alex", "squeeze", "vgg"]);
       for (const c of cases.filter((c) => nets.includes(c.net))) {
-        const a = arch(c.net);
-        const w = testData("weights");
-        const trunk = await loadTrunkWeights(a, {
-          weightsDir: w,
-          path: c.net === "vgg" ? testData("weights", "vgg16-random-seed0.pth") : undefined,
-          quiet: true,
-        });
-        const lin = await loadLinWeights(a, c.version, { weightsDir: w, quiet: true });
+        const { arch: a, trunk, lin } = await caseWeights(c);
         const net = new TfjsLpips(a, { version: c.version, lpips: c.lpips }, trunk, lin);
         const before = tf.memory().numTensors;
         try {
