@@ -7,6 +7,7 @@
  * @module
  */
 import { type PostedError, postedError, rebuiltError } from "./worker_error.ts";
+import { registerBusyThreads } from "../_internal/busy_threads.ts";
 
 /** A worker's answer to one request. */
 export interface WorkerReply<R> {
@@ -39,9 +40,15 @@ export class WorkerPool<Q, R> {
     reject: (e: Error) => void;
   }>();
   #nextId = 0;
+  #quiet?: () => void;
+  readonly #unregister: () => void;
 
-  /** Starts `n` workers; `what` names them in the error of one that dies. */
+  /**
+   * Starts `n` workers; `what` names them in the error of one that dies. Until {@link close}, an
+   * exit on a signal waits for the requests they are running (busy_threads.ts).
+   */
   constructor(url: URL, n: number, what: string) {
+    this.#unregister = registerBusyThreads(() => this.#quiesce());
     for (let i = 0; i < n; i++) {
       const w = new Worker(url.href, { type: "module" });
       w.onmessage = (e: MessageEvent<WorkerReply<R>>) => this.#reply(e.data);
@@ -61,6 +68,8 @@ export class WorkerPool<Q, R> {
 
   /** Sends `request` to worker `worker` (default: the least busy) and waits for its result. */
   call(request: Q, worker: number = this.#leastBusy()): Promise<R> {
+    // Quiescing for an exit: nothing new starts, and the caller waits until the process ends.
+    if (this.#quiet) return new Promise<R>(() => {});
     const id = this.#nextId++;
     this.#busy[worker]++;
     return new Promise<R>((resolve, reject) => {
@@ -71,9 +80,18 @@ export class WorkerPool<Q, R> {
 
   /** Stops the workers; what is still pending is rejected. */
   close(): void {
+    this.#unregister();
     for (const w of this.#workers) w.terminate();
     for (const p of this.#pending.values()) p.reject(new Error("worker pool closed"));
     this.#pending.clear();
+  }
+
+  /** Sends nothing more; resolves once no request is running. */
+  #quiesce(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#quiet = resolve;
+      if (this.#pending.size === 0) resolve();
+    });
   }
 
   #leastBusy(): number {
@@ -87,6 +105,11 @@ export class WorkerPool<Q, R> {
     if (!p) return;
     this.#pending.delete(id);
     this.#busy[p.worker]--;
+    if (this.#quiet) {
+      // An exit is waiting: this result goes nowhere.
+      if (this.#pending.size === 0) this.#quiet();
+      return;
+    }
     if (error) p.reject(rebuiltError(error));
     else p.resolve(result as R);
   }
@@ -95,8 +118,9 @@ export class WorkerPool<Q, R> {
     for (const [id, p] of this.#pending) {
       if (p.worker !== worker) continue;
       this.#pending.delete(id);
-      p.reject(e);
+      if (!this.#quiet) p.reject(e);
     }
+    if (this.#quiet && this.#pending.size === 0) this.#quiet();
   }
 }
 

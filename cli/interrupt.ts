@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { quiesceBusyThreads } from "../_internal/busy_threads.ts";
 
 /** What {@link trapInterrupts} returns. */
 export interface InterruptTrap {
@@ -34,7 +35,9 @@ export function trapInterrupts(prefix: string, progress: () => string): Interrup
   const parts = new Set<string>();
   const handlers: [Deno.Signal, () => void][] = [];
   for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
-    const handler = () => {
+    const handler = async () => {
+      // Worker threads finish the batch they run first (busy_threads.ts).
+      await quiesceBusyThreads();
       for (const p of parts) {
         try {
           Deno.removeSync(p);
